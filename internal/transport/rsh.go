@@ -1,0 +1,181 @@
+package transport
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+)
+
+// SplitRsh splits a remote-shell command on spaces, honouring single and
+// double quotes (a doubled quote inside quotes is a literal quote).
+// rsync: main.c do_cmd.
+func SplitRsh(cmd string) ([]string, error) {
+	var args []string
+	var cur strings.Builder
+	inArg := false
+	var quote byte
+	for i := 0; i < len(cmd); i++ {
+		c := cmd[i]
+		switch {
+		case quote != 0 && c == quote:
+			if i+1 < len(cmd) && cmd[i+1] == quote {
+				cur.WriteByte(c)
+				i++
+			} else {
+				quote = 0
+			}
+		case quote == 0 && (c == '\'' || c == '"'):
+			quote = c
+			inArg = true
+		case quote == 0 && c == ' ':
+			if inArg {
+				args = append(args, cur.String())
+				cur.Reset()
+				inArg = false
+			}
+		default:
+			cur.WriteByte(c)
+			inArg = true
+		}
+	}
+	if quote != 0 {
+		return nil, fmt.Errorf("Missing trailing-%c in remote-shell command.", quote)
+	}
+	if inArg {
+		args = append(args, cur.String())
+	}
+	if len(args) == 0 {
+		return nil, errors.New("empty remote-shell command")
+	}
+	return args, nil
+}
+
+const (
+	shellChars = "!#$&;|<>(){}\"'` \t\n\r\\"
+	wildChars  = "*?[]"
+)
+
+// EscapeArg backslash-escapes a file-name argument for the remote shell the
+// way rsync 3.2.4+ does by default, so names with spaces or shell syntax reach
+// the server intact; wildcards stay active. rsync: options.c safe_arg.
+func EscapeArg(arg string, amSender bool) string {
+	var b strings.Builder
+	if strings.HasPrefix(arg, "-") {
+		b.WriteString("./")
+	}
+	if strings.HasPrefix(arg, "~") && !amSender && !strings.Contains(arg, "/") {
+		b.WriteByte('\\')
+	}
+	for i := 0; i < len(arg); i++ {
+		c := arg[i]
+		if c == '\\' {
+			if i+1 < len(arg) && strings.IndexByte(wildChars, arg[i+1]) >= 0 {
+				b.WriteByte(c)
+				continue
+			}
+			b.WriteByte('\\')
+		} else if strings.IndexByte(shellChars, c) >= 0 {
+			b.WriteByte('\\')
+		}
+		b.WriteByte(c)
+	}
+	return b.String()
+}
+
+// Command describes how to start the server over a remote shell.
+type Command struct {
+	Rsh        string   // the -e value (or RSYNC_RSH, or "ssh")
+	User, Host string   // the peer
+	RsyncPath  string   // --rsync-path, default "rsync"
+	ServerArgs []string // from options: "--server", ...
+	Paths      []string // remote paths, already without the host part
+	AmSender   bool     // the local side sends
+}
+
+// Argv builds the remote-shell command line. rsync: main.c do_cmd.
+func (c *Command) Argv() ([]string, error) {
+	args, err := SplitRsh(c.Rsh)
+	if err != nil {
+		return nil, err
+	}
+	dashL := false
+	for i := 0; i+1 < len(args); i++ {
+		if args[i] == "-l" && !strings.HasPrefix(args[i+1], "-") {
+			dashL = true
+		}
+	}
+	_ = dashL // rsync only consults it for daemon-over-rsh connections
+	if c.User != "" {
+		args = append(args, "-l", c.User)
+	}
+	args = append(args, c.Host)
+	rp := c.RsyncPath
+	if rp == "" {
+		rp = "rsync"
+	}
+	args = append(args, rp)
+	args = append(args, c.ServerArgs...)
+	args = append(args, ".")
+	for _, p := range c.Paths {
+		args = append(args, EscapeArg(p, c.AmSender))
+	}
+	return args, nil
+}
+
+// Conn is a running remote shell: reads come from its stdout, writes go to its
+// stdin. Close waits for it to exit.
+type Conn struct {
+	cmd *exec.Cmd
+	io.Reader
+	w io.WriteCloser
+}
+
+// Write sends bytes to the remote shell's stdin.
+func (c *Conn) Write(p []byte) (int, error) { return c.w.Write(p) }
+
+// CloseWrite closes the remote shell's stdin.
+func (c *Conn) CloseWrite() error { return c.w.Close() }
+
+// Wait closes stdin and waits for the remote shell to exit.
+func (c *Conn) Wait() error {
+	c.w.Close()
+	return c.cmd.Wait()
+}
+
+// Kill stops the remote shell.
+func (c *Conn) Kill() {
+	if c.cmd.Process != nil {
+		c.cmd.Process.Kill()
+	}
+}
+
+// Start runs argv with its stdin and stdout connected to the returned Conn and
+// its stderr passed through to ours, like rsync's piped_child.
+func Start(argv []string) (*Conn, error) {
+	name := argv[0]
+	if !strings.Contains(name, "/") {
+		if p, err := exec.LookPath(name); err == nil {
+			name = p
+		}
+	} else {
+		name = filepath.Clean(name)
+	}
+	cmd := exec.Command(name, argv[1:]...)
+	cmd.Stderr = os.Stderr
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, err
+	}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("failed to exec %s: %w", argv[0], err)
+	}
+	return &Conn{cmd: cmd, Reader: out, w: in}, nil
+}
