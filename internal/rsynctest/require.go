@@ -1,0 +1,156 @@
+package rsynctest
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// SSHDPath is where Debian's openssh-server installs sshd; sshd insists on
+// being started by an absolute path.
+const SSHDPath = "/usr/sbin/sshd"
+
+// GorsyncEnv names an environment variable that, when set, points
+// BuildGorsync at a prebuilt gorsync binary instead of building one.
+const GorsyncEnv = "GORSYNC_BIN"
+
+// missing skips the test on a developer machine but fails it in CI, where an
+// interop test that silently skips would hide a broken environment.
+func missing(t testing.TB, format string, args ...any) {
+	t.Helper()
+	msg := fmt.Sprintf(format, args...)
+	if os.Getenv("CI") != "" {
+		t.Fatalf("%s (CI is set, so interop tests may not skip)", msg)
+	}
+	t.Skip(msg)
+}
+
+// lookTool returns the path of an executable on PATH or reports it missing.
+func lookTool(t testing.TB, name, pkg string) string {
+	t.Helper()
+	p, err := exec.LookPath(name)
+	if err != nil {
+		missing(t, "%s not found on PATH (install %s): %v", name, pkg, err)
+	}
+	return p
+}
+
+// RequireRsync returns the path of upstream rsync. Without it the test is
+// skipped, or failed when the CI environment variable is non-empty.
+func RequireRsync(t testing.TB) string {
+	t.Helper()
+	return lookTool(t, "rsync", "rsync")
+}
+
+// RequireSSH returns the path of the OpenSSH client. Without it the test is
+// skipped, or failed when the CI environment variable is non-empty.
+func RequireSSH(t testing.TB) string {
+	t.Helper()
+	return lookTool(t, "ssh", "openssh-client")
+}
+
+// RequireSSHKeygen returns the path of ssh-keygen. Without it the test is
+// skipped, or failed when the CI environment variable is non-empty.
+func RequireSSHKeygen(t testing.TB) string {
+	t.Helper()
+	return lookTool(t, "ssh-keygen", "openssh-client")
+}
+
+// RequireSSHD returns SSHDPath if sshd is installed there. Without it the
+// test is skipped, or failed when the CI environment variable is non-empty.
+func RequireSSHD(t testing.TB) string {
+	t.Helper()
+	fi, err := os.Stat(SSHDPath)
+	if err != nil || !fi.Mode().IsRegular() || fi.Mode().Perm()&0o111 == 0 {
+		missing(t, "%s not usable (install openssh-server): %v", SSHDPath, err)
+	}
+	return SSHDPath
+}
+
+// gorsyncPackage is the import path BuildGorsync builds.
+const gorsyncPackage = "github.com/gorsync/gorsync/cmd/gorsync"
+
+var build struct {
+	once sync.Once
+	path string
+	err  error
+}
+
+// BuildGorsync builds cmd/gorsync once per test process and returns the
+// binary's path; if GorsyncEnv is set, it returns that path instead.
+func BuildGorsync(t testing.TB) string {
+	t.Helper()
+	build.once.Do(func() { build.path, build.err = buildGorsync() })
+	if build.err != nil {
+		t.Fatalf("build gorsync: %v", build.err)
+	}
+	return build.path
+}
+
+// ModuleRoot returns the directory holding the go.mod of the module that the
+// current working directory belongs to.
+func ModuleRoot() (string, error) {
+	out, err := exec.Command("go", "env", "GOMOD").Output()
+	if err != nil {
+		return "", fmt.Errorf("go env GOMOD: %w", err)
+	}
+	gomod := strings.TrimSpace(string(out))
+	if gomod == "" || gomod == os.DevNull {
+		return "", fmt.Errorf("go env GOMOD: not inside a module")
+	}
+	return filepath.Dir(gomod), nil
+}
+
+// buildGorsync builds into a per-user, per-module directory that outlives the
+// test (t.TempDir would vanish with the first test's cleanup). Concurrent test
+// processes each build to a private name and rename it into place, so a
+// binary is never seen half-written; go's build cache keeps rebuilds cheap.
+func buildGorsync() (string, error) {
+	if p := os.Getenv(GorsyncEnv); p != "" {
+		abs, err := filepath.Abs(p)
+		if err != nil {
+			return "", fmt.Errorf("%s=%q: %w", GorsyncEnv, p, err)
+		}
+		if _, err := os.Stat(abs); err != nil {
+			return "", fmt.Errorf("%s: %w", GorsyncEnv, err)
+		}
+		return abs, nil
+	}
+	root, err := ModuleRoot()
+	if err != nil {
+		return "", err
+	}
+	sum := sha256.Sum256([]byte(root))
+	dir := filepath.Join(os.TempDir(), fmt.Sprintf("gorsync-rsynctest-%d", os.Getuid()), hex.EncodeToString(sum[:8]))
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", fmt.Errorf("make build dir: %w", err)
+	}
+	tmp, err := os.CreateTemp(dir, "gorsync-*.tmp")
+	if err != nil {
+		return "", fmt.Errorf("make build file: %w", err)
+	}
+	tmpName := tmp.Name()
+	tmp.Close()
+	defer os.Remove(tmpName)
+
+	cmd := exec.Command("go", "build", "-o", tmpName, gorsyncPackage)
+	cmd.Dir = root
+	var out bytes.Buffer
+	cmd.Stdout = &out
+	cmd.Stderr = &out
+	if err := cmd.Run(); err != nil {
+		return "", fmt.Errorf("go build %s in %s: %w\n%s", gorsyncPackage, root, err, out.Bytes())
+	}
+	final := filepath.Join(dir, "gorsync")
+	if err := os.Rename(tmpName, final); err != nil {
+		return "", fmt.Errorf("install built binary: %w", err)
+	}
+	return final, nil
+}
