@@ -1,0 +1,47 @@
+package options
+
+// usageText lists the implemented options in the layout of rsync's --help:
+// the option spellings padded to a 25-column field, then the description.
+const usageText = `
+Usage: rsync [OPTION]... SRC [SRC]... DEST
+  or   rsync [OPTION]... SRC [SRC]... [USER@]HOST:DEST
+  or   rsync [OPTION]... [USER@]HOST:SRC [DEST]
+The ':' usages connect via remote shell.
+
+Options
+--verbose, -v            increase verbosity
+--quiet, -q              suppress non-error messages
+--checksum, -c           skip based on checksum, not mod-time & size
+--archive, -a            archive mode is -rlptgoD (no -A,-X,-U,-N,-H)
+--no-OPTION              turn off an implied OPTION (e.g. --no-D)
+--recursive, -r          recurse into directories
+--dirs, -d               transfer directories without recursing
+--links, -l              copy symlinks as symlinks
+--perms, -p              preserve permissions
+--owner, -o              preserve owner (super-user only)
+--group, -g              preserve group
+--devices                preserve device files (super-user only)
+--specials               preserve special files
+-D                       same as --devices --specials
+--times, -t              preserve modification times
+--dry-run, -n            perform a trial run with no changes made
+--whole-file, -W         copy files whole (w/o delta-xfer algorithm)
+--no-whole-file, --no-W  use the delta-xfer algorithm
+--checksum-choice=STR    choose the checksum algorithm (aka --cc)
+--rsh=COMMAND, -e        specify the remote shell to use
+--rsync-path=PROGRAM     specify the rsync to run on remote machine
+--numeric-ids            don't map uid/gid values by user/group name
+--ignore-times, -I       don't skip files that match size and time
+--size-only              skip files that match in size
+--stats                  give some file-transfer stats
+--8-bit-output, -8       leave high-bit chars unescaped in output
+--human-readable, -h     output numbers in a human-readable format
+--protocol=NUM           force an older protocol version to be used
+--version, -V            print the version + other info and exit
+--help, -h (*)           show this help (* -h is help only on its own)
+`
+
+// Usage returns the --help text that follows the version banner (which the
+// caller prints): the usage lines and the options gorsync implements, in
+// rsync's help layout.
+func Usage() string { return usageText[1:] }
