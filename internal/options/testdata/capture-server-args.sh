@@ -1,0 +1,59 @@
+#!/bin/bash
+# Regenerates server_args.txt: runs upstream rsync with a fake remote shell
+# that records the argv rsync asks it to run, for each option set below.
+# Usage: ./capture-server-args.sh > server_args.txt   (needs upstream rsync)
+set -u
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+cat > "$work/rsh" <<'SH'
+#!/bin/sh
+shift                                   # the host name
+for a in "$@"; do printf '%s\n' "$a"; done > "$RECORD"
+exit 1
+SH
+chmod +x "$work/rsh"
+mkdir -p "$work/src" && echo x > "$work/src/f"
+export RECORD="$work/argv"
+
+capture() { # dir opts path
+	local dir=$1 opts=$2 path=$3
+	rm -f "$RECORD"
+	(
+		cd "$work" || exit
+		# shellcheck disable=SC2086
+		case $dir in
+		push) rsync $opts -e "$work/rsh" src/ "localhost:$path" ;;
+		pull) rsync $opts -e "$work/rsh" "localhost:$path" dst ;;
+		list) rsync $opts -e "$work/rsh" "localhost:$path" ;;
+		esac
+	) >/dev/null 2>&1
+	# Drop argv[0] (the rsync path) and join with tabs.
+	printf '%s\t%s\t%s\t%s\n' "$dir" "$opts" "$path" "$(tail -n +2 "$RECORD" | paste -sd'\t')"
+}
+
+echo "# Captured from upstream $(rsync --version | head -1 | tr -s ' ')"
+echo "# by testdata/capture-server-args.sh: direction, client options, remote path,"
+echo "# then the remote argv after the program name; all fields tab-separated."
+for o in "-av" "-a" "-r" "-d" "-rd" "-l" "-p" "-t" "-g" "-o" "-D" \
+	"--devices" "--specials" "--devices --specials" "-a --no-specials" \
+	"-a --no-D" "-a --no-devices" "-W" "--no-W" "-a -W --no-W" "-n" "-c" "-I" \
+	"--size-only" "--stats" "-h" "--numeric-ids" "-vv" "-q" "-avq" \
+	"--checksum-choice=md5" "--cc=xxh128,md5" "--cc=auto" "--cc=AUTO,auto" \
+	"--cc=XXH3" "--cc=none" "--cc=md5,none" "--no-W --cc=none" \
+	"--protocol=29 -av" "--protocol=30 -av" "--protocol=31 -a" \
+	"-avcn --size-only --numeric-ids --stats" "-r --no-r" "-a --no-p --no-t" \
+	"-vvvvvvvvvvvv" "-8" "-a --no-o --no-g" "-rlptgoD -W -c -I -n -vvq" \
+	"-d --no-d" "-a --no-l --no-recursive"; do
+	capture push "$o" /dst
+	capture pull "$o" /src/
+done
+for o in "" "-a" "-r" "-d" "--no-d" "-v"; do
+	capture list "$o" /src/
+done
+for p in "/a b" "/x*y" "~/foo" "~" "-rf" "/a'b" '/a"b' '/a\b' '/a\*b' "/~x" \
+	"/a;b" '/$HOME' "/a[1]" "/a{b}" "/é" '/a\'; do
+	capture pull "-a" "$p"
+done
+for p in "/a b" "~/x" "~" "-x" "x*"; do
+	capture push "-a" "$p"
+done
