@@ -1,0 +1,180 @@
+// Package fsys applies files and metadata beneath a destination root for the
+// receiver and answers the generator's questions about the destination, so that
+// no name a peer sends can reach outside that root.
+//
+// Every name is a relative path. Its parent directory is resolved beneath the
+// root (openat2 with RESOLVE_BENEATH, or os.Root where openat2 is missing) and
+// the final component is then acted on with an *at system call that never
+// follows it when it is a symbolic link. Symbolic links inside the tree may be
+// traversed in parent components as long as they stay beneath the root.
+package fsys
+
+import (
+	"errors"
+	"os"
+	"path"
+	"strings"
+	"sync/atomic"
+
+	"golang.org/x/sys/unix"
+)
+
+// ErrUnsafePath reports a name that is absolute, contains a ".." component or
+// a NUL byte, or whose parent directory resolves outside the root.
+var ErrUnsafePath = errors.New("unsafe path outside the destination root")
+
+// Root is an open destination directory. All of its methods take names
+// relative to it and are safe for concurrent use.
+type Root struct {
+	root *os.Root
+	fd   int // O_PATH descriptor of the root directory, for *at calls
+	path string
+}
+
+// noOpenat2 is set once openat2 has proved unavailable (old kernel or a
+// seccomp filter), and by tests to exercise the os.Root fallback.
+var noOpenat2 atomic.Bool
+
+// OpenRoot opens the existing directory dir as a destination root.
+func OpenRoot(dir string) (*Root, error) {
+	or, err := os.OpenRoot(dir)
+	if err != nil {
+		return nil, err
+	}
+	fd, err := dupFromRoot(or, ".", unix.O_PATH|unix.O_DIRECTORY)
+	if err != nil {
+		or.Close()
+		return nil, &os.PathError{Op: "open", Path: dir, Err: err}
+	}
+	return &Root{root: or, fd: fd, path: dir}, nil
+}
+
+// Close releases the root's descriptors.
+func (r *Root) Close() error {
+	err := unix.Close(r.fd)
+	if err2 := r.root.Close(); err == nil {
+		err = err2
+	}
+	return err
+}
+
+// Path returns the directory the root was opened with.
+func (r *Root) Path() string { return r.path }
+
+// checkName rejects names that could leave the root and returns the cleaned
+// name. "." names the root itself.
+func checkName(op, name string) (string, error) {
+	bad := name == "" || name[0] == '/' || strings.IndexByte(name, 0) >= 0
+	for rest := name; !bad && rest != ""; {
+		var comp string
+		comp, rest, _ = strings.Cut(rest, "/")
+		bad = comp == ".."
+	}
+	if bad {
+		return "", &os.PathError{Op: op, Path: name, Err: ErrUnsafePath}
+	}
+	return path.Clean(name), nil
+}
+
+// dirFD is a directory descriptor that is closed after use unless it is the
+// root's own.
+type dirFD struct {
+	fd    int
+	owned bool
+}
+
+func (d dirFD) close() {
+	if d.owned {
+		unix.Close(d.fd)
+	}
+}
+
+// parent checks name and resolves its parent directory beneath the root,
+// returning the directory and the final component.
+func (r *Root) parent(op, name string) (dirFD, string, error) {
+	clean, err := checkName(op, name)
+	if err != nil {
+		return dirFD{}, "", err
+	}
+	i := strings.LastIndexByte(clean, '/')
+	if i < 0 {
+		return dirFD{fd: r.fd}, clean, nil
+	}
+	fd, err := r.openBeneath(clean[:i], unix.O_PATH|unix.O_DIRECTORY)
+	if err != nil {
+		return dirFD{}, "", &os.PathError{Op: op, Path: name, Err: err}
+	}
+	return dirFD{fd: fd, owned: true}, clean[i+1:], nil
+}
+
+// openBeneath opens the cleaned name relative to the root, following symlinks
+// only while they resolve beneath it.
+func (r *Root) openBeneath(name string, flags int) (int, error) {
+	if fd, ok, err := r.openat2(name, flags); ok {
+		return fd, err
+	}
+	fd, err := dupFromRoot(r.root, name, flags)
+	if err != nil {
+		var pe *os.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		// os.Root's escape error is unexported; recognise it by its text.
+		if err != nil && strings.Contains(err.Error(), "escapes") {
+			err = ErrUnsafePath
+		}
+	}
+	return fd, err
+}
+
+// openat2 opens name with RESOLVE_BENEATH. ok is false when openat2 is not
+// available and the caller must fall back to os.Root.
+func (r *Root) openat2(name string, flags int) (fd int, ok bool, err error) {
+	if noOpenat2.Load() {
+		return -1, false, nil
+	}
+	how := unix.OpenHow{
+		Flags:   uint64(flags | unix.O_CLOEXEC),
+		Resolve: unix.RESOLVE_BENEATH | unix.RESOLVE_NO_MAGICLINKS,
+	}
+	for range 16 {
+		fd, err = unix.Openat2(r.fd, name, &how)
+		switch err {
+		case nil:
+			return fd, true, nil
+		case unix.EINTR, unix.EAGAIN:
+			// EAGAIN: a concurrent rename left the kernel unsure; retry.
+			continue
+		case unix.EXDEV:
+			return -1, true, ErrUnsafePath
+		case unix.ENOSYS, unix.EPERM:
+			noOpenat2.Store(true)
+			return -1, false, nil
+		default:
+			return -1, true, err
+		}
+	}
+	return -1, true, err
+}
+
+// dupFromRoot opens name through os.Root and returns a duplicate of its
+// descriptor as a plain int, so callers need not keep the *os.File alive.
+func dupFromRoot(or *os.Root, name string, flags int) (int, error) {
+	f, err := or.OpenFile(name, flags, 0)
+	if err != nil {
+		return -1, err
+	}
+	defer f.Close()
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return -1, err
+	}
+	nfd := -1
+	var derr error
+	if err := rc.Control(func(fd uintptr) {
+		nfd, derr = unix.FcntlInt(fd, unix.F_DUPFD_CLOEXEC, 0)
+	}); err != nil {
+		return -1, err
+	}
+	return nfd, derr
+}
