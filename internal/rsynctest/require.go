@@ -4,12 +4,15 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 )
 
@@ -108,10 +111,7 @@ func ModuleRoot() (string, error) {
 	return filepath.Dir(gomod), nil
 }
 
-// buildGorsync builds into a per-user, per-module directory that outlives the
-// test (t.TempDir would vanish with the first test's cleanup). Concurrent test
-// processes each build to a private name and rename it into place, so a
-// binary is never seen half-written; go's build cache keeps rebuilds cheap.
+// buildGorsync returns the binary named by GorsyncEnv or builds one.
 func buildGorsync() (string, error) {
 	if p := os.Getenv(GorsyncEnv); p != "" {
 		abs, err := filepath.Abs(p)
@@ -127,12 +127,35 @@ func buildGorsync() (string, error) {
 	if err != nil {
 		return "", err
 	}
+	return buildBinary(root, gorsyncPackage, "gorsync")
+}
+
+// buildBinary builds pkg within the module at root and returns the path of
+// the binary, called name. It lives in a per-user, per-module directory that
+// outlives the test (t.TempDir would vanish with the first test's cleanup).
+// Concurrent test processes each build to a private name and rename it into
+// place, so a binary is never seen half-written; go's build cache keeps the
+// rebuilds cheap.
+func buildBinary(root, pkg, name string) (string, error) {
+	top := filepath.Join(os.TempDir(), fmt.Sprintf("gorsync-rsynctest-%d", os.Getuid()))
+	if err := os.Mkdir(top, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
+		return "", fmt.Errorf("make build dir: %w", err)
+	}
+	// The directory sits in a shared temporary directory: refuse one that
+	// another user made or that is a symlink.
+	fi, err := os.Lstat(top)
+	if err != nil {
+		return "", fmt.Errorf("make build dir: %w", err)
+	}
+	if st, ok := fi.Sys().(*syscall.Stat_t); !fi.IsDir() || !ok || int(st.Uid) != os.Getuid() {
+		return "", fmt.Errorf("build dir %s is not a directory owned by uid %d", top, os.Getuid())
+	}
 	sum := sha256.Sum256([]byte(root))
-	dir := filepath.Join(os.TempDir(), fmt.Sprintf("gorsync-rsynctest-%d", os.Getuid()), hex.EncodeToString(sum[:8]))
+	dir := filepath.Join(top, hex.EncodeToString(sum[:8]))
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", fmt.Errorf("make build dir: %w", err)
 	}
-	tmp, err := os.CreateTemp(dir, "gorsync-*.tmp")
+	tmp, err := os.CreateTemp(dir, name+"-*.tmp")
 	if err != nil {
 		return "", fmt.Errorf("make build file: %w", err)
 	}
@@ -140,15 +163,15 @@ func buildGorsync() (string, error) {
 	tmp.Close()
 	defer os.Remove(tmpName)
 
-	cmd := exec.Command("go", "build", "-o", tmpName, gorsyncPackage)
+	cmd := exec.Command("go", "build", "-o", tmpName, pkg)
 	cmd.Dir = root
 	var out bytes.Buffer
 	cmd.Stdout = &out
 	cmd.Stderr = &out
 	if err := cmd.Run(); err != nil {
-		return "", fmt.Errorf("go build %s in %s: %w\n%s", gorsyncPackage, root, err, out.Bytes())
+		return "", fmt.Errorf("go build %s in %s: %w\n%s", pkg, root, err, out.Bytes())
 	}
-	final := filepath.Join(dir, "gorsync")
+	final := filepath.Join(dir, name)
 	if err := os.Rename(tmpName, final); err != nil {
 		return "", fmt.Errorf("install built binary: %w", err)
 	}

@@ -25,7 +25,8 @@ var runTimeout = RunTimeout
 // outlives RunTimeout, in which case its whole process group is killed.
 func Run(t testing.TB, dir string, env []string, name string, args ...string) (stdout, stderr string, exitCode int) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(t.Context(), runTimeout)
+	// Not t.Context(): that is already cancelled when cleanups run commands.
+	ctx, cancel := context.WithTimeout(context.Background(), runTimeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, name, args...)
 	cmd.Dir = dir
