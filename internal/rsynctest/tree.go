@@ -202,8 +202,8 @@ func setTimes(root string, seed int64, gen int, rels []string) error {
 	return nil
 }
 
-// MakeStandardTree creates the standard interop tree under dir (created if
-// absent): empty files, sizes around 700 bytes and 1 MiB, a big random file,
+// MakeStandardTree creates the standard interop tree under dir, which must be
+// absent or empty: empty files, sizes around 700 bytes and 1 MiB, a big random file,
 // names whose byte order and path order differ, nested empty directories,
 // relative, absolute and dangling symlinks, a FIFO, varied permissions, and
 // nanosecond mtimes on every entry, all determined by seed.
