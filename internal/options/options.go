@@ -152,7 +152,7 @@ func Parse(args []string, env func(string) string) (*Options, error) {
 	if o.Version > 0 {
 		return o, nil
 	}
-	if o.ChecksumChoice != "" {
+	if p.ccSet {
 		if isAutoChoice(o.ChecksumChoice) {
 			o.ChecksumChoice = ""
 		} else {
@@ -194,10 +194,11 @@ func (o *Options) TransferDirs() bool {
 // parser walks argv the way popt does: options and positional arguments may
 // be interleaved, "--" ends the options, short options bundle.
 type parser struct {
-	args []string
-	next int // index of the next argv element to read
-	rest bool
-	o    *Options
+	args  []string
+	next  int // index of the next argv element to read
+	rest  bool
+	ccSet bool // --checksum-choice was given, perhaps empty
+	o     *Options
 }
 
 func (p *parser) run() error {
@@ -368,7 +369,7 @@ func (p *parser) apply(s *optSpec, val string) error {
 	case optChecksum, optNoChecksum:
 		o.Checksum = s.id == optChecksum
 	case optChecksumChoice:
-		o.ChecksumChoice = val
+		o.ChecksumChoice, p.ccSet = val, true
 	case optNumericIDs, optNoNumericIDs:
 		o.NumericIDs = s.id == optNumericIDs
 	case optEightBit, optNoEightBit:
