@@ -3,10 +3,12 @@
 #
 # Run as root (for the device node) in the C locale, from this directory:
 #   LC_ALL=C sh capture.sh
-# Each NAME.txt is the exact stdout of one rsync run; the command line is in
-# the comment above its run below. Made with rsync 3.5.0 (protocol 32). The
-# byte counts are deterministic for a given tree; the bytes/sec and file-list
-# time figures are not, and the tests skip them.
+# Each NAME.txt is the exact stdout of one rsync run; its options are on the
+# line below that names it. Made with rsync 3.5.0 (protocol 32). The
+# byte counts are deterministic for a given tree (though they vary a little
+# with the options rsync passes to its server side); the bytes/sec and
+# file-list times are not, so summary_test.go feeds in the elapsed seconds
+# and times each run reported and compares every byte.
 set -eu
 export LC_ALL=C
 out=$(pwd)
