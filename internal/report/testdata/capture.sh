@@ -5,8 +5,8 @@
 #   LC_ALL=C sh capture.sh
 # Each NAME.txt is the exact stdout of one rsync run; its options are on the
 # line below that names it. Made with rsync 3.5.0 (protocol 32). The
-# byte counts are deterministic for a given tree (though they vary a little
-# with the options rsync passes to its server side); the bytes/sec and
+# byte counts are nearly deterministic for a given tree (a rerun may differ
+# by a few bytes sent); the bytes/sec and
 # file-list times are not, so summary_test.go feeds in the elapsed seconds
 # and times each run reported and compares every byte.
 set -eu
