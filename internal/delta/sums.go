@@ -1,0 +1,191 @@
+package delta
+
+import (
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/gorsync/gorsync/internal/checksum"
+	"github.com/gorsync/gorsync/internal/wire"
+)
+
+// initialSums caps how many blocks are preallocated before their sums have
+// actually arrived, so a hostile count cannot force a large allocation.
+const initialSums = 1 << 12
+
+// Sums is the block signature of a basis file: per block a weak sum and the
+// first Head.S2Len bytes of the strong sum. A Sums is reusable across files.
+type Sums struct {
+	Head SumHead
+	// Sum1 holds the weak sum of each block.
+	Sum1 []uint32
+	// Sum2 holds the strong sums, Head.S2Len bytes per block.
+	Sum2 []byte
+
+	// Search state, built by the Matcher.
+	heads []int32 // bucket -> first block, -1 if empty
+	chain []int32 // block -> next block in its bucket, descending index
+	same  []bool  // SUMFLG_SAME_OFFSET, for in-place updates
+	shift uint
+}
+
+// Strong returns the strong sum of block i.
+func (s *Sums) Strong(i int32) []byte {
+	n := int(s.Head.S2Len)
+	return s.Sum2[int(i)*n : int(i)*n+n]
+}
+
+// BlockLen returns the length of block i.
+func (s *Sums) BlockLen(i int32) int32 { return blockLen(&s.Head, i) }
+
+func (s *Sums) reset(h SumHead) {
+	s.Head = h
+	c := min(int(h.Count), initialSums)
+	s.Sum1 = s.Sum1[:0]
+	s.Sum2 = s.Sum2[:0]
+	if cap(s.Sum1) < c {
+		s.Sum1 = make([]uint32, 0, c)
+	}
+	if cap(s.Sum2) < c*int(h.S2Len) {
+		s.Sum2 = make([]byte, 0, c*int(h.S2Len))
+	}
+}
+
+// Compute fills s with the signature of basis, a whole file in memory,
+// under head (see checksum.SumSizes).
+//
+// rsync: generator.c generate_and_send_sums
+func (s *Sums) Compute(basis []byte, head SumHead, h *checksum.BlockHasher) error {
+	if fileLen(&head) != int64(len(basis)) {
+		return fmt.Errorf("compute sums: head describes %d bytes, basis has %d", fileLen(&head), len(basis))
+	}
+	s.reset(head)
+	s.appendBlocks(basis, h)
+	return nil
+}
+
+// appendBlocks adds the sums of the blocks of data, which starts on a block
+// boundary and holds whole blocks (or ends the file).
+func (s *Sums) appendBlocks(data []byte, h *checksum.BlockHasher) {
+	var sum2 [checksum.MaxDigestLen]byte
+	bl := int(s.Head.BlockLen)
+	for len(data) > 0 {
+		n := min(bl, len(data))
+		s.Sum1 = append(s.Sum1, checksum.Checksum1(data[:n]))
+		h.Sum(sum2[:], data[:n])
+		s.Sum2 = append(s.Sum2, sum2[:s.Head.S2Len]...)
+		data = data[n:]
+	}
+}
+
+// readWindow returns the size of the read buffer used for a basis read
+// through an io.ReaderAt: a whole number of blocks, about 256 KiB.
+func readWindow(bl int32) int {
+	return max(1, (256<<10)/int(bl)) * int(bl)
+}
+
+// ComputeReader is Compute for a basis of size bytes read through r. buf is
+// an optional reusable buffer (grown if shorter than a read window).
+func (s *Sums) ComputeReader(r io.ReaderAt, size int64, head SumHead, h *checksum.BlockHasher, buf []byte) ([]byte, error) {
+	if fileLen(&head) != size {
+		return buf, fmt.Errorf("compute sums: head describes %d bytes, basis has %d", fileLen(&head), size)
+	}
+	s.reset(head)
+	if head.Count == 0 {
+		return buf, nil
+	}
+	win := readWindow(head.BlockLen)
+	if len(buf) < win {
+		buf = make([]byte, win)
+	}
+	for off := int64(0); off < size; off += int64(win) {
+		n := int(min(int64(win), size-off))
+		if err := readAt(r, buf[:n], off); err != nil {
+			return buf, fmt.Errorf("compute sums: read basis at %d: %w", off, err)
+		}
+		s.appendBlocks(buf[:n], h)
+	}
+	return buf, nil
+}
+
+func readAt(r io.ReaderAt, p []byte, off int64) error {
+	n, err := r.ReadAt(p, off)
+	if n == len(p) {
+		return nil
+	}
+	if err == nil || errors.Is(err, io.EOF) {
+		err = io.ErrUnexpectedEOF
+	}
+	return err
+}
+
+// WriteSums writes s's head and block sums as the generator sends them; an
+// error is also left in w.
+func WriteSums(w *wire.Writer, s *Sums) error {
+	WriteSumHead(w, s.Head)
+	for i := range s.Sum1 {
+		w.WriteInt(int32(s.Sum1[i]))
+		w.Write(s.Strong(int32(i)))
+	}
+	return w.Err()
+}
+
+// WriteSignature computes and writes the head and block sums of a basis of
+// size bytes read through r, without keeping them, as the generator does.
+// buf is an optional reusable buffer and is returned, possibly grown.
+//
+// rsync: generator.c generate_and_send_sums
+func WriteSignature(w *wire.Writer, r io.ReaderAt, size int64, head SumHead, h *checksum.BlockHasher, buf []byte) ([]byte, error) {
+	if fileLen(&head) != size {
+		return buf, fmt.Errorf("write signature: head describes %d bytes, basis has %d", fileLen(&head), size)
+	}
+	WriteSumHead(w, head)
+	if head.Count == 0 {
+		return buf, w.Err()
+	}
+	var sum2 [checksum.MaxDigestLen]byte
+	win := readWindow(head.BlockLen)
+	if len(buf) < win {
+		buf = make([]byte, win)
+	}
+	bl := int(head.BlockLen)
+	for off := int64(0); off < size; off += int64(win) {
+		data := buf[:int(min(int64(win), size-off))]
+		if err := readAt(r, data, off); err != nil {
+			return buf, fmt.Errorf("write signature: read basis at %d: %w", off, err)
+		}
+		for len(data) > 0 {
+			n := min(bl, len(data))
+			w.WriteInt(int32(checksum.Checksum1(data[:n])))
+			h.Sum(sum2[:], data[:n])
+			w.Write(sum2[:head.S2Len])
+			data = data[n:]
+		}
+		if err := w.Err(); err != nil {
+			return buf, fmt.Errorf("write signature: %w", err)
+		}
+	}
+	return buf, w.Err()
+}
+
+// ReadSums reads the block sums that follow head (already read with
+// ReadSumHead) into dst. Memory grows only as sums actually arrive.
+//
+// rsync: sender.c receive_sums
+func ReadSums(r *wire.Reader, head SumHead, dst *Sums) error {
+	dst.reset(head)
+	var sum2 [checksum.MaxDigestLen]byte
+	n := int(head.S2Len)
+	for i := int32(0); i < head.Count; i++ {
+		s1, err := r.ReadInt()
+		if err != nil {
+			return fmt.Errorf("read sum %d of %d: %w", i, head.Count, err)
+		}
+		if err := r.ReadFull(sum2[:n]); err != nil {
+			return fmt.Errorf("read sum %d of %d: %w", i, head.Count, err)
+		}
+		dst.Sum1 = append(dst.Sum1, uint32(s1))
+		dst.Sum2 = append(dst.Sum2, sum2[:n]...)
+	}
+	return nil
+}
