@@ -54,20 +54,3 @@ func TestSplitRsh(t *testing.T) {
 		t.Error("unterminated quote accepted")
 	}
 }
-
-func TestEscapeArg(t *testing.T) {
-	tests := []struct{ in, want string }{
-		{"plain/path", "plain/path"},
-		{"a b", `a\ b`},
-		{"it's", `it\'s`},
-		{"-dash", "./-dash"},
-		{"*.c", "*.c"},
-		{`x\*y`, `x\*y`},
-		{"$HOME", `\$HOME`},
-	}
-	for _, tt := range tests {
-		if got := EscapeArg(tt.in, true); got != tt.want {
-			t.Errorf("EscapeArg(%q) = %q, want %q", tt.in, got, tt.want)
-		}
-	}
-}

@@ -54,46 +54,12 @@ func SplitRsh(cmd string) ([]string, error) {
 	return args, nil
 }
 
-const (
-	shellChars = "!#$&;|<>(){}\"'` \t\n\r\\"
-	wildChars  = "*?[]"
-)
-
-// EscapeArg backslash-escapes a file-name argument for the remote shell the
-// way rsync 3.2.4+ does by default, so names with spaces or shell syntax reach
-// the server intact; wildcards stay active. rsync: options.c safe_arg.
-func EscapeArg(arg string, amSender bool) string {
-	var b strings.Builder
-	if strings.HasPrefix(arg, "-") {
-		b.WriteString("./")
-	}
-	if strings.HasPrefix(arg, "~") && !amSender && !strings.Contains(arg, "/") {
-		b.WriteByte('\\')
-	}
-	for i := 0; i < len(arg); i++ {
-		c := arg[i]
-		if c == '\\' {
-			if i+1 < len(arg) && strings.IndexByte(wildChars, arg[i+1]) >= 0 {
-				b.WriteByte(c)
-				continue
-			}
-			b.WriteByte('\\')
-		} else if strings.IndexByte(shellChars, c) >= 0 {
-			b.WriteByte('\\')
-		}
-		b.WriteByte(c)
-	}
-	return b.String()
-}
-
 // Command describes how to start the server over a remote shell.
 type Command struct {
 	Rsh        string   // the -e value (or RSYNC_RSH, or "ssh")
 	User, Host string   // the peer
 	RsyncPath  string   // --rsync-path, default "rsync"
-	ServerArgs []string // from options: "--server", ...
-	Paths      []string // remote paths, already without the host part
-	AmSender   bool     // the local side sends
+	ServerArgs []string // everything after the program: "--server", options, ".", quoted paths
 }
 
 // Argv builds the remote-shell command line. rsync: main.c do_cmd.
@@ -119,10 +85,6 @@ func (c *Command) Argv() ([]string, error) {
 	}
 	args = append(args, rp)
 	args = append(args, c.ServerArgs...)
-	args = append(args, ".")
-	for _, p := range c.Paths {
-		args = append(args, EscapeArg(p, c.AmSender))
-	}
 	return args, nil
 }
 

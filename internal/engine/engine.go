@@ -1,0 +1,317 @@
+// Package engine runs rsync's three roles — generator, sender and receiver —
+// over any byte stream: a remote shell's pipes, a daemon socket, or in-memory
+// pipes for a local copy.
+package engine
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sync"
+	"sync/atomic"
+
+	"github.com/gorsync/gorsync/internal/protocol"
+	"github.com/gorsync/gorsync/internal/report"
+	"github.com/gorsync/gorsync/internal/wire"
+)
+
+// Options are the transfer options the roles act on.
+type Options struct {
+	Recursive      bool
+	Dirs           bool
+	Links          bool
+	Perms          bool
+	Times          bool
+	Group          bool
+	Owner          bool
+	Devices        bool
+	Specials       bool
+	WholeFile      bool
+	DryRun         bool
+	AlwaysChecksum bool
+	IgnoreTimes    bool
+	SizeOnly       bool
+	NumericIDs     bool
+	Verbose        int
+	Quiet          bool
+}
+
+// Role names used in messages, as rsync's who_am_i.
+const (
+	roleSender    = "sender"
+	roleReceiver  = "receiver"
+	roleGenerator = "generator"
+)
+
+// I/O error bits carried in the file list and MSG_IO_ERROR. rsync: rsync.h IOERR_*.
+const (
+	IOErrGeneral  = 1 << 0
+	IOErrVanished = 1 << 1
+	IOErrDelLimit = 1 << 2
+)
+
+// Item flags exchanged with each file index from protocol 29. rsync: rsync.h ITEM_*.
+const (
+	itemReportAtime      = 1 << 0
+	itemReportChange     = 1 << 1
+	itemReportSize       = 1 << 2
+	itemReportTimeFail   = 1 << 2
+	itemReportTime       = 1 << 3
+	itemReportPerms      = 1 << 4
+	itemReportOwner      = 1 << 5
+	itemReportGroup      = 1 << 6
+	itemReportACL        = 1 << 7
+	itemReportXattr      = 1 << 8
+	itemReportCrtime     = 1 << 10
+	itemBasisTypeFollows = 1 << 11
+	itemXnameFollows     = 1 << 12
+	itemIsNew            = 1 << 13
+	itemLocalChange      = 1 << 14
+	itemTransfer         = 1 << 15
+	itemMissingData      = 1 << 16
+
+	// significantItemFlags are those whose change is worth telling the sender.
+	significantItemFlags = ^(itemReportAtime | itemReportCrtime | itemBasisTypeFollows | itemXnameFollows | itemLocalChange) & 0xffff
+)
+
+// Basis-file kinds sent with ITEM_BASIS_TYPE_FOLLOWS. rsync: rsync.h FNAMECMP_*.
+const (
+	fnamecmpFname = 0x80
+)
+
+// Logger receives the messages a role prints. On a client they go to the
+// terminal; on a server they travel to the client as multiplexed messages.
+type Logger interface {
+	Info(msg string)
+	Error(msg string)
+	Warning(msg string)
+}
+
+// Conn is one side's view of the connection: a decoder for what the peer
+// sends, an encoder for what we send, and the multiplexer carrying our
+// messages when output is multiplexed.
+type Conn struct {
+	R   *wire.Reader
+	W   *wire.Writer
+	Mux *wire.MuxWriter // nil when our output is not multiplexed
+
+	Session *protocol.Session
+	Log     Logger
+	In, Out *Counter // raw byte counts, when known
+
+	mu      sync.Mutex
+	ioError int32 // I/O error bits reported by the peer (MSG_IO_ERROR or flist end)
+	exitErr error // peer's MSG_ERROR_EXIT
+}
+
+// AddIOError records I/O error bits.
+func (c *Conn) AddIOError(v int32) {
+	c.mu.Lock()
+	c.ioError |= v
+	c.mu.Unlock()
+}
+
+// IOError returns the I/O error bits recorded so far.
+func (c *Conn) IOError() int32 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.ioError
+}
+
+// SendMsg flushes pending data and sends one message, so that the message
+// follows everything written before it.
+func (c *Conn) SendMsg(code wire.MsgCode, payload []byte) error {
+	if c.Mux == nil {
+		return nil
+	}
+	if err := c.W.Flush(); err != nil {
+		return err
+	}
+	return c.Mux.WriteMsg(code, payload)
+}
+
+// SendMsgInt sends a message whose payload is one 4-byte integer.
+func (c *Conn) SendMsgInt(code wire.MsgCode, v int32) error {
+	b := [4]byte{byte(v), byte(v >> 8), byte(v >> 16), byte(v >> 24)}
+	return c.SendMsg(code, b[:])
+}
+
+// HandleMsg is the wire.MsgHandler for messages arriving from the peer.
+func (c *Conn) HandleMsg(code wire.MsgCode, p []byte) error {
+	switch code {
+	case wire.MsgInfo, wire.MsgClient, wire.MsgLog:
+		if c.Log != nil {
+			c.Log.Info(string(p))
+		}
+	case wire.MsgError, wire.MsgErrorXfer, wire.MsgErrorSock, wire.MsgErrorUTF8:
+		if c.Log != nil {
+			c.Log.Error(string(p))
+		}
+	case wire.MsgWarning:
+		if c.Log != nil {
+			c.Log.Warning(string(p))
+		}
+	case wire.MsgIOError:
+		if len(p) != 4 {
+			return fmt.Errorf("%v with %d bytes: %w", code, len(p), wire.ErrProtocol)
+		}
+		c.AddIOError(int32(uint32(p[0]) | uint32(p[1])<<8 | uint32(p[2])<<16 | uint32(p[3])<<24))
+	case wire.MsgErrorExit:
+		v := int32(0)
+		if len(p) == 4 {
+			v = int32(uint32(p[0]) | uint32(p[1])<<8 | uint32(p[2])<<16 | uint32(p[3])<<24)
+		}
+		c.mu.Lock()
+		c.exitErr = &ExitError{Code: int(v), Msg: "remote side exited with an error"}
+		c.mu.Unlock()
+		return c.exitErr
+	case wire.MsgNoop, wire.MsgSuccess, wire.MsgDeleted, wire.MsgNoSend, wire.MsgIOTimeout:
+		// Nothing to do for the options gorsync supports so far.
+	default:
+		return fmt.Errorf("unexpected message %v: %w", code, wire.ErrProtocol)
+	}
+	return nil
+}
+
+// ExitError carries an rsync exit code.
+type ExitError struct {
+	Code int
+	Msg  string
+}
+
+func (e *ExitError) Error() string { return e.Msg }
+
+// Exit codes. rsync: errcode.h.
+const (
+	ExitSyntax      = 1
+	ExitProtocol    = 2
+	ExitFileSelect  = 3
+	ExitUnsupported = 4
+	ExitStartClient = 5
+	ExitSocketIO    = 10
+	ExitFileIO      = 11
+	ExitStreamIO    = 12
+	ExitPartial     = 23
+	ExitVanished    = 24
+	ExitDelLimit    = 25
+)
+
+// ErrPartial reports that some files could not be transferred.
+var ErrPartial = &ExitError{Code: ExitPartial, Msg: "some files/attrs were not transferred (see previous errors)"}
+
+// ErrVanished reports that some source files vanished.
+var ErrVanished = &ExitError{Code: ExitVanished, Msg: "some files vanished before they could be transferred"}
+
+// ioErrorResult turns accumulated I/O error bits into rsync's exit status.
+// rsync: cleanup.c exit_cleanup.
+func ioErrorResult(bits int32) error {
+	switch {
+	case bits&IOErrDelLimit != 0:
+		return &ExitError{Code: ExitDelLimit, Msg: "the --max-delete limit stopped deletions"}
+	case bits&IOErrGeneral != 0:
+		return ErrPartial
+	case bits&IOErrVanished != 0:
+		return ErrVanished
+	}
+	return nil
+}
+
+// streamErr gives an unexpected end of stream rsync's wording.
+func streamErr(err error) error {
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return fmt.Errorf("connection unexpectedly closed: %w", wire.ErrProtocol)
+	}
+	return err
+}
+
+// Stats is the transfer statistics of one side.
+type Stats = report.Stats
+
+// StderrLogger prints messages to a client's terminal.
+type StderrLogger struct {
+	Out, Err io.Writer
+	mu       sync.Mutex
+}
+
+// NewTerminalLogger returns a Logger writing to stdout and stderr.
+func NewTerminalLogger() *StderrLogger { return &StderrLogger{Out: os.Stdout, Err: os.Stderr} }
+
+func (l *StderrLogger) write(w io.Writer, msg string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	io.WriteString(w, msg)
+}
+
+// Info prints to standard output.
+func (l *StderrLogger) Info(msg string) { l.write(l.Out, msg) }
+
+// Error prints to standard error.
+func (l *StderrLogger) Error(msg string) { l.write(l.Err, msg) }
+
+// Warning prints to standard error.
+func (l *StderrLogger) Warning(msg string) { l.write(l.Err, msg) }
+
+// MuxLogger sends a server's messages to the client.
+type MuxLogger struct {
+	Mux      *wire.MuxWriter
+	Fallback Logger
+}
+
+func (l *MuxLogger) send(code wire.MsgCode, msg string) {
+	if l.Mux == nil || l.Mux.WriteMsg(code, []byte(msg)) != nil {
+		if l.Fallback != nil {
+			l.Fallback.Error(msg)
+		}
+	}
+}
+
+// Info sends MSG_INFO.
+func (l *MuxLogger) Info(msg string) { l.send(wire.MsgInfo, msg) }
+
+// Error sends MSG_ERROR.
+func (l *MuxLogger) Error(msg string) { l.send(wire.MsgError, msg) }
+
+// Warning sends MSG_WARNING.
+func (l *MuxLogger) Warning(msg string) { l.send(wire.MsgWarning, msg) }
+
+// Counter counts the bytes that pass through a connection, as rsync's
+// total_read and total_written do (multiplexing headers included).
+type Counter struct {
+	R io.Reader
+	W io.Writer
+	n atomic.Int64
+}
+
+// Read reads from R and counts.
+func (c *Counter) Read(p []byte) (int, error) {
+	n, err := c.R.Read(p)
+	c.n.Add(int64(n))
+	return n, err
+}
+
+// Write writes to W and counts.
+func (c *Counter) Write(p []byte) (int, error) {
+	n, err := c.W.Write(p)
+	c.n.Add(int64(n))
+	return n, err
+}
+
+// N returns the bytes counted so far.
+func (c *Counter) N() int64 { return c.n.Load() }
+
+// BytesRead is the raw byte count received on the connection.
+func (c *Conn) BytesRead() int64 {
+	if c.In == nil {
+		return 0
+	}
+	return c.In.N()
+}
+
+// BytesWritten is the raw byte count sent, after flushing what is buffered.
+func (c *Conn) BytesWritten() int64 {
+	if c.Out == nil {
+		return 0
+	}
+	return c.Out.N()
+}

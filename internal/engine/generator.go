@@ -1,0 +1,474 @@
+package engine
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/gorsync/gorsync/internal/checksum"
+	"github.com/gorsync/gorsync/internal/delta"
+	"github.com/gorsync/gorsync/internal/flist"
+	"github.com/gorsync/gorsync/internal/fsys"
+	"github.com/gorsync/gorsync/internal/wire"
+	"golang.org/x/sys/unix"
+)
+
+// genEvent is what the receiver tells the generator: a file to redo, or the
+// end of one of the sender's phases. rsync: the receiver's MSG_REDO and
+// MSG_DONE on its error pipe.
+type genEvent struct {
+	redo int32 // file index to redo; -1 for a phase done
+}
+
+// generator walks the received list, decides what each destination entry
+// needs, creates directories, links and special files itself, and asks the
+// sender for the regular files that differ. rsync: generator.c.
+type generator struct {
+	rs     *Receiving
+	c      *Conn
+	opts   *Options
+	root   *fsys.Root
+	list   *flist.List
+	outNdx *wire.NdxCodec
+	events <-chan genEvent
+	stats  *Stats
+
+	dfltPerms uint32 // ACCESSPERMS & ~umask
+	sigBuf    []byte
+	fileSum   *checksum.FileHasher
+	dirs      []int32 // directories whose times and modes are fixed at the end
+	failed    bool
+}
+
+func (g *generator) name(e *flist.Entry) string {
+	if g.rs.LocalName != "" {
+		return g.rs.LocalName
+	}
+	return e.Name()
+}
+
+func (g *generator) errorf(format string, args ...any) {
+	g.failed = true
+	g.c.Log.Error(fmt.Sprintf(format, args...))
+}
+
+// run is generate_files for a list without incremental recursion.
+func (g *generator) run() error {
+	c := g.c
+	proto := c.Session.Protocol
+	for i, e := range g.list.Entries {
+		if !e.Active() {
+			continue
+		}
+		if err := g.recvGenerator(int32(i), e, false); err != nil {
+			return err
+		}
+		if c.W.Buffered() > 32<<10 {
+			if err := c.W.Flush(); err != nil {
+				return err
+			}
+		}
+	}
+	g.outNdx.Write(c.W, wire.NdxDone)
+	if err := c.W.Flush(); err != nil {
+		return err
+	}
+	// Redo phase: files whose whole-file checksum failed go again with
+	// full-length block sums, until the receiver finishes phase 0.
+	done := 0
+	for done < 1 {
+		ev, ok := <-g.events
+		if !ok {
+			return errReceiverGone
+		}
+		if ev.redo < 0 {
+			done++
+			continue
+		}
+		if err := g.recvGenerator(ev.redo, g.list.Entries[ev.redo], true); err != nil {
+			return err
+		}
+		if err := c.W.Flush(); err != nil {
+			return err
+		}
+	}
+	g.outNdx.Write(c.W, wire.NdxDone)
+	if proto >= 29 {
+		g.outNdx.Write(c.W, wire.NdxDone) // delay-updates phase, empty
+	}
+	if proto >= 31 {
+		g.outNdx.Write(c.W, wire.NdxDone) // delete-stats phase, empty
+	}
+	if err := c.W.Flush(); err != nil {
+		return err
+	}
+	want := 2
+	switch {
+	case proto >= 31:
+		want = 4
+	case proto >= 29:
+		want = 3
+	}
+	for done < want {
+		ev, ok := <-g.events
+		if !ok {
+			return errReceiverGone
+		}
+		if ev.redo < 0 {
+			done++
+		} else {
+			// A second checksum failure: rsync reports and gives up on it.
+			g.errorf("ERROR: %s failed verification -- update discarded.\n", g.name(g.list.Entries[ev.redo]))
+		}
+	}
+	g.touchUpDirs()
+	g.outNdx.Write(c.W, wire.NdxDone)
+	return c.W.Flush()
+}
+
+var errReceiverGone = errors.New("receiver stopped early")
+
+// recvGenerator handles one entry. rsync: generator.c recv_generator.
+func (g *generator) recvGenerator(ndx int32, e *flist.Entry, redo bool) error {
+	name := g.name(e)
+	st, err := g.root.LstatT(name)
+	exists := err == nil
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		if !errors.Is(err, unix.ENOTDIR) {
+			g.errorf("rsync: [generator] recv_generator: failed to stat %q: %v\n", name, unwrapPathErr(err))
+			return nil
+		}
+	}
+	if g.opts.DryRun && g.rs.dryRunMissing {
+		exists = false
+	}
+	switch {
+	case e.IsDir():
+		return g.genDir(ndx, e, name, &st, exists)
+	case e.IsSymlink():
+		if !g.opts.Links {
+			return nil
+		}
+		return g.genSymlink(ndx, e, name, &st, exists)
+	case e.IsDevice() || e.IsSpecial():
+		if e.IsDevice() && !g.opts.Devices || e.IsSpecial() && !g.opts.Specials {
+			return nil
+		}
+		return g.genSpecial(ndx, e, name, &st, exists)
+	case e.IsRegular():
+		return g.genFile(ndx, e, name, &st, exists, redo)
+	}
+	return nil
+}
+
+// itemize computes the change flags for an entry that exists (or not) and
+// tells the sender about significant ones. rsync: generator.c itemize.
+func (g *generator) itemize(ndx int32, e *flist.Entry, st *fsys.Stat, exists bool, iflags uint32) uint32 {
+	if exists {
+		keepTime := g.opts.Times && !e.IsSymlink() || g.opts.Times && e.IsSymlink() && g.c.Session.ReceiverSymlinkTimes
+		if e.IsRegular() && e.Size != st.Size {
+			iflags |= itemReportSize
+		}
+		if keepTime {
+			if st.Mtime != e.Mtime {
+				iflags |= itemReportTime
+			}
+		} else if iflags&(itemTransfer|itemLocalChange) != 0 {
+			iflags |= itemReportTime
+		}
+		if !e.IsSymlink() && g.opts.Perms && st.Perm() != e.Mode&0o7777 {
+			iflags |= itemReportPerms
+		}
+		if g.opts.Owner && fsys.AmRoot() && st.UID != e.UID {
+			iflags |= itemReportOwner
+		}
+		if g.opts.Group && e.Flags&flist.FlagSkipGroup == 0 && st.GID != e.GID {
+			iflags |= itemReportGroup
+		}
+	} else {
+		iflags |= itemIsNew
+	}
+	iflags &= 0xffff
+	if ndx >= 0 && (iflags&significantItemFlags != 0 || g.opts.Verbose >= 2) && g.c.Session.Protocol >= 29 {
+		g.outNdx.Write(g.c.W, ndx)
+		g.c.W.WriteShortint(uint16(iflags))
+	}
+	return iflags
+}
+
+// attrsFor returns what to apply to an entry given its current state.
+// rsync: rsync.c set_file_attrs.
+func (g *generator) attrsFor(e *flist.Entry, st *fsys.Stat, exists bool, setTime bool) fsys.Attrs {
+	var a fsys.Attrs
+	if g.opts.Owner && fsys.AmRoot() && (!exists || st.UID != e.UID) {
+		a.Set |= fsys.SetUID
+		a.UID = e.UID
+	}
+	if g.opts.Group && e.Flags&flist.FlagSkipGroup == 0 && (!exists || st.GID != e.GID) {
+		a.Set |= fsys.SetGID
+		a.GID = e.GID
+	}
+	if a.Set&(fsys.SetUID|fsys.SetGID) != 0 {
+		// chown needs both ids; keep the current one that is not changing.
+		if a.Set&fsys.SetUID == 0 {
+			a.UID = st.UID
+			if !exists {
+				a.UID = uint32(os.Geteuid())
+			}
+			a.Set |= fsys.SetUID
+		}
+		if a.Set&fsys.SetGID == 0 {
+			a.GID = st.GID
+			if !exists {
+				a.GID = uint32(os.Getegid())
+			}
+			a.Set |= fsys.SetGID
+		}
+	}
+	if setTime && g.opts.Times && (!e.IsSymlink() || g.c.Session.ReceiverSymlinkTimes) {
+		if !exists || st.Mtime != e.Mtime || st.MtimeNsec != e.MtimeNsec {
+			a.Set |= fsys.SetMtime
+			a.Mtime = time.Unix(e.Mtime, int64(e.MtimeNsec))
+			a.Atime = time.Now()
+		}
+	}
+	if !e.IsSymlink() {
+		mode := g.destMode(e, st, exists)
+		if !exists || st.Perm() != mode {
+			a.Set |= fsys.SetMode
+			a.Mode = mode
+		}
+	}
+	return a
+}
+
+// destMode gives the permission bits a file should end with. rsync: rsync.c dest_mode.
+func (g *generator) destMode(e *flist.Entry, st *fsys.Stat, exists bool) uint32 {
+	switch {
+	case g.opts.Perms:
+		return e.Mode & 0o7777
+	case exists:
+		return st.Perm()
+	default:
+		return e.Mode & g.dfltPerms
+	}
+}
+
+func (g *generator) applyAttrs(name string, e *flist.Entry, st *fsys.Stat, exists bool, setTime bool) {
+	if g.opts.DryRun {
+		return
+	}
+	a := g.attrsFor(e, st, exists, setTime)
+	if a.Set == 0 {
+		return
+	}
+	if err := g.root.SetAttrs(name, a); err != nil {
+		g.errorf("rsync: [generator] failed to set attributes on %q: %v\n", name, unwrapPathErr(err))
+	}
+}
+
+func (g *generator) genDir(ndx int32, e *flist.Entry, name string, st *fsys.Stat, exists bool) error {
+	if exists && !st.IsDir() {
+		if !g.opts.DryRun {
+			if err := g.root.Remove(name); err != nil {
+				g.errorf("rsync: [generator] delete_file: unlink %q failed: %v\n", name, unwrapPathErr(err))
+				return nil
+			}
+		}
+		exists = false
+	}
+	g.itemize(ndx, e, st, exists, 0)
+	if !exists && !g.opts.DryRun {
+		if err := g.root.Mkdir(name, 0o700); err != nil && !errors.Is(err, os.ErrExist) {
+			g.errorf("rsync: [generator] recv_generator: mkdir %q failed: %v\n", name, unwrapPathErr(err))
+			return nil
+		}
+		if ns, err := g.root.LstatT(name); err == nil {
+			*st = ns
+			exists = true
+		}
+	}
+	if !g.opts.DryRun {
+		a := g.attrsFor(e, st, exists, false)
+		// Keep the directory writable for its contents; touchUpDirs sets the
+		// final mode and time once they are in place.
+		a.Set &^= fsys.SetMode
+		if a.Set != 0 {
+			if err := g.root.SetAttrs(name, a); err != nil {
+				g.errorf("rsync: [generator] failed to set attributes on %q: %v\n", name, unwrapPathErr(err))
+			}
+		}
+		g.dirs = append(g.dirs, ndx)
+	}
+	return nil
+}
+
+// touchUpDirs fixes directory modes and times after all files are in place,
+// deepest first. rsync: generator.c touch_up_dirs.
+func (g *generator) touchUpDirs() {
+	for i := len(g.dirs) - 1; i >= 0; i-- {
+		e := g.list.Entries[g.dirs[i]]
+		name := g.name(e)
+		st, err := g.root.LstatT(name)
+		if err != nil || !st.IsDir() {
+			continue
+		}
+		a := g.attrsFor(e, &st, true, true)
+		a.Set &^= fsys.SetUID | fsys.SetGID
+		if a.Set == 0 {
+			continue
+		}
+		if err := g.root.SetAttrs(name, a); err != nil {
+			g.errorf("rsync: [generator] failed to set times on %q: %v\n", name, unwrapPathErr(err))
+		}
+	}
+}
+
+func (g *generator) replaceable(name string, st *fsys.Stat) bool {
+	if g.opts.DryRun {
+		return true
+	}
+	var err error
+	if st.IsDir() {
+		err = g.root.Remove(name) // only an empty directory, as rsync without --force
+	} else {
+		err = g.root.Remove(name)
+	}
+	if err != nil {
+		g.errorf("rsync: [generator] delete_file: unlink %q failed: %v\n", name, unwrapPathErr(err))
+		return false
+	}
+	return true
+}
+
+func (g *generator) genSymlink(ndx int32, e *flist.Entry, name string, st *fsys.Stat, exists bool) error {
+	if exists {
+		if st.IsSymlink() {
+			if target, err := g.root.Readlink(name); err == nil && target == e.LinkTarget {
+				g.itemize(ndx, e, st, true, 0)
+				g.applyAttrs(name, e, st, true, true)
+				return nil
+			}
+		}
+		if !g.replaceable(name, st) {
+			return nil
+		}
+	}
+	g.itemize(ndx, e, st, exists && st.IsSymlink(), itemLocalChange)
+	if g.opts.DryRun {
+		return nil
+	}
+	if err := g.root.Symlink(e.LinkTarget, name); err != nil {
+		g.errorf("rsync: [generator] symlink %q -> %q failed: %v\n", name, e.LinkTarget, unwrapPathErr(err))
+		return nil
+	}
+	g.applyAttrs(name, e, st, false, true)
+	return nil
+}
+
+func (g *generator) genSpecial(ndx int32, e *flist.Entry, name string, st *fsys.Stat, exists bool) error {
+	rdev := unix.Mkdev(e.RdevMajor, e.RdevMinor)
+	if exists {
+		sameType := st.Type() == e.Type()
+		if sameType && (!e.IsDevice() || st.Rdev == rdev) {
+			g.itemize(ndx, e, st, true, 0)
+			g.applyAttrs(name, e, st, true, true)
+			return nil
+		}
+		if !g.replaceable(name, st) {
+			return nil
+		}
+	}
+	g.itemize(ndx, e, st, false, itemLocalChange)
+	if g.opts.DryRun {
+		return nil
+	}
+	if !e.IsDevice() {
+		rdev = 0
+	}
+	if err := g.root.Mknod(name, e.Mode&(flist.ModeTypeMask|0o7777), rdev); err != nil {
+		g.errorf("rsync: [generator] mknod %q failed: %v\n", name, unwrapPathErr(err))
+		return nil
+	}
+	g.applyAttrs(name, e, st, false, true)
+	return nil
+}
+
+// quickCheck reports whether a destination file already matches. rsync:
+// generator.c quick_check_ok (FT_REG).
+func (g *generator) quickCheck(e *flist.Entry, name string, st *fsys.Stat) bool {
+	if st.Size != e.Size {
+		return false
+	}
+	if g.opts.AlwaysChecksum {
+		f, err := g.root.Open(name)
+		if err != nil {
+			return false
+		}
+		defer f.Close()
+		g.fileSum.Reset(g.c.Session.FileParams())
+		if _, err := io.Copy(g.fileSum, f); err != nil {
+			return false
+		}
+		sum := g.fileSum.Sum(nil)
+		return len(e.Sum) > 0 && bytes.Equal(sum[:min(len(sum), len(e.Sum))], e.Sum)
+	}
+	if g.opts.SizeOnly {
+		return true
+	}
+	if g.opts.IgnoreTimes {
+		return false
+	}
+	return st.Mtime == e.Mtime
+}
+
+func (g *generator) genFile(ndx int32, e *flist.Entry, name string, st *fsys.Stat, exists, redo bool) error {
+	if exists && !st.IsRegular() {
+		if !g.replaceable(name, st) {
+			return nil
+		}
+		exists = false
+	}
+	if exists && !redo && g.quickCheck(e, name, st) {
+		g.itemize(ndx, e, st, true, 0)
+		g.applyAttrs(name, e, st, true, true)
+		return nil
+	}
+	c := g.c
+	proto := c.Session.Protocol
+	g.outNdx.Write(c.W, ndx)
+	iflags := uint32(itemTransfer)
+	if g.opts.AlwaysChecksum {
+		iflags |= itemReportChange
+	}
+	if proto >= 29 {
+		iflags = g.itemize(-1, e, st, exists, iflags)
+		c.W.WriteShortint(uint16(iflags))
+	}
+	if g.opts.DryRun {
+		return nil
+	}
+	if !exists || g.opts.WholeFile || st.Size <= 0 {
+		delta.WriteSumHead(c.W, delta.SumHead{}, proto)
+		return nil
+	}
+	f, err := g.root.Open(name)
+	if err != nil {
+		// rsync falls back to sending the whole file when the basis cannot be read.
+		delta.WriteSumHead(c.W, delta.SumHead{}, proto)
+		return nil
+	}
+	defer f.Close()
+	sumLen := 2 // SHORT_SUM_LENGTH in phase 0; the redo phase uses full sums
+	if redo {
+		sumLen = 16
+	}
+	head := checksum.SumSizes(st.Size, proto, sumLen, c.Session.XferSum)
+	if err := delta.WriteSignature(c.W, f, st.Size, head, c.Session.XferParams(), proto); err != nil {
+		return fmt.Errorf("generate sums for %s: %w", name, err)
+	}
+	return nil
+}

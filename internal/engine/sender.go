@@ -1,0 +1,341 @@
+package engine
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/gorsync/gorsync/internal/checksum"
+	"github.com/gorsync/gorsync/internal/delta"
+	"github.com/gorsync/gorsync/internal/flist"
+	"github.com/gorsync/gorsync/internal/wire"
+)
+
+// Sender is the role that owns the source files: it sends the file list,
+// then answers the generator's requests with deltas. rsync: sender.c.
+type Sender struct {
+	Conn  *Conn
+	Opts  *Options
+	List  *flist.List
+	Stats Stats
+
+	// Open opens a list entry's source file for reading.
+	Open func(e *flist.Entry) (*os.File, error)
+
+	ioError int32
+	inNdx   *wire.NdxCodec
+	outNdx  *wire.NdxCodec
+}
+
+// SendFileList transmits the list (already sorted by the caller for indexes,
+// but sent in walk order is not required: rsync sorts on both sides).
+// rsync: flist.c send_file_list.
+func (s *Sender) SendFileList(fo *flist.Options, ioError int32) error {
+	c := s.Conn
+	start := time.Now()
+	before := c.BytesWritten()
+	enc := flist.NewEncoder(fo)
+	for _, e := range s.List.Entries {
+		if err := enc.WriteEntry(c.W, e); err != nil {
+			return fmt.Errorf("send file entry %s: %w", e.Name(), err)
+		}
+	}
+	enc.WriteEnd(c.W, ioError)
+	if !fo.IncRecurse() && (fo.PreserveUID || fo.PreserveGID) {
+		enc.WriteIDLists(c.W)
+	}
+	if c.Session.Protocol < 30 {
+		c.W.WriteInt(ioError)
+	} else if !fo.SafeFlist() && ioError != 0 {
+		if err := c.SendMsgInt(wire.MsgIOError, ioError); err != nil {
+			return err
+		}
+	}
+	if err := c.W.Flush(); err != nil {
+		return fmt.Errorf("send file list: %w", err)
+	}
+	s.ioError |= ioError
+	s.Stats.FlistSize = c.BytesWritten() - before
+	s.Stats.FlistXferTime = time.Since(start).Milliseconds()
+	return nil
+}
+
+// readNdxAndAttrs reads a file index and, from protocol 29, its item flags
+// and optional basis type and name. rsync: rsync.c read_ndx_and_attrs.
+func readNdxAndAttrs(c *Conn, codec *wire.NdxCodec, list *flist.List, amSender bool) (ndx int32, iflags uint32, err error) {
+	for {
+		ndx, err = codec.Read(c.R)
+		if err != nil {
+			return 0, 0, streamErr(err)
+		}
+		if ndx >= 0 || ndx == wire.NdxDone {
+			break
+		}
+		if ndx == wire.NdxDelStats {
+			// rsync: main.c read_del_stats: five varints.
+			for range 5 {
+				if _, err := c.R.ReadVarint(); err != nil {
+					return 0, 0, streamErr(err)
+				}
+			}
+			continue
+		}
+		return 0, 0, fmt.Errorf("invalid file index: %d (%d - %d): %w", ndx, wire.NdxDone, len(list.Entries)-1, wire.ErrProtocol)
+	}
+	if ndx == wire.NdxDone {
+		return ndx, 0, nil
+	}
+	if int(ndx) >= len(list.Entries) {
+		return 0, 0, fmt.Errorf("invalid file index: %d (%d - %d): %w", ndx, wire.NdxDone, len(list.Entries)-1, wire.ErrProtocol)
+	}
+	if c.Session.Protocol >= 29 {
+		v, err := c.R.ReadShortint()
+		if err != nil {
+			return 0, 0, streamErr(err)
+		}
+		iflags = uint32(v)
+	} else {
+		iflags = itemTransfer | itemMissingData
+	}
+	if iflags&itemBasisTypeFollows != 0 {
+		if _, err := c.R.ReadByte(); err != nil {
+			return 0, 0, streamErr(err)
+		}
+	}
+	if iflags&itemXnameFollows != 0 {
+		if _, err := c.R.ReadVstring(flist.MaxPath); err != nil {
+			return 0, 0, streamErr(err)
+		}
+	}
+	e := list.Entries[ndx]
+	if !e.Active() {
+		return 0, 0, fmt.Errorf("refusing transfer of cleared file index %d: %w", ndx, wire.ErrProtocol)
+	}
+	if iflags&itemTransfer != 0 && !e.IsRegular() {
+		return 0, 0, fmt.Errorf("received request to transfer non-regular file: %d: %w", ndx, wire.ErrProtocol)
+	}
+	return ndx, iflags, nil
+}
+
+// writeNdxAndAttrs sends a file index and, from protocol 29, its item flags.
+func writeNdxAndAttrs(c *Conn, codec *wire.NdxCodec, ndx int32, iflags uint32) {
+	codec.Write(c.W, ndx)
+	if c.Session.Protocol >= 29 {
+		c.W.WriteShortint(uint16(iflags))
+	}
+}
+
+// Run answers the generator until the end of the transfer. rsync: sender.c
+// send_files, then main.c handle_stats and read_final_goodbye.
+func (s *Sender) Run(amServer bool) error {
+	c := s.Conn
+	proto := c.Session.Protocol
+	s.inNdx = wire.NewNdxCodec(proto)
+	s.outNdx = wire.NewNdxCodec(proto)
+	phase, maxPhase := 0, 1
+	if proto >= 29 {
+		maxPhase = 2
+	}
+	sent := make([]bool, len(s.List.Entries))
+	m := delta.NewMatcher(c.Session.XferParams())
+	tw := delta.NewTokenWriter(c.W)
+	for {
+		ndx, iflags, err := readNdxAndAttrs(c, s.inNdx, s.List, true)
+		if err != nil {
+			return err
+		}
+		if ndx == wire.NdxDone {
+			phase++
+			if phase > maxPhase {
+				break
+			}
+			s.outNdx.Write(c.W, wire.NdxDone)
+			if err := c.W.Flush(); err != nil {
+				return err
+			}
+			continue
+		}
+		e := s.List.Entries[ndx]
+		if iflags&itemTransfer == 0 {
+			writeNdxAndAttrs(c, s.outNdx, ndx, iflags)
+			s.countCreated(e, iflags)
+			continue
+		}
+		if phase == 2 {
+			return fmt.Errorf("got transfer request in phase 2 [sender]: %w", wire.ErrProtocol)
+		}
+		if !sent[ndx] && iflags&itemIsNew != 0 {
+			s.Stats.CreatedFiles++
+		}
+		s.Stats.XferredFiles++
+		s.Stats.TotalTransferredSize += e.Size
+		if s.Opts.DryRun {
+			writeNdxAndAttrs(c, s.outNdx, ndx, iflags)
+			continue
+		}
+		head, err := delta.ReadSumHead(c.R, proto)
+		if err != nil {
+			return fmt.Errorf("receive sums for %s: %w", e.Name(), streamErr(err))
+		}
+		sums, err := delta.ReadSums(c.R, head, c.Session.XferParams())
+		if err != nil {
+			return fmt.Errorf("receive sums for %s: %w", e.Name(), streamErr(err))
+		}
+		f, err := s.Open(e)
+		if err != nil {
+			if errors.Is(err, os.ErrNotExist) {
+				s.ioError |= IOErrVanished
+				c.Log.Warning(fmt.Sprintf("file has vanished: %q\n", e.Name()))
+			} else {
+				s.ioError |= IOErrGeneral
+				c.Log.Error(fmt.Sprintf("rsync: [sender] send_files failed to open %q: %v\n", e.Name(), unwrapPathErr(err)))
+			}
+			if proto >= 30 {
+				if err := c.SendMsgInt(wire.MsgNoSend, ndx); err != nil {
+					return err
+				}
+			}
+			continue
+		}
+		writeNdxAndAttrs(c, s.outNdx, ndx, iflags)
+		delta.WriteSumHead(c.W, head, proto)
+		res, err := m.Match(tw, f, sums)
+		f.Close()
+		if err != nil {
+			return fmt.Errorf("send %s: %w", e.Name(), err)
+		}
+		s.Stats.LiteralData += res.Literal
+		s.Stats.MatchedData += res.Matched
+		c.W.Write(res.FileSum)
+		if res.ReadErr != nil {
+			s.ioError |= IOErrGeneral
+			c.Log.Error(fmt.Sprintf("rsync: [sender] read errors mapping %q: %v\n", e.Name(), res.ReadErr))
+		}
+		if s.Opts.Verbose > 0 && !amServer {
+			c.Log.Info(e.Name() + "\n")
+		}
+		sent[ndx] = true
+		if err := c.W.Err(); err != nil {
+			return err
+		}
+	}
+	if s.ioError != 0 && proto >= 30 {
+		if err := c.SendMsgInt(wire.MsgIOError, s.ioError); err != nil {
+			return err
+		}
+	}
+	s.outNdx.Write(c.W, wire.NdxDone)
+	if amServer {
+		writeStats(c, &s.Stats)
+	}
+	if err := c.W.Flush(); err != nil {
+		return err
+	}
+	return s.readFinalGoodbye()
+}
+
+func (s *Sender) countCreated(e *flist.Entry, iflags uint32) {
+	if iflags&itemIsNew == 0 {
+		return
+	}
+	s.Stats.CreatedFiles++
+	switch {
+	case e.IsDir():
+		s.Stats.CreatedDirs++
+	case e.IsSymlink():
+		s.Stats.CreatedSymlinks++
+	case e.IsDevice():
+		s.Stats.CreatedDevices++
+	case e.IsRegular():
+	default:
+		s.Stats.CreatedSpecials++
+	}
+}
+
+// readFinalGoodbye waits for the generator's last NDX_DONE; from protocol 31
+// the sender echoes one first. rsync: main.c read_final_goodbye.
+func (s *Sender) readFinalGoodbye() error {
+	c := s.Conn
+	proto := c.Session.Protocol
+	if proto < 24 {
+		return nil
+	}
+	var ndx int32
+	var err error
+	if proto < 29 {
+		ndx, err = c.R.ReadInt()
+	} else {
+		ndx, _, err = readNdxAndAttrs(c, s.inNdx, s.List, true)
+		if err == nil && proto >= 31 && ndx == wire.NdxDone {
+			s.outNdx.Write(c.W, wire.NdxDone)
+			if err = c.W.Flush(); err == nil {
+				ndx, _, err = readNdxAndAttrs(c, s.inNdx, s.List, true)
+			}
+		}
+	}
+	if err != nil {
+		return streamErr(err)
+	}
+	if ndx != wire.NdxDone {
+		return fmt.Errorf("invalid packet at end of run (%d) [sender]: %w", ndx, wire.ErrProtocol)
+	}
+	return ioErrorResult(s.ioError)
+}
+
+// writeStats sends a server sender's totals to the client receiver.
+// rsync: main.c handle_stats.
+func writeStats(c *Conn, st *Stats) {
+	w := func(v int64) {
+		if c.Session.Protocol >= 30 {
+			c.W.WriteVarlong(v, 3)
+		} else {
+			c.W.WriteLongint(v)
+		}
+	}
+	w(c.BytesRead())
+	w(c.BytesWritten())
+	w(st.TotalSize)
+	if c.Session.Protocol >= 29 {
+		w(st.FlistBuildTime)
+		w(st.FlistXferTime)
+	}
+}
+
+// readStats reads what writeStats sent; read and written swap sides.
+func readStats(c *Conn, st *Stats) error {
+	r := func() (int64, error) {
+		if c.Session.Protocol >= 30 {
+			return c.R.ReadVarlong(3)
+		}
+		return c.R.ReadLongint()
+	}
+	vals := make([]int64, 3, 5)
+	n := 3
+	if c.Session.Protocol >= 29 {
+		n = 5
+	}
+	vals = vals[:n]
+	for i := range vals {
+		v, err := r()
+		if err != nil {
+			return streamErr(err)
+		}
+		vals[i] = v
+	}
+	st.TotalWritten, st.TotalRead, st.TotalSize = vals[0], vals[1], vals[2]
+	if n == 5 {
+		st.FlistBuildTime, st.FlistXferTime = vals[3], vals[4]
+	}
+	return nil
+}
+
+func unwrapPathErr(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+var _ = checksum.Checksum1

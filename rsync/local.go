@@ -1,0 +1,62 @@
+package rsync
+
+import (
+	"io"
+	"time"
+
+	"github.com/gorsync/gorsync/internal/engine"
+	"github.com/gorsync/gorsync/internal/options"
+	"github.com/gorsync/gorsync/internal/protocol"
+)
+
+// localCopy runs both sides in this process, connected by in-memory pipes:
+// this goroutine sends, a second one receives, exactly as over a remote shell
+// but without a child process. Whole-file is the default, as in rsync.
+func localCopy(o *options.Options, env Env, srcs []string, dst string) error {
+	start := time.Now()
+	toServerR, toServerW := io.Pipe()
+	toClientR, toClientW := io.Pipe()
+
+	so := *o
+	so.Server, so.Sender = true, false
+	so.ClientInfo = protocol.ClientCapabilities
+	so.Args = []string{".", dst}
+	serverDone := make(chan error, 1)
+	go func() {
+		c, err := connect(toServerR, toClientW, protocolConfig(&so, env, true, false), engine.NewTerminalLogger())
+		if err == nil {
+			_, err = receiveSide(c, engineOptions(&so, true), dst, true)
+			if err != nil {
+				c.Log.Error(options.ProgName + ": " + err.Error() + "\n")
+			}
+			c.W.Flush()
+		}
+		toClientW.CloseWithError(io.EOF)
+		toServerR.Close()
+		serverDone <- err
+	}()
+
+	log := engine.NewTerminalLogger()
+	log.Out, log.Err = env.Stdout, env.Stderr
+	var st *engine.Stats
+	var c *engine.Conn
+	c, err := connect(toClientR, toServerW, protocolConfig(o, env, false, true), log)
+	if err == nil {
+		st, err = sendSide(c, engineOptions(o, true), srcs, false, log)
+	}
+	toServerW.Close()
+	if err != nil {
+		toClientR.Close()
+	}
+	serr := <-serverDone
+	if serr != nil {
+		// The receiver's failure decides the exit code; its message was
+		// already printed through the multiplexed stream.
+		return errReportedWrap{serr}
+	}
+	if err != nil {
+		return err
+	}
+	summary(o, env, c, st, start)
+	return nil
+}

@@ -1,0 +1,369 @@
+package rsync
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/gorsync/gorsync/internal/engine"
+	"github.com/gorsync/gorsync/internal/flist"
+	"github.com/gorsync/gorsync/internal/fsys"
+	"github.com/gorsync/gorsync/internal/options"
+	"github.com/gorsync/gorsync/internal/protocol"
+	"github.com/gorsync/gorsync/internal/report"
+	"github.com/gorsync/gorsync/internal/wire"
+)
+
+// engineOptions converts command-line options into the roles' options.
+func engineOptions(o *options.Options, local bool) *engine.Options {
+	whole := o.WholeFile == options.On || (o.WholeFile == options.Unset && local)
+	return &engine.Options{
+		Recursive: o.Recursive, Dirs: o.TransferDirs(),
+		Links: o.Links, Perms: o.Perms, Times: o.Times, Group: o.Group, Owner: o.Owner,
+		Devices: o.Devices, Specials: o.Specials,
+		WholeFile: whole, DryRun: o.DryRun, AlwaysChecksum: o.Checksum,
+		IgnoreTimes: o.IgnoreTimes, SizeOnly: o.SizeOnly, NumericIDs: o.NumericIDs,
+		Verbose: o.Verbose, Quiet: o.Quiet > 0,
+	}
+}
+
+// flistOptions derives the file-list encoding from the session and options.
+func flistOptions(s *protocol.Session, o *engine.Options) flist.Options {
+	return flist.Options{
+		Protocol:         s.Protocol,
+		CompatFlags:      int(s.CompatFlags),
+		Recurse:          o.Recursive,
+		PreserveUID:      o.Owner,
+		PreserveGID:      o.Group,
+		PreserveLinks:    o.Links,
+		PreserveDevices:  o.Devices,
+		PreserveSpecials: o.Specials,
+		AlwaysChecksum:   o.AlwaysChecksum,
+		ChecksumLen:      flistSumLen(s),
+		NumericIDs:       o.NumericIDs,
+	}
+}
+
+// flistSumLen is the length of --checksum sums in the file list: the file
+// checksum's digest length from protocol 30, MD4's 16 before. rsync:
+// checksum.c flist_csum_len.
+func flistSumLen(s *protocol.Session) int {
+	if s.Protocol < 30 {
+		return 16
+	}
+	return s.FileParams().DigestLen()
+}
+
+// handshake runs the version exchange and set-up on the raw stream.
+func handshake(r *wire.Reader, w *wire.Writer, cfg protocol.Config) (*protocol.Session, error) {
+	neg, remote, err := protocol.ExchangeVersions(r, w, cfg.Protocol)
+	if err != nil {
+		return nil, err
+	}
+	return protocol.Setup(r, w, cfg, neg, remote)
+}
+
+// connect sets up the counted raw stream, runs the handshake, and switches
+// each direction to multiplexed I/O as rsync does for this role.
+func connect(in io.Reader, out io.Writer, cfg protocol.Config, log engine.Logger) (*engine.Conn, error) {
+	cin := &engine.Counter{R: in}
+	cout := &engine.Counter{W: out}
+	raw := wire.NewReader(cin)
+	rawW := wire.NewWriter(cout)
+	sess, err := handshake(raw, rawW, cfg)
+	if err != nil {
+		return nil, err
+	}
+	c := &engine.Conn{Session: sess, In: cin, Out: cout}
+	p := sess.Protocol
+	// Our output: a server always multiplexes (protocol >= 23); a client from 30.
+	muxOut := cfg.AmServer || p >= 30
+	// Our input: a client always reads multiplexed; a server from 30.
+	muxIn := !cfg.AmServer || p >= 30
+	if muxOut {
+		c.Mux = wire.NewMuxWriter(cout)
+		c.W = wire.NewWriter(c.Mux)
+	} else {
+		c.W = rawW
+	}
+	if cfg.AmServer {
+		c.Log = &engine.MuxLogger{Mux: c.Mux, Fallback: log}
+	} else {
+		c.Log = log
+	}
+	if muxIn {
+		mr := wire.NewMuxReader(raw, c.HandleMsg)
+		c.R = wire.NewReader(mr)
+	} else {
+		c.R = raw
+	}
+	return c, nil
+}
+
+func protocolConfig(o *options.Options, env Env, server, sender bool) protocol.Config {
+	p := protocol.MaxVersion
+	if o.Protocol != 0 {
+		p = o.Protocol
+	}
+	return protocol.Config{
+		AmServer: server, AmSender: sender, Protocol: p,
+		ClientInfo: o.ClientInfo, ChecksumChoice: o.ChecksumChoice,
+		ChecksumEnv: env.Getenv("RSYNC_CHECKSUM_LIST"),
+	}
+}
+
+// ClientSend runs the client side of a push: this side sends srcs.
+func ClientSend(o *options.Options, in io.Reader, out io.Writer, srcs []string, env Env) error {
+	env.fill()
+	start := time.Now()
+	log := engine.NewTerminalLogger()
+	log.Out, log.Err = env.Stdout, env.Stderr
+	c, err := connect(in, out, protocolConfig(o, env, false, true), log)
+	if err != nil {
+		return err
+	}
+	st, err := sendSide(c, engineOptions(o, false), srcs, false, log)
+	if err != nil {
+		return err
+	}
+	summary(o, env, c, st, start)
+	return nil
+}
+
+// ClientReceive runs the client side of a pull: this side writes into dst.
+func ClientReceive(o *options.Options, in io.Reader, out io.Writer, dst string, env Env) error {
+	env.fill()
+	start := time.Now()
+	log := engine.NewTerminalLogger()
+	log.Out, log.Err = env.Stdout, env.Stderr
+	c, err := connect(in, out, protocolConfig(o, env, false, false), log)
+	if err != nil {
+		return err
+	}
+	// The client receiver always sends the (empty) filter list.
+	c.W.WriteInt(0)
+	if err := c.W.Flush(); err != nil {
+		return err
+	}
+	st, err := receiveSide(c, engineOptions(o, false), dst, false)
+	if st != nil && err == nil {
+		summary(o, env, c, st, start)
+	}
+	return err
+}
+
+// RunServer runs "gorsync --server": the side a client started over a remote
+// shell, speaking on in and out.
+func RunServer(o *options.Options, in io.Reader, out io.Writer, env Env) error {
+	env.fill()
+	log := engine.NewTerminalLogger()
+	log.Out, log.Err = env.Stderr, env.Stderr
+	c, err := connect(in, out, protocolConfig(o, env, true, o.Sender), log)
+	if err != nil {
+		return err
+	}
+	err = serve(c, o, engineOptions(o, false))
+	if err != nil {
+		// Tell the client before we go: rsync sends its error text down the
+		// multiplexed stream.
+		var ee *engine.ExitError
+		if !errors.As(err, &ee) || (ee != engine.ErrPartial && ee != engine.ErrVanished) {
+			c.Log.Error(fmt.Sprintf("%s: %v\n", options.ProgName, err))
+		}
+		c.W.Flush()
+		return fmt.Errorf("%w", errReportedWrap{err})
+	}
+	return nil
+}
+
+type errReportedWrap struct{ error }
+
+func (e errReportedWrap) Unwrap() []error { return []error{e.error, errReported} }
+
+func serve(c *engine.Conn, o *options.Options, eo *engine.Options) error {
+	args := o.Args
+	if len(args) > 0 && args[0] == "." {
+		args = args[1:]
+	}
+	if o.Sender {
+		if err := recvFilterList(c, true); err != nil {
+			return err
+		}
+		if len(args) == 0 && (eo.Recursive || eo.Dirs) {
+			args = []string{"."}
+		}
+		_, err := sendSide(c, eo, args, true, nil)
+		return err
+	}
+	dst := "."
+	if len(args) > 0 {
+		dst = args[0]
+	}
+	_, err := receiveSide(c, eo, dst, true)
+	return err
+}
+
+// recvFilterList reads the client's filter rules. gorsync does not implement
+// filter rules yet, so any rule is refused loudly. rsync: exclude.c recv_filter_list.
+func recvFilterList(c *engine.Conn, sender bool) error {
+	if !sender {
+		return nil
+	}
+	for {
+		n, err := c.R.ReadInt()
+		if err != nil {
+			return fmt.Errorf("receive filter list: %w", err)
+		}
+		if n == 0 {
+			return nil
+		}
+		if n < 0 || n > 4096 {
+			return fmt.Errorf("filter rule of %d bytes: %w", n, wire.ErrProtocol)
+		}
+		buf := make([]byte, n)
+		if err := c.R.ReadFull(buf); err != nil {
+			return err
+		}
+		return &engine.ExitError{Code: engine.ExitUnsupported, Msg: fmt.Sprintf("filter rules (%q) are not supported by this version of gorsync", buf)}
+	}
+}
+
+// sendSide builds and sends the file list, then serves file requests.
+func sendSide(c *engine.Conn, eo *engine.Options, srcs []string, server bool, log engine.Logger) (*engine.Stats, error) {
+	proto := c.Session.Protocol
+	fo := flistOptions(c.Session, eo)
+	buildStart := time.Now()
+	list, ioErr, err := flist.Build(srcs, flist.WalkOptions{
+		Recursive: eo.Recursive, Dirs: eo.Dirs, Links: eo.Links,
+		Devices: eo.Devices, Specials: eo.Specials,
+		Checksum: eo.AlwaysChecksum, ChecksumParams: c.Session.FileParams(),
+		Warn: func(msg string) { c.Log.Error(msg) },
+	})
+	if err != nil {
+		return nil, err
+	}
+	s := &engine.Sender{Conn: c, Opts: eo, List: list}
+	s.Stats.FlistBuildTime = time.Since(buildStart).Milliseconds()
+	s.Open = func(e *flist.Entry) (*os.File, error) { return list.Open(e) }
+	if !server && eo.Verbose > 0 {
+		c.Log.Info("sending incremental file list\n")
+	}
+	if err := s.SendFileList(&fo, ioErr); err != nil {
+		return nil, err
+	}
+	list.SortAndClean(proto, false)
+	engine.CountList(list, &s.Stats)
+	if len(list.Entries) == 0 {
+		return &s.Stats, nil
+	}
+	err = s.Run(server)
+	s.Stats.TotalWritten, s.Stats.TotalRead = c.BytesWritten(), c.BytesRead()
+	return &s.Stats, err
+}
+
+// receiveSide receives the file list into dst and runs generator and receiver.
+func receiveSide(c *engine.Conn, eo *engine.Options, dst string, server bool) (*engine.Stats, error) {
+	rs := &engine.Receiving{Conn: c, Opts: eo}
+	fo := flistOptions(c.Session, eo)
+	if !server && eo.Verbose > 0 {
+		c.Log.Info("receiving incremental file list\n")
+	}
+	if err := rs.RecvFileList(&fo); err != nil {
+		return nil, err
+	}
+	if len(rs.List.Entries) == 0 {
+		return &rs.Stats, nil
+	}
+	root, local, err := localName(rs.List, dst, eo)
+	if err != nil {
+		return nil, err
+	}
+	defer root.Close()
+	rs.Root, rs.LocalName = root, local
+	err = rs.Run(server)
+	return &rs.Stats, err
+}
+
+// localName opens the destination as rsync's get_local_name decides: an
+// existing directory, a directory to create, or a single file's new name.
+func localName(list *flist.List, dst string, eo *engine.Options) (*fsys.Root, string, error) {
+	if dst == "" {
+		dst = "."
+	}
+	n := 0
+	for _, e := range list.Entries {
+		if e.Active() {
+			n++
+		}
+	}
+	st, err := os.Stat(dst)
+	trailing := strings.HasSuffix(dst, "/")
+	if err == nil {
+		if st.IsDir() {
+			r, err := fsys.OpenRoot(dst)
+			if err != nil {
+				return nil, "", &engine.ExitError{Code: engine.ExitFileSelect, Msg: fmt.Sprintf("change_dir#1 %q failed: %v", dst, err)}
+			}
+			return r, "", nil
+		}
+		if n > 1 {
+			return nil, "", &engine.ExitError{Code: engine.ExitFileSelect, Msg: "ERROR: destination must be a directory when copying more than 1 file"}
+		}
+		if n == 1 && list.Entries[0].IsDir() {
+			return nil, "", &engine.ExitError{Code: engine.ExitFileSelect, Msg: "ERROR: cannot overwrite non-directory with a directory"}
+		}
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return nil, "", &engine.ExitError{Code: engine.ExitFileSelect, Msg: fmt.Sprintf("ERROR: cannot stat destination %q: %v", dst, errors.Unwrap(err))}
+	}
+	if n > 1 || trailing {
+		d := strings.TrimSuffix(dst, "/")
+		if err == nil {
+			return nil, "", &engine.ExitError{Code: engine.ExitSyntax, Msg: "ERROR: destination path is not a directory"}
+		}
+		if eo.DryRun {
+			return nil, "", &engine.ExitError{Code: engine.ExitUnsupported, Msg: "a dry run into a destination directory that does not exist is not supported by this version of gorsync yet"}
+		}
+		if err := os.Mkdir(d, 0o777); err != nil {
+			return nil, "", &engine.ExitError{Code: engine.ExitFileIO, Msg: fmt.Sprintf("mkdir %q failed: %v", d, errors.Unwrap(err))}
+		}
+		r, err := fsys.OpenRoot(d)
+		if err != nil {
+			return nil, "", &engine.ExitError{Code: engine.ExitFileSelect, Msg: fmt.Sprintf("change_dir#2 %q failed: %v", d, err)}
+		}
+		return r, "", nil
+	}
+	dir, base := filepath.Split(dst)
+	if dir == "" {
+		dir = "."
+	}
+	r, err := fsys.OpenRoot(dir)
+	if err != nil {
+		return nil, "", &engine.ExitError{Code: engine.ExitFileSelect, Msg: fmt.Sprintf("change_dir#3 %q failed: %v", dir, err)}
+	}
+	return r, base, nil
+}
+
+// summary prints -v and --stats output on the client.
+func summary(o *options.Options, env Env, c *engine.Conn, st *engine.Stats, start time.Time) {
+	level := 0
+	if o.Verbose > 0 {
+		level = 1
+	}
+	if o.Stats {
+		level = 2
+	}
+	if level == 0 || o.Quiet > 0 {
+		return
+	}
+	report.WriteSummary(env.Stdout, st, report.SummaryOptions{
+		Level: level, Protocol: c.Session.Protocol, Human: o.HumanReadable,
+		DryRun: o.DryRun, Start: start, End: time.Now(),
+	})
+}
+
+var _ = syscall.Getpid
