@@ -1,0 +1,103 @@
+//go:build unix
+
+package flist
+
+import (
+	"os"
+
+	"golang.org/x/sys/unix"
+)
+
+// Stat is what the walk needs from lstat(2).
+type Stat struct {
+	Mode      uint32 // st_mode including the type bits
+	Size      int64
+	Mtime     int64
+	MtimeNsec uint32
+	Atime     int64
+	UID, GID  uint32
+	RdevMajor uint32
+	RdevMinor uint32
+	Dev, Ino  uint64
+	Nlink     uint32
+}
+
+// FS is the walk's view of the source filesystem, so a batched
+// implementation (getdents64 plus statx relative to a directory fd) can
+// replace OSFS. Errors should wrap the underlying syscall.Errno.
+type FS interface {
+	// Lstat describes path without following a final symlink.
+	Lstat(path string) (Stat, error)
+	// Stat describes path, following symlinks.
+	Stat(path string) (Stat, error)
+	// Readlink returns a symlink's target.
+	Readlink(path string) (string, error)
+	// ReadDirNames lists a directory's entries in the order the kernel
+	// returns them (rsync sends them in readdir order), without "." and
+	// "..". On a partial failure it returns the names read so far and
+	// the error.
+	ReadDirNames(path string) ([]string, error)
+}
+
+// OSFS is the plain system-call implementation of FS.
+type OSFS struct{}
+
+func fromUnix(st *unix.Stat_t) Stat {
+	return Stat{
+		Mode:      uint32(st.Mode),
+		Size:      st.Size,
+		Mtime:     int64(st.Mtim.Sec),
+		MtimeNsec: uint32(st.Mtim.Nsec),
+		Atime:     int64(st.Atim.Sec),
+		UID:       st.Uid,
+		GID:       st.Gid,
+		RdevMajor: unix.Major(uint64(st.Rdev)),
+		RdevMinor: unix.Minor(uint64(st.Rdev)),
+		Dev:       uint64(st.Dev),
+		Ino:       uint64(st.Ino),
+		Nlink:     uint32(st.Nlink),
+	}
+}
+
+// Lstat implements FS.
+func (OSFS) Lstat(path string) (Stat, error) {
+	var st unix.Stat_t
+	for {
+		err := unix.Lstat(path, &st)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return Stat{}, &os.PathError{Op: "lstat", Path: path, Err: err}
+		}
+		return fromUnix(&st), nil
+	}
+}
+
+// Stat implements FS.
+func (OSFS) Stat(path string) (Stat, error) {
+	var st unix.Stat_t
+	for {
+		err := unix.Stat(path, &st)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return Stat{}, &os.PathError{Op: "stat", Path: path, Err: err}
+		}
+		return fromUnix(&st), nil
+	}
+}
+
+// Readlink implements FS.
+func (OSFS) Readlink(path string) (string, error) { return os.Readlink(path) }
+
+// ReadDirNames implements FS.
+func (OSFS) ReadDirNames(path string) ([]string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return f.Readdirnames(-1)
+}

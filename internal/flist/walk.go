@@ -1,0 +1,440 @@
+package flist
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+)
+
+// Severity classifies a walk problem the way rsync's log codes do.
+type Severity int
+
+// Problem severities.
+const (
+	// SeverityInfo is an rprintf(FINFO) note such as "skipping directory".
+	SeverityInfo Severity = iota
+	// SeverityWarning is an FWARNING such as a vanished file (exit 24).
+	SeverityWarning
+	// SeverityError is an FERROR_XFER transfer error (exit 23).
+	SeverityError
+)
+
+// Problem is one message the walk would have rsync print. Msg is rsync's
+// text without the "rsync: [sender] " prefix; when Err is set, rsync's
+// rsyserr appends ": strerror (errno)" to it.
+type Problem struct {
+	Severity Severity
+	Msg      string
+	Err      error
+}
+
+func (p Problem) String() string {
+	if p.Err != nil {
+		return p.Msg + ": " + p.Err.Error()
+	}
+	return p.Msg
+}
+
+// WalkOptions selects what the sender's walk includes.
+type WalkOptions struct {
+	// Recurse is -r; Dirs is -d (implied by Recurse).
+	Recurse, Dirs bool
+	// CopyDirlinks is -k: symlinks to directories are followed.
+	CopyDirlinks bool
+	// Checksum, if set, computes a regular file's whole-file sum for
+	// --checksum; on error the sum is ChecksumLen zero bytes, as in rsync.
+	Checksum    func(path string) ([]byte, error)
+	ChecksumLen int
+	// MissingArgs is --ignore-missing-args (1) or --delete-missing-args (2).
+	MissingArgs int
+	// Exclude, if set, reports whether the filter rules exclude a name
+	// found inside a directory (or a top-level name that is not a dot-dir).
+	Exclude func(name string, isDir bool) bool
+	// Report receives each message rsync would print; nil drops them.
+	Report func(Problem)
+	// FS is the filesystem to walk; nil means OSFS.
+	FS FS
+	// Cwd is the directory relative arguments start from, for messages
+	// (rsync's full_fname); "" means os.Getwd.
+	Cwd string
+}
+
+// Name types of a source argument. rsync: flist.c NORMAL_NAME etc.
+const (
+	normalName = iota
+	dotdirName
+)
+
+// walker is the state of one Build.
+type walker struct {
+	opts  WalkOptions
+	fs    FS
+	list  *List
+	slab  slab
+	root  int32  // index into list.Roots of the current argument
+	rootP string // the current root's path ("" = working directory)
+	cwd   string
+}
+
+// Build walks the source arguments as rsync's sender does for a
+// non-incremental transfer and returns the list in sending order (call
+// SortAndClean before serving indexes). "dir/" sends dir's contents with
+// "." for dir itself; "dir" sends "dir" and, with -r, its contents; names
+// are relative to each argument's parent. Problems on the way are
+// reported and recorded in List.IOError, never fatal.
+// rsync: flist.c send_file_list
+func Build(args []string, opts WalkOptions) (*List, error) {
+	w := &walker{opts: opts, fs: opts.FS, list: &List{}, root: -1}
+	if w.fs == nil {
+		w.fs = OSFS{}
+	}
+	w.opts.Dirs = opts.Dirs || opts.Recurse
+	w.cwd = opts.Cwd
+	if w.cwd == "" {
+		if wd, err := os.Getwd(); err == nil {
+			w.cwd = wd
+		}
+	}
+	for _, arg := range args {
+		w.sendArg(arg)
+	}
+	return w.list, nil
+}
+
+func (w *walker) report(sev Severity, err error, format string, args ...any) {
+	if w.opts.Report != nil {
+		w.opts.Report(Problem{Severity: sev, Msg: fmt.Sprintf(format, args...), Err: errnoOf(err)})
+	}
+}
+
+// errnoOf unwraps a path error to its errno, which is what rsync prints.
+func errnoOf(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	var le *os.LinkError
+	if errors.As(err, &le) {
+		return le.Err
+	}
+	return err
+}
+
+// fullName quotes a name the way rsync's full_fname does: absolute, from
+// the current root.
+func (w *walker) fullName(name string) string {
+	if strings.HasPrefix(name, "/") {
+		return `"` + name + `"`
+	}
+	dir := w.rootP
+	if !strings.HasPrefix(dir, "/") {
+		dir = filepath.Join(w.cwd, dir)
+	}
+	if name == "." {
+		return `"` + dir + `/."`
+	}
+	if dir == "/" {
+		return `"/` + name + `"`
+	}
+	return `"` + dir + "/" + name + `"`
+}
+
+// path returns where name lives on disk under the current root.
+func (w *walker) path(name string) string {
+	switch {
+	case w.rootP == "":
+		return name
+	case name == ".":
+		return w.rootP
+	case strings.HasSuffix(w.rootP, "/"):
+		return w.rootP + name
+	}
+	return w.rootP + "/" + name
+}
+
+// setRoot makes dir the current root (rsync's change_pathname).
+func (w *walker) setRoot(dir string) bool {
+	if w.root >= 0 && w.list.Roots[w.root] == dir {
+		return true
+	}
+	if dir != "" {
+		st, err := w.fs.Stat(dir)
+		if err == nil && st.Mode&ModeTypeMask != ModeDir {
+			err = syscall.ENOTDIR
+		}
+		if err != nil {
+			w.list.IOError |= IOErrGeneral
+			w.rootP = ""
+			w.report(SeverityError, err, "change_dir %s failed", w.fullName(dir))
+			w.root = -1
+			return false
+		}
+	}
+	w.list.Roots = append(w.list.Roots, dir)
+	w.root = int32(len(w.list.Roots) - 1)
+	w.rootP = dir
+	return true
+}
+
+// sendArg handles one source argument. rsync: flist.c send_file_list
+func (w *walker) sendArg(arg string) {
+	fbuf := arg
+	var nameType int
+	n := len(fbuf)
+	switch {
+	case n == 0 || fbuf[n-1] == '/':
+		if fbuf == "./" {
+			fbuf = "."
+		} else {
+			fbuf += "."
+		}
+		nameType = dotdirName
+	case n > 1 && fbuf[n-1] == '.' && fbuf[n-2] == '.' && (n == 2 || fbuf[n-3] == '/'):
+		fbuf += "/."
+		nameType = dotdirName
+	case fbuf[n-1] == '.' && (n == 1 || fbuf[n-2] == '/'):
+		nameType = dotdirName
+	default:
+		nameType = normalName
+	}
+	if len(fbuf) >= MaxPath {
+		w.list.IOError |= IOErrGeneral
+		w.report(SeverityError, nil, "skipping overly long name: %s", arg)
+		return
+	}
+	dir, fn := "", fbuf
+	if i := strings.LastIndexByte(fbuf, '/'); i >= 0 {
+		dir, fn = fbuf[:i], fbuf[i+1:]
+		if i == 0 {
+			dir = "/"
+		}
+	}
+	if fn == "" {
+		fn, nameType = ".", dotdirName
+	}
+	if !w.setRoot(dir) {
+		return
+	}
+
+	follow := w.opts.CopyDirlinks || nameType != normalName
+	st, err := w.linkStat(w.path(fn), follow)
+	if err == nil && nameType != dotdirName && w.opts.Exclude != nil && w.opts.Exclude(fn, st.Mode&ModeTypeMask == ModeDir) {
+		return
+	}
+	if err != nil {
+		enoent := errors.Is(err, fs.ErrNotExist)
+		switch {
+		case !enoent || w.opts.MissingArgs == 0:
+			if !enoent {
+				w.list.IOError |= IOErrGeneral
+			}
+			w.report(SeverityError, err, "link_stat %s failed", w.fullName(fn))
+			return
+		case w.opts.MissingArgs == 1:
+			return
+		default:
+			st = Stat{} // sent with mode 0: the receiver deletes it
+		}
+	}
+	isDir := st.Mode&ModeTypeMask == ModeDir
+	if isDir && !w.opts.Dirs {
+		w.report(SeverityInfo, nil, "skipping directory %s", fn)
+		return
+	}
+	var flags uint32
+	if w.opts.Recurse {
+		flags = FlagContentDir
+	}
+	if w.opts.Recurse || (w.opts.Dirs && nameType != normalName) {
+		e := w.sendFileName("", fn, &st, FlagTopDir|FlagContentDir|flags, false)
+		if e != nil {
+			w.sendIfDirectory(e, fn, flags)
+		}
+		return
+	}
+	w.sendFileName("", fn, &st, flags, false)
+}
+
+// linkStat is rsync's link_stat: lstat, following a symlink only when it
+// leads to a directory and follow is set.
+func (w *walker) linkStat(path string, follow bool) (Stat, error) {
+	st, err := w.fs.Lstat(path)
+	if err != nil {
+		return st, err
+	}
+	if follow && st.Mode&ModeTypeMask == ModeSymlink {
+		if t, err := w.fs.Stat(path); err == nil && t.Mode&ModeTypeMask == ModeDir {
+			return t, nil
+		}
+	}
+	return st, nil
+}
+
+// sendFileName makes an entry for dir/base and appends it to the list; dir
+// is shared by all entries of a directory. st is the argument's stat for
+// top-level names, nil inside directories (which also applies the
+// filters). rsync: flist.c make_file, send_file_name
+func (w *walker) sendFileName(dir, base string, st *Stat, flags uint32, filtered bool) *Entry {
+	name := base
+	if dir != "" {
+		name = dir + "/" + base
+	}
+	if len(name) >= MaxPath {
+		w.list.IOError |= IOErrGeneral
+		w.report(SeverityError, nil, "skipping overly long name: %s", name)
+		return nil
+	}
+	if dir == "" {
+		// A top-level argument: clean it like make_file does.
+		if clean, _ := CleanName(name, 0); clean != name {
+			name = clean
+			dir, base = splitName(name)
+		}
+	}
+	path := w.path(name)
+	var s Stat
+	var target string
+	if st != nil && (st.Mode&ModeTypeMask == ModeDir || st.Mode == 0) {
+		s = *st
+	} else {
+		var err error
+		if st != nil {
+			s = *st
+		} else if s, err = w.fs.Lstat(path); err != nil {
+			w.statFailed(name, err)
+			return nil
+		}
+		if s.Mode&ModeTypeMask == ModeSymlink {
+			if target, err = w.fs.Readlink(path); err != nil {
+				w.statFailed(name, err)
+				return nil
+			}
+		}
+	}
+	isDir := s.Mode&ModeTypeMask == ModeDir
+	if filtered {
+		if isDir && !w.opts.Dirs {
+			w.report(SeverityInfo, nil, "skipping directory %s", name)
+			return nil
+		}
+		if w.opts.Exclude != nil && w.opts.Exclude(name, isDir) {
+			return nil
+		}
+	}
+	if !isDir {
+		flags &^= FlagContentDir | FlagTopDir
+	}
+	if base == "" {
+		return nil
+	}
+	if s.Mode&ModeTypeMask == ModeSymlink && target == "" {
+		w.list.IOError |= IOErrGeneral
+		w.report(SeverityError, nil, "skipping symlink with 0-length value: %s", w.fullName(name))
+		return nil
+	}
+	e := w.slab.next()
+	e.Dir, e.Base = dir, base
+	e.Mode = s.Mode
+	e.Size = s.Size
+	e.Mtime, e.MtimeNsec = s.Mtime, s.MtimeNsec
+	if s.MtimeNsec > maxWireNsec {
+		e.MtimeNsec = 0
+	}
+	e.Atime = s.Atime
+	e.UID, e.GID = s.UID, s.GID
+	e.Dev, e.Ino, e.Nlink = s.Dev, s.Ino, s.Nlink
+	e.Flags = flags
+	e.Root = w.root
+	e.LinkTarget = target
+	if isDevice(s.Mode) {
+		e.RdevMajor, e.RdevMinor = s.RdevMajor, s.RdevMinor
+		e.Size = 0
+	} else if isSpecial(s.Mode) {
+		e.Size = 0
+	}
+	if s.Mode == 0 {
+		e.Flags |= FlagMissing
+	}
+	if w.opts.Checksum != nil && e.IsRegular() {
+		sum, err := w.opts.Checksum(path)
+		if err != nil || len(sum) < w.opts.ChecksumLen {
+			sum = make([]byte, w.opts.ChecksumLen)
+		}
+		e.Sum = sum
+	}
+	w.list.Entries = append(w.list.Entries, e)
+	return e
+}
+
+// statFailed reports a failed lstat or readlink of a listed name.
+func (w *walker) statFailed(name string, err error) {
+	if errors.Is(err, fs.ErrNotExist) {
+		w.list.IOError |= IOErrVanished
+		w.report(SeverityWarning, nil, "file has vanished: %s", w.fullName(name))
+		return
+	}
+	w.list.IOError |= IOErrGeneral
+	w.report(SeverityError, err, "readlink_stat(%s) failed", w.fullName(name))
+}
+
+// sendIfDirectory descends into e when it is a directory.
+// rsync: flist.c send_if_directory
+func (w *walker) sendIfDirectory(e *Entry, name string, flags uint32) {
+	if e.IsDir() && e.Flags&FlagMountDir == 0 {
+		w.sendDirectory(name, flags)
+	}
+}
+
+// sendDirectory lists one directory's entries in readdir order, then, with
+// -r, descends into the subdirectories among them in the same order.
+// rsync: flist.c send_directory
+func (w *walker) sendDirectory(dir string, flags uint32) {
+	names, err := w.fs.ReadDirNames(w.path(dir))
+	if err != nil && names == nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			w.list.IOError |= IOErrVanished
+			w.report(SeverityWarning, nil, "directory has vanished: %s", w.fullName(dir))
+			return
+		}
+		w.list.IOError |= IOErrGeneral
+		w.report(SeverityError, err, "opendir %s failed", w.fullName(dir))
+		return
+	}
+	start := len(w.list.Entries)
+	remainder := MaxPath - (len(dir) + 1)
+	parent := dir // every child shares this one string
+	if dir == "." {
+		parent = ""
+	}
+	for _, n := range names {
+		if n == "." || n == ".." {
+			continue
+		}
+		if len(n) >= remainder {
+			w.list.IOError |= IOErrGeneral
+			w.report(SeverityError, nil, "filename overflows max-path len by %d: %s/%s", len(n)-remainder+1, dir, n)
+			continue
+		}
+		if n == "" {
+			w.list.IOError |= IOErrGeneral
+			w.report(SeverityError, nil, "cannot send file with empty name in %s", w.fullName(dir))
+			continue
+		}
+		w.sendFileName(parent, n, nil, flags, true)
+	}
+	if err != nil {
+		w.list.IOError |= IOErrGeneral
+		w.report(SeverityError, err, "readdir(%s)", w.fullName(dir))
+	}
+	if w.opts.Recurse {
+		end := len(w.list.Entries)
+		for i := start; i < end; i++ {
+			e := w.list.Entries[i]
+			w.sendIfDirectory(e, e.Name(), flags)
+		}
+	}
+}
