@@ -389,7 +389,7 @@ func TestReadSumHead(t *testing.T) {
 			w.Flush()
 			h, err := ReadSumHead(wire.NewReader(&b), c.protocol, 16)
 			if c.ok {
-				if err != nil || h != (SumHead{c.h[0], c.h[1], c.h[2], c.h[3]}) {
+				if err != nil || h != (SumHead{Count: c.h[0], BlockLen: c.h[1], S2Len: c.h[2], Remainder: c.h[3]}) {
 					t.Errorf("got %+v, %v", h, err)
 				}
 			} else if !errors.Is(err, wire.ErrProtocol) {

@@ -166,12 +166,26 @@ func (s *Sums) buildTable() {
 	s.same = s.same[:n]
 	clear(s.same)
 	s.shift = 32 - bits
+
+	fbits := bits + 4 // about 1/32 of the bits set
+	words := 1 << (fbits - 6)
+	if cap(s.filter) < words {
+		s.filter = make([]uint64, words)
+	}
+	s.filter = s.filter[:words]
+	clear(s.filter)
+	s.fshift = 32 - fbits
+
 	for i := range int32(n) {
-		b := s.bucket(s.Sum1[i])
+		sum := s.Sum1[i]
+		b := s.bucket(sum)
 		s.chain[i] = s.heads[b]
 		s.heads[b] = i
+		f := (sum * 0x9e3779b1) >> s.fshift
+		s.filter[f>>6] |= 1 << (f & 63)
 	}
 }
+
 
 func (s *Sums) bucket(sum uint32) uint32 { return (sum * 0x9e3779b1) >> s.shift }
 
@@ -184,6 +198,7 @@ func (m *Matcher) search() error {
 	blen := int64(s.Head.BlockLen)
 	count := s.Head.Count
 	s2len := int(s.Head.S2Len)
+	filter, fshift := s.filter, s.fshift
 	var sum2buf [checksum.MaxDigestLen]byte
 	sum2 := sum2buf[:s2len]
 
@@ -196,9 +211,33 @@ func (m *Matcher) search() error {
 	wantI := int32(0)
 
 	for {
+		if k == blen {
+			// Fast scan over offsets no block can match: a full window
+			// rolling on, no literal flush due, not at the end.
+			stop := min(n-k, end-1, m.lastMatch+blen+ChunkSize)
+			if offset < stop {
+				win := src[offset : stop+k]
+				in := win[k:]
+				kk := uint32(k)
+				j := 0
+				for ; j < len(in); j++ {
+					sum = s1&0xffff | s2<<16
+					if f := (sum * 0x9e3779b1) >> fshift; filter[f>>6]&(1<<(f&63)) != 0 {
+						break
+					}
+					out := uint32(int8(win[j]))
+					s1 += uint32(int8(in[j])) - out
+					s2 += s1 - kk*out
+				}
+				offset += int64(j)
+			}
+		}
 		sum = s1&0xffff | s2<<16
-		prev := &s.heads[s.bucket(sum)]
-		if i := *prev; i >= 0 {
+		if f := (sum * 0x9e3779b1) >> fshift; filter[f>>6]&(1<<(f&63)) == 0 {
+			goto roll
+		}
+		if prev := &s.heads[s.bucket(sum)]; *prev >= 0 {
+			i := *prev
 			m.res.HashHits++
 			doneSum2 := false
 			chainLen := 0
@@ -284,6 +323,7 @@ func (m *Matcher) search() error {
 			}
 		}
 
+	roll:
 		// Roll the window one byte on, shrinking it at the end of the file.
 		backup := max(offset-m.lastMatch, 0)
 		out := uint32(int8(src[offset]))

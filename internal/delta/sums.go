@@ -27,6 +27,10 @@ type Sums struct {
 	chain []int32 // block -> next block in its bucket, descending index
 	same  []bool  // SUMFLG_SAME_OFFSET, for in-place updates
 	shift uint
+	// filter is a bitset over a finer hash of the weak sums, so that most
+	// offsets of unrelated data are rejected by one well-predicted test.
+	filter []uint64
+	fshift uint
 }
 
 // Strong returns the strong sum of block i.
