@@ -186,7 +186,6 @@ func (s *Sums) buildTable() {
 	}
 }
 
-
 func (s *Sums) bucket(sum uint32) uint32 { return (sum * 0x9e3779b1) >> s.shift }
 
 // search is the rolling block search.
