@@ -450,3 +450,38 @@ func TestMatchAppend(t *testing.T) {
 		}
 	}
 }
+
+func TestComputeReaderMatchesCompute(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 3))
+	basis := randBytes(r, 600001)
+	p := checksum.Params{Kind: checksum.MD4Old, Seed: 9}
+	head, err := checksum.SumSizes(int64(len(basis)), 0, 29, checksum.ShortSumLength, p.DigestLen())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var a, b Sums
+	if err := a.Compute(basis, head, checksum.NewBlockHasher(p)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.ComputeReader(bytes.NewReader(basis), int64(len(basis)), head, checksum.NewBlockHasher(p), nil); err != nil {
+		t.Fatal(err)
+	}
+	if len(a.Sum1) != int(head.Count) || fmt.Sprint(a.Sum1) != fmt.Sprint(b.Sum1) || !bytes.Equal(a.Sum2, b.Sum2) {
+		t.Error("ComputeReader and Compute disagree")
+	}
+	var w1, w2 bytes.Buffer
+	ww := wire.NewWriter(&w1)
+	WriteSums(ww, &a)
+	ww.Flush()
+	ww = wire.NewWriter(&w2)
+	if _, err := WriteSignature(ww, bytes.NewReader(basis), int64(len(basis)), head, checksum.NewBlockHasher(p), nil); err != nil {
+		t.Fatal(err)
+	}
+	ww.Flush()
+	if !bytes.Equal(w1.Bytes(), w2.Bytes()) {
+		t.Error("WriteSums and WriteSignature disagree")
+	}
+	if err := a.Compute(basis[:100], head, checksum.NewBlockHasher(p)); err == nil {
+		t.Error("Compute with a head for another length: want an error")
+	}
+}

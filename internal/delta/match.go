@@ -30,8 +30,8 @@ type Matcher struct {
 	p      checksum.Params
 	block  *checksum.BlockHasher
 	file   *checksum.FileHasher
-	sum    [checksum.MaxDigestLen]byte
-	inplce bool
+	sum     [checksum.MaxDigestLen]byte
+	inplace bool
 
 	// Per-search state.
 	src       []byte
@@ -49,7 +49,7 @@ func NewMatcher(p checksum.Params, inplace bool) *Matcher {
 		p:      p,
 		block:  checksum.NewBlockHasher(p),
 		file:   checksum.NewFileHasher(p),
-		inplce: inplace,
+		inplace: inplace,
 	}
 }
 
@@ -62,6 +62,9 @@ func (m *Matcher) Match(tw TokenWriter, src []byte, s *Sums) (MatchResult, error
 	m.start(tw, src, s)
 	var err error
 	if len(src) > 0 && s.Head.Count > 0 {
+		if int(s.Head.S2Len) > m.p.DigestLen() {
+			return MatchResult{}, fmt.Errorf("match: %d-byte strong sums exceed the %d-byte %v digest", s.Head.S2Len, m.p.DigestLen(), m.p.Kind)
+		}
 		if len(s.Sum1) != int(s.Head.Count) || len(s.Sum2) != int(s.Head.Count)*int(s.Head.S2Len) {
 			return MatchResult{}, fmt.Errorf("match: sums hold %d blocks, head says %d", len(s.Sum1), s.Head.Count)
 		}
@@ -241,7 +244,7 @@ func (m *Matcher) search() error {
 			doneSum2 := false
 			chainLen := 0
 			for ; i >= 0; i = s.chain[i] {
-				if m.inplce && int64(i)*blen < offset && !s.same[i] {
+				if m.inplace && int64(i)*blen < offset && !s.same[i] {
 					// Data the receiver has overwritten: drop the block.
 					*prev = s.chain[i]
 					continue
@@ -266,7 +269,7 @@ func (m *Matcher) search() error {
 					continue
 				}
 
-				if m.inplce {
+				if m.inplace {
 					// The best match in place is the block at this very
 					// offset; prefer it over the adjacent want_i.
 					for alignedOffset < offset {
@@ -304,7 +307,7 @@ func (m *Matcher) search() error {
 				// Prefer the block after the previous match, so that the
 				// token run-length coding works.
 				if i != wantI && wantI < count &&
-					(!m.inplce || int64(wantI)*blen >= offset || s.same[wantI]) &&
+					(!m.inplace || int64(wantI)*blen >= offset || s.same[wantI]) &&
 					sum == s.Sum1[wantI] && l == s.BlockLen(wantI) && bytes.Equal(sum2, s.Strong(wantI)) {
 					i = wantI
 				}
