@@ -27,9 +27,9 @@ type MatchResult struct {
 // Matcher runs the sender's block search. It reuses its buffers across
 // files; it is not safe for concurrent use.
 type Matcher struct {
-	p      checksum.Params
-	block  *checksum.BlockHasher
-	file   *checksum.FileHasher
+	p       checksum.Params
+	block   *checksum.BlockHasher
+	file    *checksum.FileHasher
 	sum     [checksum.MaxDigestLen]byte
 	inplace bool
 
@@ -46,9 +46,9 @@ type Matcher struct {
 // basis data the receiver has already overwritten.
 func NewMatcher(p checksum.Params, inplace bool) *Matcher {
 	return &Matcher{
-		p:      p,
-		block:  checksum.NewBlockHasher(p),
-		file:   checksum.NewFileHasher(p),
+		p:       p,
+		block:   checksum.NewBlockHasher(p),
+		file:    checksum.NewFileHasher(p),
 		inplace: inplace,
 	}
 }
