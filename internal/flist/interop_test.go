@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -313,9 +314,9 @@ func (c chdirFS) abs(p string) string {
 	}
 	return filepath.Join(c.dir, p)
 }
-func (c chdirFS) Lstat(p string) (Stat, error)           { return OSFS{}.Lstat(c.abs(p)) }
-func (c chdirFS) Stat(p string) (Stat, error)            { return OSFS{}.Stat(c.abs(p)) }
-func (c chdirFS) Readlink(p string) (string, error)      { return OSFS{}.Readlink(c.abs(p)) }
+func (c chdirFS) Lstat(p string) (Stat, error)            { return OSFS{}.Lstat(c.abs(p)) }
+func (c chdirFS) Stat(p string) (Stat, error)             { return OSFS{}.Stat(c.abs(p)) }
+func (c chdirFS) Readlink(p string) (string, error)       { return OSFS{}.Readlink(c.abs(p)) }
 func (c chdirFS) ReadDirNames(p string) ([]string, error) { return OSFS{}.ReadDirNames(c.abs(p)) }
 
 // compareEntries checks our walk against upstream's decoded list, entry by
@@ -373,5 +374,66 @@ func compareEntries(t *testing.T, o Options, ours, theirs []*Entry) {
 			const dirFlags = FlagTopDir | FlagContentDir | FlagImpliedDir
 			check("dir flags", a.Flags&dirFlags, b.Flags&dirFlags)
 		}
+	}
+}
+
+// unescape undoes rsync's \#ooo escaping of unprintable name bytes.
+func unescape(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\\' && i+4 < len(s) && s[i+1] == '#' {
+			var v byte
+			for _, c := range s[i+2 : i+5] {
+				v = v*8 + byte(c-'0')
+			}
+			b.WriteByte(v)
+			i += 4
+			continue
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
+}
+
+// TestSortMatchesListOnly compares our sorted walk with the order upstream
+// lists the same tree in, which is its sorted file list.
+func TestSortMatchesListOnly(t *testing.T) {
+	rsync := rsynctest.RequireRsync(t)
+	dir := t.TempDir()
+	tree(t, dir, false)
+	for proto := MinProtocol; proto <= MaxProtocol; proto++ {
+		t.Run(fmt.Sprint(proto), func(t *testing.T) {
+			cmd := exec.Command(rsync, "-r", "--no-inc-recursive", fmt.Sprintf("--protocol=%d", proto), "--list-only", "src/")
+			cmd.Dir = dir
+			out, err := cmd.Output()
+			if err != nil {
+				t.Fatalf("rsync --list-only: %v", err)
+			}
+			var want []string
+			for _, line := range strings.Split(strings.TrimSuffix(string(out), "\n"), "\n") {
+				// perms size date time name
+				f := strings.SplitN(line, " ", 2)
+				rest := strings.TrimLeft(f[1], " ")
+				for range 3 {
+					rest = strings.TrimLeft(rest[strings.IndexByte(rest, ' '):], " ")
+				}
+				if i := strings.Index(rest, " -> "); i >= 0 && line[0] == 'l' {
+					rest = rest[:i]
+				}
+				want = append(want, unescape(rest))
+			}
+			list, err := Build([]string{"src/"}, WalkOptions{Recurse: true, FS: chdirFS{dir}, Cwd: dir})
+			if err != nil {
+				t.Fatal(err)
+			}
+			list.SortAndClean(proto, false)
+			var got []string
+			for _, e := range list.Entries {
+				got = append(got, e.Name())
+			}
+			if !slices.Equal(got, want) {
+				t.Errorf("order differs:\n ours     %q\n upstream %q", got, want)
+			}
+		})
 	}
 }
