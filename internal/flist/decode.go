@@ -29,7 +29,7 @@ func (s *slab) next() *Entry {
 	}
 	e := &s.buf[0]
 	s.buf = s.buf[1:]
-	e.ACL, e.DefACL, e.Xattr = -1, -1, -1
+	e.ACL, e.Xattr = -1, -1
 	return e
 }
 
@@ -62,6 +62,24 @@ type Decoder struct {
 	slab     slab
 
 	users, groups map[uint32]string
+
+	// Scratch space, part of the Decoder so nothing escapes per entry.
+	nameBuf [MaxPath]byte
+	linkBuf [MaxPath]byte
+	sumBuf  [maxChecksumLen]byte
+	sums    []byte // arena the entries' checksums are carved from
+}
+
+// keepSum copies sum into the arena, so checksums cost one allocation per
+// few hundred entries.
+func (d *Decoder) keepSum(sum []byte) []byte {
+	if len(d.sums) < len(sum) {
+		d.sums = make([]byte, entrySlab*len(sum))
+	}
+	out := d.sums[:len(sum):len(sum)]
+	copy(out, sum)
+	d.sums = d.sums[len(sum):]
+	return out
 }
 
 // NewDecoder returns a Decoder for opts.
@@ -207,15 +225,14 @@ func (d *Decoder) readEntry(r *wire.Reader, xflags uint32) (*Entry, error) {
 	if bytes.IndexByte(raw, 0) >= 0 {
 		return nil, protoErr("file name %q contains a NUL byte", raw)
 	}
-	var nbuf [MaxPath]byte
-	name := nbuf[:copy(nbuf[:], raw)]
+	name := d.nameBuf[:copy(d.nameBuf[:], raw)]
 	n, ok := cleanName(name, CleanRefuseDotDotDirs)
 	if !ok || (!o.RelativePaths && name[0] == '/') {
 		return nil, fmt.Errorf("ABORTING due to unsafe pathname from sender: %s: %w", raw, ErrUnsafePath)
 	}
 	name = name[:n]
 	if o.SanitizePaths {
-		name = []byte(SanitizePath(string(name), 0))
+		name = d.nameBuf[:copy(d.nameBuf[:], SanitizePath(string(name), 0))]
 	}
 
 	e := d.slab.next()
@@ -329,12 +346,12 @@ func (d *Decoder) readEntry(r *wire.Reader, xflags uint32) (*Entry, error) {
 	}
 
 	if o.AlwaysChecksum && (e.IsRegular() || proto < 28) && first == nil {
-		var sum [maxChecksumLen]byte
-		if err := r.ReadFull(sum[:o.sumLen()]); err != nil {
+		sum := d.sumBuf[:o.sumLen()]
+		if err := r.ReadFull(sum); err != nil {
 			return nil, err
 		}
 		if e.IsRegular() {
-			e.Sum = bytes.Clone(sum[:o.sumLen()])
+			e.Sum = d.keepSum(sum)
 		}
 	}
 	return e, nil
@@ -499,11 +516,10 @@ func (d *Decoder) readLink(r *wire.Reader, e *Entry, raw []byte) error {
 	if n < 0 || int(n)+1 > MaxPath {
 		return protoErr("overflow: linkname_len=%d for %s", n, raw)
 	}
-	var buf [MaxPath]byte
-	if err := r.ReadFull(buf[:n]); err != nil {
+	target := d.linkBuf[:n]
+	if err := r.ReadFull(target); err != nil {
 		return err
 	}
-	target := buf[:n]
 	if bytes.IndexByte(target, 0) >= 0 {
 		return protoErr("symlink target of %s contains a NUL byte", raw)
 	}

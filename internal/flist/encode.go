@@ -31,6 +31,7 @@ type Encoder struct {
 	idev     map[[2]uint64]int32
 
 	users, groups idList
+	scratch       []byte // the current name, reused so nothing escapes per entry
 }
 
 // NewEncoder returns an Encoder for opts; names resolves ids for the id
@@ -42,7 +43,7 @@ func NewEncoder(opts Options, names NameLookup) (*Encoder, error) {
 	if names == nil {
 		names = &SystemNames{}
 	}
-	return &Encoder{opts: opts, names: names, lastName: make([]byte, 0, MaxPath)}, nil
+	return &Encoder{opts: opts, names: names, lastName: make([]byte, 0, MaxPath), scratch: make([]byte, 0, MaxPath)}, nil
 }
 
 // StartList begins a new file list whose first entry has wire index
@@ -70,8 +71,8 @@ func (enc *Encoder) WriteEntry(w *wire.Writer, e *Entry) error {
 	o := &enc.opts
 	proto := o.Protocol
 
-	var nameBuf [MaxPath]byte
-	name := e.AppendName(nameBuf[:0])
+	name := e.AppendName(enc.scratch[:0])
+	enc.scratch = name[:0]
 	if len(name) == 0 || len(name) >= MaxPath {
 		return fmt.Errorf("flist: cannot send name of %d bytes", len(name))
 	}
@@ -290,7 +291,8 @@ func (enc *Encoder) WriteEntry(w *wire.Writer, e *Entry) error {
 			w.WriteVarint(int32(e.UID))
 			if xflags&xmitUserNameFollows != 0 {
 				w.WriteByte(byte(len(userName)))
-				w.Write([]byte(userName))
+				enc.scratch = append(enc.scratch[:0], userName...)
+				w.Write(enc.scratch)
 			}
 		}
 	}
@@ -301,7 +303,8 @@ func (enc *Encoder) WriteEntry(w *wire.Writer, e *Entry) error {
 			w.WriteVarint(int32(e.GID))
 			if xflags&xmitGroupNameFollow != 0 {
 				w.WriteByte(byte(len(groupName)))
-				w.Write([]byte(groupName))
+				enc.scratch = append(enc.scratch[:0], groupName...)
+				w.Write(enc.scratch)
 			}
 		}
 	}
@@ -329,7 +332,8 @@ func (enc *Encoder) WriteEntry(w *wire.Writer, e *Entry) error {
 			return fmt.Errorf("flist: %s: cannot send symlink target of %d bytes", name, len(e.LinkTarget))
 		}
 		writeVarint30(w, o, int32(len(e.LinkTarget)))
-		w.Write([]byte(e.LinkTarget))
+		enc.scratch = append(enc.scratch[:0], e.LinkTarget...)
+		w.Write(enc.scratch)
 	}
 	if idev && proto < 30 {
 		// Older protocols send dev+1 so that it is never zero.
@@ -339,12 +343,13 @@ func (enc *Encoder) WriteEntry(w *wire.Writer, e *Entry) error {
 		w.WriteLongint(int64(e.Ino))
 	}
 	if o.AlwaysChecksum && (e.IsRegular() || proto < 28) {
-		var zero [maxChecksumLen]byte
-		sum := zero[:o.sumLen()]
-		if e.IsRegular() && len(e.Sum) >= len(sum) {
-			sum = e.Sum[:len(sum)]
+		n := o.sumLen()
+		if e.IsRegular() && len(e.Sum) >= n {
+			w.Write(e.Sum[:n])
+		} else {
+			enc.scratch = append(enc.scratch[:0], make([]byte, n)...)
+			w.Write(enc.scratch)
 		}
-		w.Write(sum)
 	}
 	return w.Err()
 }

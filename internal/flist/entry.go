@@ -81,13 +81,14 @@ type Entry struct {
 
 	// Dev, Ino and Nlink identify hard links on the sender; HLinkGroup is
 	// the receiver's hard-link group number (F_HL_GNUM).
-	Dev, Ino   uint64
 	Nlink      uint32
+	Dev, Ino   uint64
 	HLinkGroup int32
 
-	// ACL, DefACL and Xattr index the connection's ACL and xattr tables;
-	// -1 when absent. Reserved for --acls and --xattrs.
-	ACL, DefACL, Xattr int32
+	// ACL and Xattr index the connection's ACL table (an access ACL and,
+	// for a directory, a default ACL) and xattr table; -1 when absent.
+	// Reserved for --acls and --xattrs.
+	ACL, Xattr int32
 
 	// Root indexes List.Roots: the sender-side directory this entry's name
 	// is relative to.

@@ -1,0 +1,70 @@
+package flist
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"testing"
+
+	"github.com/gorsync/gorsync/internal/wire"
+)
+
+// benchEntries is a directory-shaped list: 100 directories of 100 files,
+// some symlinks, as a walk would produce it.
+func benchEntries() []*Entry {
+	var es []*Entry
+	for d := 0; d < 100; d++ {
+		dir := fmt.Sprintf("project/dir%03d", d)
+		dd, db := splitName(dir)
+		es = append(es, &Entry{Dir: dd, Base: db, Mode: ModeDir | 0o755, Mtime: 1700000000, UID: 1000, GID: 1000})
+		for f := 0; f < 100; f++ {
+			e := &Entry{Dir: dir, Base: fmt.Sprintf("file%04d.go", f), Mode: ModeRegular | 0o644, Size: int64(f * 1000), Mtime: 1700000000 + int64(f), MtimeNsec: uint32(f), UID: 1000, GID: 1000, Sum: make([]byte, 16)}
+			if f%10 == 0 {
+				e.Mode, e.LinkTarget = ModeSymlink|0o777, "../target"
+			}
+			es = append(es, e)
+		}
+	}
+	return es
+}
+
+var benchOpts = Options{Protocol: 32, CompatFlags: 0x1fe, Recurse: true, PreserveUID: true, PreserveGID: true, PreserveLinks: true, PreserveDevices: true, PreserveSpecials: true, AlwaysChecksum: true, ChecksumLen: 16}
+
+func BenchmarkWriteEntry(b *testing.B) {
+	es := benchEntries()
+	enc, _ := NewEncoder(benchOpts, testNames)
+	w := wire.NewWriter(io.Discard)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if err := enc.WriteEntry(w, es[i%len(es)]); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkReadEntry(b *testing.B) {
+	es := benchEntries()
+	data := encodeList(b, benchOpts, es, 0)
+	b.ReportAllocs()
+	b.SetBytes(int64(len(data)))
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		dec, _ := NewDecoder(benchOpts)
+		if _, err := dec.ReadList(wire.NewReader(bytes.NewReader(data))); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N*len(es))/b.Elapsed().Seconds(), "entries/s")
+}
+
+func BenchmarkSort(b *testing.B) {
+	es := benchEntries()
+	work := make([]*Entry, len(es))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		copy(work, es)
+		Sort(work, 32)
+	}
+}
