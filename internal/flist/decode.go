@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"slices"
 
 	"golang.org/x/sys/unix"
 
@@ -332,7 +333,7 @@ func (d *Decoder) readEntry(r *wire.Reader, xflags uint32) (*Entry, error) {
 	}
 
 	if e.IsDir() {
-		d.dirFlags(e, xflags, l1+l2)
+		d.dirFlags(e, xflags, l1, l1+l2)
 	}
 
 	hlinked := xflags&xmitHLinked != 0 || (proto < 28 && e.IsRegular())
@@ -572,9 +573,10 @@ func (d *Decoder) readHLink(r *wire.Reader, e *Entry, xflags uint32, firstNdx in
 	return nil
 }
 
-// dirFlags derives a received directory's top/content/implied flags.
-// nameLen is the raw name's length (rsync's l1 + l2).
-func (d *Decoder) dirFlags(e *Entry, xflags uint32, nameLen int) {
+// dirFlags derives a received directory's top/content/implied flags. l1 is
+// the length shared with the previous name and nameLen the raw name's
+// length (rsync's l1 + l2).
+func (d *Decoder) dirFlags(e *Entry, xflags uint32, l1, nameLen int) {
 	o := &d.opts
 	if o.Protocol >= 30 {
 		if xflags&xmitNoContentDir == 0 {
@@ -609,7 +611,8 @@ func (d *Decoder) dirFlags(e *Entry, xflags uint32, nameLen int) {
 		e.Flags |= FlagTopDir | FlagContentDir
 	} else if d.inDelHier {
 		n := d.delHierLen
-		if !o.RelativePaths || n == 0 || (nameLen > n && last[n] == '/') {
+		// rsync tests the shared prefix (l1), not the whole name.
+		if !o.RelativePaths || n == 0 || (l1 >= n && n < len(last) && last[n] == '/') {
 			e.Flags |= FlagContentDir
 		} else {
 			d.inDelHier = false
@@ -685,7 +688,7 @@ func (d *Decoder) ReadList(r *wire.Reader) (*List, error) {
 		d.ioError |= v & IOErrValidMask
 	}
 	l := &List{
-		Entries: d.entries,
+		Entries: slices.Clone(d.entries), // Entries() keeps the received order
 		IOError: d.ioError,
 		Users:   d.users,
 		Groups:  d.groups,

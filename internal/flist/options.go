@@ -10,14 +10,18 @@ const (
 
 // Compat flags from rsync's compat.c that change the file-list encoding.
 const (
-	CFIncRecurse        = 1 << 0 // CF_INC_RECURSE
-	CFSafeFlist         = 1 << 3 // CF_SAFE_FLIST
-	CFVarintFlistFlags  = 1 << 7 // CF_VARINT_FLIST_FLAGS
-	CFID0Names          = 1 << 8 // CF_ID0_NAMES
-	maxChecksumLen      = 64
-	defaultFlistSumLen  = 16
-	maxIDListEntries    = 1 << 22
-	maxEntriesPerDecode = 1 << 26
+	CFIncRecurse       = 1 << 0 // CF_INC_RECURSE
+	CFSafeFlist        = 1 << 3 // CF_SAFE_FLIST
+	CFVarintFlistFlags = 1 << 7 // CF_VARINT_FLIST_FLAGS
+	CFID0Names         = 1 << 8 // CF_ID0_NAMES
+)
+
+// Bounds on what a peer may make us allocate.
+const (
+	maxChecksumLen      = 64      // longest whole-file sum (SHA-512)
+	defaultFlistSumLen  = 16      // MD4/MD5
+	maxIDListEntries    = 1 << 22 // distinct ids in the uid or gid list
+	maxEntriesPerDecode = 1 << 26 // entries in one file list
 )
 
 // Options holds everything that changes how a file list is encoded. Both

@@ -32,6 +32,8 @@ type Problem struct {
 	Err      error
 }
 
+// String renders the problem as rsync would print it, minus the prefix
+// and with Go's (not C's) error text.
 func (p Problem) String() string {
 	if p.Err != nil {
 		return p.Msg + ": " + p.Err.Error()
@@ -85,9 +87,13 @@ type walker struct {
 // SortAndClean before serving indexes). "dir/" sends dir's contents with
 // "." for dir itself; "dir" sends "dir" and, with -r, its contents; names
 // are relative to each argument's parent. Problems on the way are
-// reported and recorded in List.IOError, never fatal.
+// reported and recorded in List.IOError, never fatal; the error is only
+// for unusable options.
 // rsync: flist.c send_file_list
 func Build(args []string, opts WalkOptions) (*List, error) {
+	if opts.Checksum != nil && (opts.ChecksumLen <= 0 || opts.ChecksumLen > maxChecksumLen) {
+		return nil, fmt.Errorf("flist: checksum length %d out of range", opts.ChecksumLen)
+	}
 	w := &walker{opts: opts, fs: opts.FS, list: &List{}, root: -1}
 	if w.fs == nil {
 		w.fs = OSFS{}
