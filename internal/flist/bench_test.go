@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
+	"runtime"
 	"testing"
 
 	"github.com/gorsync/gorsync/internal/wire"
@@ -67,4 +70,40 @@ func BenchmarkSort(b *testing.B) {
 		copy(work, es)
 		Sort(work, 32)
 	}
+}
+
+// BenchmarkBuild walks a tree of 20 directories of 500 files and reports
+// the heap bytes the resulting list costs per entry.
+func BenchmarkBuild(b *testing.B) {
+	dir := b.TempDir()
+	for d := 0; d < 20; d++ {
+		sub := filepath.Join(dir, fmt.Sprintf("dir%02d", d))
+		if err := os.Mkdir(sub, 0o755); err != nil {
+			b.Fatal(err)
+		}
+		for f := 0; f < 500; f++ {
+			if err := os.WriteFile(filepath.Join(sub, fmt.Sprintf("file-%04d.txt", f)), nil, 0o644); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	var entries int
+	var heap uint64
+	for i := 0; i < b.N; i++ {
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		l, err := Build([]string{dir + "/"}, WalkOptions{Recurse: true})
+		if err != nil {
+			b.Fatal(err)
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		entries = l.Len()
+		heap = after.HeapAlloc - before.HeapAlloc
+		runtime.KeepAlive(l)
+	}
+	b.ReportMetric(float64(heap)/float64(entries), "live-B/entry")
 }
