@@ -157,7 +157,8 @@ func (l *List) SortAndClean(protocol int, receiver bool) {
 }
 
 // Find returns the index of the active entry whose name equals e's and
-// whose directory-ness matches (rsync's flist_find), or -1.
+// whose directory-ness matches (rsync's flist_find), or -1. The list must
+// have been through SortAndClean.
 func (l *List) Find(e *Entry) int {
 	return l.find(e, e.IsDir())
 }
@@ -203,7 +204,7 @@ func (l *List) find(e *Entry, asDir bool) int {
 	return -1
 }
 
-// FindName looks a path up in a sorted list: wantDir 1 matches only a
+// FindName looks a path up in a list sorted by SortAndClean: wantDir 1 matches only a
 // directory, 0 only a non-directory, -1 either (preferring a non-directory).
 // rsync: flist.c flist_find_name
 func (l *List) FindName(name string, wantDir int) int {
