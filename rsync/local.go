@@ -1,21 +1,24 @@
 package rsync
 
 import (
-	"io"
 	"time"
 
 	"github.com/gorsync/gorsync/internal/engine"
 	"github.com/gorsync/gorsync/internal/options"
 	"github.com/gorsync/gorsync/internal/protocol"
+	"github.com/gorsync/gorsync/internal/transport"
 )
+
+// pipeSize is how many bytes each direction of a local copy buffers.
+const pipeSize = 1 << 20
 
 // localCopy runs both sides in this process, connected by in-memory pipes:
 // this goroutine sends, a second one receives, exactly as over a remote shell
 // but without a child process. Whole-file is the default, as in rsync.
 func localCopy(o *options.Options, env Env, srcs []string, dst string) error {
 	start := time.Now()
-	toServerR, toServerW := io.Pipe()
-	toClientR, toClientW := io.Pipe()
+	toServer := transport.NewPipe(pipeSize)
+	toClient := transport.NewPipe(pipeSize)
 
 	so := *o
 	so.Server, so.Sender = true, false
@@ -23,7 +26,7 @@ func localCopy(o *options.Options, env Env, srcs []string, dst string) error {
 	so.Args = []string{".", dst}
 	serverDone := make(chan error, 1)
 	go func() {
-		c, err := connect(toServerR, toClientW, protocolConfig(&so, env, true, false), engine.NewTerminalLogger())
+		c, err := connect(toServer, toClient, protocolConfig(&so, env, true, false), engine.NewTerminalLogger())
 		if err == nil {
 			_, err = receiveSide(c, engineOptions(&so, true), dst, true)
 			if err != nil {
@@ -31,8 +34,8 @@ func localCopy(o *options.Options, env Env, srcs []string, dst string) error {
 			}
 			c.W.Flush()
 		}
-		toClientW.CloseWithError(io.EOF)
-		toServerR.Close()
+		toClient.CloseWrite(nil)
+		toServer.CloseRead()
 		serverDone <- err
 	}()
 
@@ -40,13 +43,13 @@ func localCopy(o *options.Options, env Env, srcs []string, dst string) error {
 	log.Out, log.Err = env.Stdout, env.Stderr
 	var st *engine.Stats
 	var c *engine.Conn
-	c, err := connect(toClientR, toServerW, protocolConfig(o, env, false, true), log)
+	c, err := connect(toClient, toServer, protocolConfig(o, env, false, true), log)
 	if err == nil {
 		st, err = sendSide(c, engineOptions(o, true), srcs, false, log)
 	}
-	toServerW.Close()
+	toServer.CloseWrite(nil)
 	if err != nil {
-		toClientR.Close()
+		toClient.CloseRead()
 	}
 	serr := <-serverDone
 	if serr != nil {

@@ -49,7 +49,7 @@ func Main(args []string, env Env) int {
 	env.fill()
 	opts, err := options.Parse(args, env.Getenv)
 	if err != nil {
-		return report(env, err, false)
+		return reportErr(env, err, false)
 	}
 	switch {
 	case opts.Help:
@@ -62,10 +62,10 @@ func Main(args []string, env Env) int {
 	}
 	if opts.Server {
 		err = RunServer(opts, env.Stdin, env.Stdout, env)
-		return report(env, err, true)
+		return reportErr(env, err, true)
 	}
 	err = runClient(opts, env)
-	return report(env, err, false)
+	return reportErr(env, err, false)
 }
 
 // exitCode maps an error to rsync's exit code. This is the one place that
@@ -117,7 +117,7 @@ var codeText = map[int]string{
 }
 
 // report prints an error the way rsync does and returns its exit code.
-func report(env Env, err error, server bool) int {
+func reportErr(env Env, err error, server bool) int {
 	code := exitCode(err)
 	if err == nil {
 		return 0

@@ -10,6 +10,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/gorsync/gorsync/internal/checksum"
 	"github.com/gorsync/gorsync/internal/engine"
 	"github.com/gorsync/gorsync/internal/flist"
 	"github.com/gorsync/gorsync/internal/fsys"
@@ -238,18 +239,35 @@ func sendSide(c *engine.Conn, eo *engine.Options, srcs []string, server bool, lo
 	proto := c.Session.Protocol
 	fo := flistOptions(c.Session, eo)
 	buildStart := time.Now()
-	list, ioErr, err := flist.Build(srcs, flist.WalkOptions{
-		Recursive: eo.Recursive, Dirs: eo.Dirs, Links: eo.Links,
-		Devices: eo.Devices, Specials: eo.Specials,
-		Checksum: eo.AlwaysChecksum, ChecksumParams: c.Session.FileParams(),
-		Warn: func(msg string) { c.Log.Error(msg) },
-	})
+	wo := flist.WalkOptions{
+		Recurse: eo.Recursive, Dirs: eo.Dirs,
+		Report: func(p flist.Problem) { reportProblem(c.Log, p) },
+	}
+	if eo.AlwaysChecksum {
+		fh := checksum.NewFileHasher(c.Session.FileParams())
+		wo.ChecksumLen = fo.ChecksumLen
+		wo.Checksum = func(path string) ([]byte, error) {
+			f, err := os.Open(path)
+			if err != nil {
+				return nil, err
+			}
+			defer f.Close()
+			fh.Reset(c.Session.FileParams())
+			if _, err := io.Copy(fh, f); err != nil {
+				return nil, err
+			}
+			return fh.Sum(nil)[:fo.ChecksumLen], nil
+		}
+	}
+	list, err := flist.Build(srcs, wo)
 	if err != nil {
 		return nil, err
 	}
+	ioErr := list.IOError
 	s := &engine.Sender{Conn: c, Opts: eo, List: list}
-	s.Stats.FlistBuildTime = time.Since(buildStart).Milliseconds()
-	s.Open = func(e *flist.Entry) (*os.File, error) { return list.Open(e) }
+	// rsync reports at least 1 ms. rsync: flist.c send_file_list
+	s.Stats.FlistBuildTime = max(1, time.Since(buildStart).Milliseconds())
+	s.Open = func(e *flist.Entry) (*os.File, error) { return openSource(list, e) }
 	if !server && eo.Verbose > 0 {
 		c.Log.Info("sending incremental file list\n")
 	}
@@ -279,10 +297,14 @@ func receiveSide(c *engine.Conn, eo *engine.Options, dst string, server bool) (*
 	if len(rs.List.Entries) == 0 {
 		return &rs.Stats, nil
 	}
-	root, local, err := localName(rs.List, dst, eo)
+	root, local, created, err := localName(rs.List, dst, eo)
 	if err != nil {
 		return nil, err
 	}
+	if created && eo.Verbose > 0 {
+		c.Log.Info(fmt.Sprintf("created directory %s\n", strings.TrimSuffix(dst, "/")))
+	}
+	rs.RootCreated = created
 	defer root.Close()
 	rs.Root, rs.LocalName = root, local
 	err = rs.Run(server)
@@ -291,7 +313,7 @@ func receiveSide(c *engine.Conn, eo *engine.Options, dst string, server bool) (*
 
 // localName opens the destination as rsync's get_local_name decides: an
 // existing directory, a directory to create, or a single file's new name.
-func localName(list *flist.List, dst string, eo *engine.Options) (*fsys.Root, string, error) {
+func localName(list *flist.List, dst string, eo *engine.Options) (root *fsys.Root, name string, created bool, err error) {
 	if dst == "" {
 		dst = "."
 	}
@@ -301,41 +323,42 @@ func localName(list *flist.List, dst string, eo *engine.Options) (*fsys.Root, st
 			n++
 		}
 	}
-	st, err := os.Stat(dst)
+	st, serr := os.Stat(dst)
+	err = serr
 	trailing := strings.HasSuffix(dst, "/")
 	if err == nil {
 		if st.IsDir() {
 			r, err := fsys.OpenRoot(dst)
 			if err != nil {
-				return nil, "", &engine.ExitError{Code: engine.ExitFileSelect, Msg: fmt.Sprintf("change_dir#1 %q failed: %v", dst, err)}
+				return nil, "", false, &engine.ExitError{Code: engine.ExitFileSelect, Msg: fmt.Sprintf("change_dir#1 %q failed: %v", dst, err)}
 			}
-			return r, "", nil
+			return r, "", false, nil
 		}
 		if n > 1 {
-			return nil, "", &engine.ExitError{Code: engine.ExitFileSelect, Msg: "ERROR: destination must be a directory when copying more than 1 file"}
+			return nil, "", false, &engine.ExitError{Code: engine.ExitFileSelect, Msg: "ERROR: destination must be a directory when copying more than 1 file"}
 		}
 		if n == 1 && list.Entries[0].IsDir() {
-			return nil, "", &engine.ExitError{Code: engine.ExitFileSelect, Msg: "ERROR: cannot overwrite non-directory with a directory"}
+			return nil, "", false, &engine.ExitError{Code: engine.ExitFileSelect, Msg: "ERROR: cannot overwrite non-directory with a directory"}
 		}
 	} else if !errors.Is(err, os.ErrNotExist) {
-		return nil, "", &engine.ExitError{Code: engine.ExitFileSelect, Msg: fmt.Sprintf("ERROR: cannot stat destination %q: %v", dst, errors.Unwrap(err))}
+		return nil, "", false, &engine.ExitError{Code: engine.ExitFileSelect, Msg: fmt.Sprintf("ERROR: cannot stat destination %q: %v", dst, errors.Unwrap(err))}
 	}
 	if n > 1 || trailing {
 		d := strings.TrimSuffix(dst, "/")
 		if err == nil {
-			return nil, "", &engine.ExitError{Code: engine.ExitSyntax, Msg: "ERROR: destination path is not a directory"}
+			return nil, "", false, &engine.ExitError{Code: engine.ExitSyntax, Msg: "ERROR: destination path is not a directory"}
 		}
 		if eo.DryRun {
-			return nil, "", &engine.ExitError{Code: engine.ExitUnsupported, Msg: "a dry run into a destination directory that does not exist is not supported by this version of gorsync yet"}
+			return nil, "", false, &engine.ExitError{Code: engine.ExitUnsupported, Msg: "a dry run into a destination directory that does not exist is not supported by this version of gorsync yet"}
 		}
 		if err := os.Mkdir(d, 0o777); err != nil {
-			return nil, "", &engine.ExitError{Code: engine.ExitFileIO, Msg: fmt.Sprintf("mkdir %q failed: %v", d, errors.Unwrap(err))}
+			return nil, "", false, &engine.ExitError{Code: engine.ExitFileIO, Msg: fmt.Sprintf("mkdir %q failed: %v", d, errors.Unwrap(err))}
 		}
 		r, err := fsys.OpenRoot(d)
 		if err != nil {
-			return nil, "", &engine.ExitError{Code: engine.ExitFileSelect, Msg: fmt.Sprintf("change_dir#2 %q failed: %v", d, err)}
+			return nil, "", false, &engine.ExitError{Code: engine.ExitFileSelect, Msg: fmt.Sprintf("change_dir#2 %q failed: %v", d, err)}
 		}
-		return r, "", nil
+		return r, "", true, nil
 	}
 	dir, base := filepath.Split(dst)
 	if dir == "" {
@@ -343,9 +366,9 @@ func localName(list *flist.List, dst string, eo *engine.Options) (*fsys.Root, st
 	}
 	r, err := fsys.OpenRoot(dir)
 	if err != nil {
-		return nil, "", &engine.ExitError{Code: engine.ExitFileSelect, Msg: fmt.Sprintf("change_dir#3 %q failed: %v", dir, err)}
+		return nil, "", false, &engine.ExitError{Code: engine.ExitFileSelect, Msg: fmt.Sprintf("change_dir#3 %q failed: %v", dir, err)}
 	}
-	return r, base, nil
+	return r, base, false, nil
 }
 
 // summary prints -v and --stats output on the client.
@@ -366,4 +389,45 @@ func summary(o *options.Options, env Env, c *engine.Conn, st *engine.Stats, star
 	})
 }
 
-var _ = syscall.Getpid
+// openSource opens a list entry's file on the sender's disk without
+// following a final symlink that may have replaced it since the walk.
+func openSource(list *flist.List, e *flist.Entry) (*os.File, error) {
+	root := ""
+	if e.Root >= 0 && int(e.Root) < len(list.Roots) {
+		root = list.Roots[e.Root]
+	}
+	path := e.Name()
+	if root != "" {
+		path = filepath.Join(root, path)
+	}
+	return os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW, 0)
+}
+
+// reportProblem prints a walk problem as rsync's sender does.
+func reportProblem(log engine.Logger, p flist.Problem) {
+	msg := p.Msg
+	if p.Err != nil {
+		msg += ": " + strerror(p.Err)
+	}
+	switch p.Severity {
+	case flist.SeverityInfo:
+		log.Info(msg + "\n")
+	case flist.SeverityWarning:
+		log.Warning(options.ProgName + ": [sender] " + msg + "\n")
+	default:
+		log.Error(options.ProgName + ": [sender] " + msg + "\n")
+	}
+}
+
+// strerror formats an errno as C's strerror with rsync's " (N)" suffix.
+func strerror(err error) string {
+	var en syscall.Errno
+	if errors.As(err, &en) {
+		s := en.Error()
+		if s != "" {
+			s = strings.ToUpper(s[:1]) + s[1:]
+		}
+		return fmt.Sprintf("%s (%d)", s, int(en))
+	}
+	return err.Error()
+}

@@ -38,6 +38,7 @@ type generator struct {
 
 	dfltPerms uint32 // ACCESSPERMS & ~umask
 	sigBuf    []byte
+	block     *checksum.BlockHasher
 	fileSum   *checksum.FileHasher
 	dirs      []int32 // directories whose times and modes are fixed at the end
 	failed    bool
@@ -150,11 +151,13 @@ func (g *generator) recvGenerator(ndx int32, e *flist.Entry, redo bool) error {
 		return g.genDir(ndx, e, name, &st, exists)
 	case e.IsSymlink():
 		if !g.opts.Links {
+			g.skipNonRegular(name)
 			return nil
 		}
 		return g.genSymlink(ndx, e, name, &st, exists)
 	case e.IsDevice() || e.IsSpecial():
 		if e.IsDevice() && !g.opts.Devices || e.IsSpecial() && !g.opts.Specials {
+			g.skipNonRegular(name)
 			return nil
 		}
 		return g.genSpecial(ndx, e, name, &st, exists)
@@ -162,6 +165,14 @@ func (g *generator) recvGenerator(ndx int32, e *flist.Entry, redo bool) error {
 		return g.genFile(ndx, e, name, &st, exists, redo)
 	}
 	return nil
+}
+
+// skipNonRegular reports an entry the options do not let us create.
+// rsync: generator.c recv_generator ("skipping non-regular file").
+func (g *generator) skipNonRegular(name string) {
+	if !g.opts.Quiet {
+		g.c.Log.Info(fmt.Sprintf("skipping non-regular file %q\n", name))
+	}
 }
 
 // itemize computes the change flags for an entry that exists (or not) and
@@ -280,7 +291,11 @@ func (g *generator) genDir(ndx int32, e *flist.Entry, name string, st *fsys.Stat
 		}
 		exists = false
 	}
-	g.itemize(ndx, e, st, exists, 0)
+	if e.Dir == "" && e.Base == "." && g.rs.RootCreated {
+		g.itemize(ndx, e, st, false, 0)
+	} else {
+		g.itemize(ndx, e, st, exists, 0)
+	}
 	if !exists && !g.opts.DryRun {
 		if err := g.root.Mkdir(name, 0o700); err != nil && !errors.Is(err, os.ErrExist) {
 			g.errorf("rsync: [generator] recv_generator: mkdir %q failed: %v\n", name, unwrapPathErr(err))
@@ -452,22 +467,25 @@ func (g *generator) genFile(ndx int32, e *flist.Entry, name string, st *fsys.Sta
 		return nil
 	}
 	if !exists || g.opts.WholeFile || st.Size <= 0 {
-		delta.WriteSumHead(c.W, delta.SumHead{}, proto)
+		delta.WriteSumHead(c.W, delta.SumHead{})
 		return nil
 	}
 	f, err := g.root.Open(name)
 	if err != nil {
 		// rsync falls back to sending the whole file when the basis cannot be read.
-		delta.WriteSumHead(c.W, delta.SumHead{}, proto)
+		delta.WriteSumHead(c.W, delta.SumHead{})
 		return nil
 	}
 	defer f.Close()
-	sumLen := 2 // SHORT_SUM_LENGTH in phase 0; the redo phase uses full sums
+	sumLen := checksum.ShortSumLength
 	if redo {
-		sumLen = 16
+		sumLen = checksum.SumLength
 	}
-	head := checksum.SumSizes(st.Size, proto, sumLen, c.Session.XferSum)
-	if err := delta.WriteSignature(c.W, f, st.Size, head, c.Session.XferParams(), proto); err != nil {
+	head, err := checksum.SumSizes(st.Size, 0, proto, sumLen, g.block.Size())
+	if err != nil {
+		return fmt.Errorf("generate sums for %s: %w", name, err)
+	}
+	if g.sigBuf, err = delta.WriteSignature(c.W, f, st.Size, head, g.block, g.sigBuf); err != nil {
 		return fmt.Errorf("generate sums for %s: %w", name, err)
 	}
 	return nil

@@ -3,6 +3,7 @@ package engine
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"syscall"
 	"time"
@@ -29,8 +30,12 @@ type Receiving struct {
 	Stats     Stats
 
 	dryRunMissing bool // dry run into a destination directory that does not exist
-	failed        bool
-	inNdx         *wire.NdxCodec
+	// RootCreated says the destination directory was made for this
+	// transfer, so its "." entry counts as new (rsync's FLAG_DIR_CREATED).
+	RootCreated bool
+	failed      bool
+	inNdx       *wire.NdxCodec
+	tokens      delta.TokenReader
 }
 
 // RecvFileList reads the sender's file list, its id lists and end marker,
@@ -39,46 +44,32 @@ func (rs *Receiving) RecvFileList(fo *flist.Options) error {
 	c := rs.Conn
 	start := time.Now()
 	before := c.BytesRead()
-	dec := flist.NewDecoder(fo)
-	var entries []*flist.Entry
-	for {
-		e, end, err := dec.ReadEntry(c.R)
-		if err != nil {
-			return fmt.Errorf("receive file list: %w", streamErr(err))
-		}
-		if end {
-			break
-		}
-		entries = append(entries, e)
+	dec, err := flist.NewDecoder(*fo)
+	if err != nil {
+		return err
 	}
-	if !fo.IncRecurse() && (fo.PreserveUID || fo.PreserveGID) {
-		if err := dec.ReadIDLists(c.R); err != nil {
-			return fmt.Errorf("receive id lists: %w", streamErr(err))
-		}
+	list, err := dec.ReadList(c.R)
+	if err != nil {
+		return fmt.Errorf("receive file list: %w", streamErr(err))
 	}
-	c.AddIOError(dec.IOError())
-	if c.Session.Protocol < 30 {
-		v, err := c.R.ReadInt()
-		if err != nil {
-			return fmt.Errorf("receive file list: %w", streamErr(err))
-		}
-		c.AddIOError(v)
-	}
-	if !rs.Opts.NumericIDs {
-		dec.MapIDs(entries, fsys.MapUID, fsys.MapGID)
-	}
-	if rs.Opts.Group && !fsys.AmRoot() {
-		for _, e := range entries {
-			if !fsys.CanSetGroup(e.GID) {
-				e.Flags |= flist.FlagSkipGroup
+	c.AddIOError(list.IOError)
+	for _, e := range list.Entries {
+		if !rs.Opts.NumericIDs {
+			if rs.Opts.Owner {
+				e.UID = fsys.MapUID(e.UID, list.Users[e.UID])
+			}
+			if rs.Opts.Group {
+				e.GID = fsys.MapGID(e.GID, list.Groups[e.GID])
 			}
 		}
+		if rs.Opts.Group && !fsys.AmRoot() && !fsys.CanSetGroup(e.GID) {
+			e.Flags |= flist.FlagSkipGroup
+		}
 	}
-	rs.List = flist.NewList(entries)
-	rs.List.SortAndClean()
+	rs.List = list
 	rs.Stats.FlistSize = c.BytesRead() - before
 	rs.Stats.FlistXferTime = time.Since(start).Milliseconds()
-	rs.List.CountInto(&rs.Stats)
+	CountList(rs.List, &rs.Stats)
 	return nil
 }
 
@@ -93,6 +84,7 @@ func (rs *Receiving) Run(amServer bool) error {
 		outNdx: wire.NewNdxCodec(c.Session.Protocol), events: events, stats: &rs.Stats,
 		dfltPerms: 0o777 &^ umask(),
 		fileSum:   checksum.NewFileHasher(c.Session.FileParams()),
+		block:     checksum.NewBlockHasher(c.Session.XferParams()),
 	}
 	genErr := make(chan error, 1)
 	go func() { genErr <- g.run() }()
@@ -121,12 +113,12 @@ func (rs *Receiving) recvFiles(events chan<- genEvent, amServer bool) error {
 	c := rs.Conn
 	proto := c.Session.Protocol
 	rs.inNdx = wire.NewNdxCodec(proto)
+	rs.tokens = delta.NewPlainTokenReader(c.R)
 	phase, maxPhase := 0, 1
 	if proto >= 29 {
 		maxPhase = 2
 	}
-	params := c.Session.XferParams()
-	rx := delta.NewReceiver(params)
+	rx := delta.NewReceiver()
 	for {
 		ndx, iflags, err := readNdxAndAttrs(c, rs.inNdx, rs.List, false)
 		if err != nil {
@@ -150,7 +142,9 @@ func (rs *Receiving) recvFiles(events chan<- genEvent, amServer bool) error {
 			rs.Stats.TotalTransferredSize += e.Size
 		}
 		if rs.Opts.DryRun {
-			rs.logItem(e, iflags, amServer)
+			if !amServer && rs.Opts.Verbose > 0 {
+				c.Log.Info(itemName(e, rs.LocalName) + "\n")
+			}
 			continue
 		}
 		if err := rs.receiveFile(rx, ndx, e, phase, events, amServer); err != nil {
@@ -163,6 +157,7 @@ func (rs *Receiving) recvFiles(events chan<- genEvent, amServer bool) error {
 			return fmt.Errorf("read stats: %w", err)
 		}
 		rs.Stats.TotalSize = peer.TotalSize
+		rs.Stats.TotalWritten, rs.Stats.TotalRead = peer.TotalWritten, peer.TotalRead
 		rs.Stats.FlistBuildTime = peer.FlistBuildTime
 		rs.Stats.FlistXferTime = peer.FlistXferTime
 	}
@@ -183,25 +178,8 @@ func (rs *Receiving) recvFiles(events chan<- genEvent, amServer bool) error {
 func (rs *Receiving) alreadyCounted(ndx int32) bool { return true }
 
 func (rs *Receiving) logItem(e *flist.Entry, iflags uint32, amServer bool) {
-	if amServer || rs.Opts.Verbose == 0 {
-		return
-	}
-	name := e.Name()
-	if rs.LocalName != "" {
-		name = rs.LocalName
-	}
-	if iflags&itemTransfer != 0 || (iflags&itemIsNew != 0 && (e.IsDir() || e.IsSymlink() || e.IsDevice() || e.IsSpecial())) || (iflags&itemLocalChange != 0) {
-		switch {
-		case e.IsDir():
-			if e.Base == "." && e.Dir == "" {
-				name = "./"
-			} else {
-				name += "/"
-			}
-		case e.IsSymlink():
-			name += " -> " + e.LinkTarget
-		}
-		rs.Conn.Log.Info(name + "\n")
+	if !amServer {
+		logUntransferred(rs.Conn.Log, rs.Opts, e, rs.LocalName, iflags)
 	}
 }
 
@@ -215,7 +193,8 @@ func (rs *Receiving) receiveFile(rx *delta.Receiver, ndx int32, e *flist.Entry, 
 	if rs.LocalName != "" {
 		name = rs.LocalName
 	}
-	head, err := delta.ReadSumHead(c.R, proto)
+	params := c.Session.XferParams()
+	head, err := delta.ReadSumHead(c.R, proto, params.DigestLen())
 	if err != nil {
 		return fmt.Errorf("receive %s: %w", name, streamErr(err))
 	}
@@ -230,7 +209,7 @@ func (rs *Receiving) receiveFile(rx *delta.Receiver, ndx int32, e *flist.Entry, 
 	if err != nil {
 		// Drain the file's data so the stream stays in step.
 		rs.errorf("rsync: [receiver] mkstemp %q failed: %v\n", name, unwrapPathErr(err))
-		_, derr := rx.Receive(c.R, head, basis, discard{}, e.Size)
+		_, derr := rx.Receive(c.R, delta.NewPlainTokenReader(c.R), head, params, basis, nil)
 		if basis != nil {
 			basis.Close()
 		}
@@ -239,7 +218,8 @@ func (rs *Receiving) receiveFile(rx *delta.Receiver, ndx int32, e *flist.Entry, 
 		}
 		return nil
 	}
-	res, rerr := rx.Receive(c.R, head, basis, tmp, e.Size)
+	out := &trackWriter{w: tmp}
+	res, rerr := rx.Receive(c.R, rs.tokens, head, params, basisReader(basis), out)
 	if basis != nil {
 		basis.Close()
 	}
@@ -248,7 +228,7 @@ func (rs *Receiving) receiveFile(rx *delta.Receiver, ndx int32, e *flist.Entry, 
 	if rerr != nil && !errors.Is(rerr, delta.ErrChecksumMismatch) {
 		tmp.Close()
 		rs.Root.Remove(tmpName)
-		if res.WriteErr {
+		if out.err != nil {
 			rs.errorf("rsync: [receiver] write failed on %q: %v\n", name, unwrapPathErr(rerr))
 			return nil
 		}
@@ -271,7 +251,7 @@ func (rs *Receiving) receiveFile(rx *delta.Receiver, ndx int32, e *flist.Entry, 
 		rs.errorf("rsync: [receiver] %v\n", err)
 	}
 	if rs.Opts.Verbose > 0 && !amServer {
-		c.Log.Info(name + "\n")
+		c.Log.Info(itemName(e, rs.LocalName) + "\n")
 	}
 	return nil
 }
@@ -321,10 +301,28 @@ func (rs *Receiving) finish(tmp *os.File, tmpName, name string, e *flist.Entry) 
 	return nil
 }
 
-type discard struct{}
+// trackWriter remembers a write error, to tell a local disk failure from a
+// broken stream.
+type trackWriter struct {
+	w   io.Writer
+	err error
+}
 
-func (discard) Write(p []byte) (int, error)            { return len(p), nil }
-func (discard) WriteAt(p []byte, _ int64) (int, error) { return len(p), nil }
+func (t *trackWriter) Write(p []byte) (int, error) {
+	n, err := t.w.Write(p)
+	if err != nil && t.err == nil {
+		t.err = err
+	}
+	return n, err
+}
+
+// basisReader avoids handing a typed nil *os.File to an io.ReaderAt.
+func basisReader(f *os.File) io.ReaderAt {
+	if f == nil {
+		return nil
+	}
+	return f
+}
 
 var cachedUmask = func() uint32 {
 	m := syscall.Umask(0)

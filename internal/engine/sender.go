@@ -6,7 +6,6 @@ import (
 	"os"
 	"time"
 
-	"github.com/gorsync/gorsync/internal/checksum"
 	"github.com/gorsync/gorsync/internal/delta"
 	"github.com/gorsync/gorsync/internal/flist"
 	"github.com/gorsync/gorsync/internal/wire"
@@ -35,19 +34,23 @@ func (s *Sender) SendFileList(fo *flist.Options, ioError int32) error {
 	c := s.Conn
 	start := time.Now()
 	before := c.BytesWritten()
-	enc := flist.NewEncoder(fo)
+	enc, err := flist.NewEncoder(*fo, &flist.SystemNames{})
+	if err != nil {
+		return err
+	}
+	enc.StartList(0)
 	for _, e := range s.List.Entries {
 		if err := enc.WriteEntry(c.W, e); err != nil {
 			return fmt.Errorf("send file entry %s: %w", e.Name(), err)
 		}
 	}
-	enc.WriteEnd(c.W, ioError)
-	if !fo.IncRecurse() && (fo.PreserveUID || fo.PreserveGID) {
-		enc.WriteIDLists(c.W)
+	needMsg, err := enc.WriteListEnd(c.W, ioError)
+	if err != nil {
+		return fmt.Errorf("send file list: %w", err)
 	}
-	if c.Session.Protocol < 30 {
-		c.W.WriteInt(ioError)
-	} else if !fo.SafeFlist() && ioError != 0 {
+	// rsync counts what has reached the wire by now, before the final flush.
+	s.Stats.FlistSize = c.BytesWritten() - before
+	if needMsg {
 		if err := c.SendMsgInt(wire.MsgIOError, ioError); err != nil {
 			return err
 		}
@@ -56,7 +59,6 @@ func (s *Sender) SendFileList(fo *flist.Options, ioError int32) error {
 		return fmt.Errorf("send file list: %w", err)
 	}
 	s.ioError |= ioError
-	s.Stats.FlistSize = c.BytesWritten() - before
 	s.Stats.FlistXferTime = time.Since(start).Milliseconds()
 	return nil
 }
@@ -138,8 +140,10 @@ func (s *Sender) Run(amServer bool) error {
 		maxPhase = 2
 	}
 	sent := make([]bool, len(s.List.Entries))
-	m := delta.NewMatcher(c.Session.XferParams())
-	tw := delta.NewTokenWriter(c.W)
+	params := c.Session.XferParams()
+	m := delta.NewMatcher(params, false)
+	tw := delta.NewPlainTokenWriter(c.W)
+	var sums delta.Sums
 	for {
 		ndx, iflags, err := readNdxAndAttrs(c, s.inNdx, s.List, true)
 		if err != nil {
@@ -158,6 +162,9 @@ func (s *Sender) Run(amServer bool) error {
 		}
 		e := s.List.Entries[ndx]
 		if iflags&itemTransfer == 0 {
+			if !amServer {
+				logUntransferred(c.Log, s.Opts, e, "", iflags)
+			}
 			writeNdxAndAttrs(c, s.outNdx, ndx, iflags)
 			s.countCreated(e, iflags)
 			continue
@@ -171,15 +178,17 @@ func (s *Sender) Run(amServer bool) error {
 		s.Stats.XferredFiles++
 		s.Stats.TotalTransferredSize += e.Size
 		if s.Opts.DryRun {
+			if !amServer && s.Opts.Verbose > 0 {
+				c.Log.Info(itemName(e, "") + "\n")
+			}
 			writeNdxAndAttrs(c, s.outNdx, ndx, iflags)
 			continue
 		}
-		head, err := delta.ReadSumHead(c.R, proto)
+		head, err := delta.ReadSumHead(c.R, proto, params.DigestLen())
 		if err != nil {
 			return fmt.Errorf("receive sums for %s: %w", e.Name(), streamErr(err))
 		}
-		sums, err := delta.ReadSums(c.R, head, c.Session.XferParams())
-		if err != nil {
+		if err := delta.ReadSums(c.R, head, &sums); err != nil {
 			return fmt.Errorf("receive sums for %s: %w", e.Name(), streamErr(err))
 		}
 		f, err := s.Open(e)
@@ -199,21 +208,23 @@ func (s *Sender) Run(amServer bool) error {
 			continue
 		}
 		writeNdxAndAttrs(c, s.outNdx, ndx, iflags)
-		delta.WriteSumHead(c.W, head, proto)
-		res, err := m.Match(tw, f, sums)
+		delta.WriteSumHead(c.W, head)
+		res, readErr, err := matchFile(m, tw, f, &sums)
 		f.Close()
 		if err != nil {
 			return fmt.Errorf("send %s: %w", e.Name(), err)
 		}
 		s.Stats.LiteralData += res.Literal
 		s.Stats.MatchedData += res.Matched
-		c.W.Write(res.FileSum)
-		if res.ReadErr != nil {
+		if readErr != nil {
+			// Spoil the checksum so the receiver discards and redoes the file.
+			delta.CorruptSum(res.Sum)
 			s.ioError |= IOErrGeneral
-			c.Log.Error(fmt.Sprintf("rsync: [sender] read errors mapping %q: %v\n", e.Name(), res.ReadErr))
+			c.Log.Error(fmt.Sprintf("rsync: [sender] read errors mapping %q: %v\n", e.Name(), readErr))
 		}
+		c.W.Write(res.Sum)
 		if s.Opts.Verbose > 0 && !amServer {
-			c.Log.Info(e.Name() + "\n")
+			c.Log.Info(itemName(e, "") + "\n")
 		}
 		sent[ndx] = true
 		if err := c.W.Err(); err != nil {
@@ -337,5 +348,3 @@ func unwrapPathErr(err error) error {
 	}
 	return err
 }
-
-var _ = checksum.Checksum1

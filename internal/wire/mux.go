@@ -30,9 +30,9 @@ const (
 	MsgSuccess    MsgCode = 100
 	MsgDeleted    MsgCode = 101
 	MsgNoSend     MsgCode = 102
-	mplexBase           = 7
-	maxFrame            = 0xffffff
-	maxMsgPayload       = 1 << 16
+	mplexBase             = 7
+	maxFrame              = 0xffffff
+	maxMsgPayload         = 1 << 16
 )
 
 func (c MsgCode) String() string {

@@ -1,0 +1,128 @@
+package interop
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gorsync/gorsync/internal/rsynctest"
+)
+
+// pairing says which program runs on each end.
+type pairing struct {
+	name          string
+	clientGorsync bool
+	serverGorsync bool
+}
+
+var pairings = []pairing{
+	{"rsync-client_gorsync-server", false, true},
+	{"gorsync-client_rsync-server", true, false},
+	{"gorsync-client_gorsync-server", true, true},
+}
+
+// checksumsFor lists the transfer checksums a protocol can use: negotiation
+// (and so every algorithm) exists from protocol 30; before it, MD4.
+func checksumsFor(proto int) []string {
+	if proto < 30 {
+		return []string{"md4"}
+	}
+	return []string{"xxh128", "xxh3", "xxh64", "md5", "md4", "sha1"}
+}
+
+// transfer describes one client command.
+type transfer struct {
+	p     pairing
+	push  bool
+	proto int
+	cs    string
+	extra []string
+}
+
+func (x transfer) run(t *testing.T, src, dst string) (stdout string) {
+	t.Helper()
+	gorsync := rsynctest.BuildGorsync(t)
+	rsync := rsynctest.RequireRsync(t)
+	client := rsync
+	if x.p.clientGorsync {
+		client = gorsync
+	}
+	args := []string{"-a", "-e", localRsh, fmt.Sprintf("--protocol=%d", x.proto)}
+	if x.cs != "" {
+		args = append(args, "--checksum-choice="+x.cs)
+	}
+	if x.p.serverGorsync {
+		args = append(args, "--rsync-path="+gorsync)
+	} else {
+		args = append(args, "--rsync-path="+rsync)
+	}
+	args = append(args, x.extra...)
+	if x.push {
+		args = append(args, src+"/", "localhost:"+dst+"/")
+	} else {
+		args = append(args, "localhost:"+src+"/", dst+"/")
+	}
+	out, errOut, code := rsynctest.Run(t, "", nil, client, args...)
+	if code != 0 {
+		t.Fatalf("%s %s: exit %d\nstdout:\n%s\nstderr:\n%s", filepath.Base(client), strings.Join(args, " "), code, out, errOut)
+	}
+	return out
+}
+
+func compareOpts(proto int) rsynctest.CompareOptions {
+	o := rsynctest.Archive(false)
+	if proto < 31 {
+		o.TimeGranularity = time.Second
+	}
+	return o
+}
+
+// TestMatrix copies the standard tree in every pairing, direction, protocol
+// and checksum, then transfers an edited tree over the copy; both times the
+// destination must equal the source. The full-size tree (a 64 MiB file) runs
+// with each protocol's default checksum; the other checksums use the same
+// tree with a 1 MiB big file.
+func TestMatrix(t *testing.T) {
+	trees(t)
+	for _, p := range pairings {
+		for _, push := range []bool{true, false} {
+			dirName := "pull"
+			if push {
+				dirName = "push"
+			}
+			for _, proto := range []int{32, 31, 30, 29} {
+				for i, cs := range checksumsFor(proto) {
+					x := transfer{p: p, push: push, proto: proto, cs: cs}
+					a, b, big := smallA, smallB, smallBig
+					if i == 0 {
+						a, b, big = treeA, treeB, bigSize
+						x.cs = "" // the protocol's own choice
+					}
+					name := fmt.Sprintf("%s/%s/proto%d/%s", p.name, dirName, proto, cs)
+					if i == 0 {
+						name += "-default-64MiB"
+					}
+					t.Run(name, func(t *testing.T) {
+						t.Parallel()
+						dst := filepath.Join(t.TempDir(), "dst")
+						x.run(t, a, dst)
+						rsynctest.CompareTrees(t, a, dst, compareOpts(proto))
+						x.extra = []string{"--stats"}
+						out := x.run(t, b, dst)
+						rsynctest.CompareTrees(t, b, dst, compareOpts(proto))
+						st, err := rsynctest.ParseStats(out)
+						if err != nil {
+							t.Fatalf("stats: %v\n%s", err, out)
+						}
+						if st.MatchedData < big/2 || st.LiteralData > big/8 {
+							t.Errorf("big file did not travel as a delta: literal %d, matched %d (big file %d bytes)\n%s",
+								st.LiteralData, st.MatchedData, big, out)
+						}
+					})
+				}
+			}
+		}
+	}
+}
