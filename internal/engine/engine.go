@@ -80,6 +80,17 @@ const (
 	fnamecmpFname = 0x80
 )
 
+// Test hooks force the paths a real transfer reaches only by chance: a basis
+// file changing between its block sums and its reconstruction, or a corrupt
+// whole-file checksum. Only tests set them.
+var (
+	// TestHookAfterSums runs in the generator after a file's block sums.
+	TestHookAfterSums func(name string)
+	// TestHookCorruptSum makes the sender spoil a file's whole-file
+	// checksum when it returns true.
+	TestHookCorruptSum func(name string) bool
+)
+
 // Logger receives the messages a role prints. On a client they go to the
 // terminal; on a server they travel to the client as multiplexed messages.
 type Logger interface {

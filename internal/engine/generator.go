@@ -488,5 +488,8 @@ func (g *generator) genFile(ndx int32, e *flist.Entry, name string, st *fsys.Sta
 	if g.sigBuf, err = delta.WriteSignature(c.W, f, st.Size, head, g.block, g.sigBuf); err != nil {
 		return fmt.Errorf("generate sums for %s: %w", name, err)
 	}
+	if TestHookAfterSums != nil {
+		TestHookAfterSums(name)
+	}
 	return nil
 }

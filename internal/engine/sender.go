@@ -216,6 +216,9 @@ func (s *Sender) Run(amServer bool) error {
 		}
 		s.Stats.LiteralData += res.Literal
 		s.Stats.MatchedData += res.Matched
+		if TestHookCorruptSum != nil && TestHookCorruptSum(e.Name()) {
+			delta.CorruptSum(res.Sum)
+		}
 		if readErr != nil {
 			// Spoil the checksum so the receiver discards and redoes the file.
 			delta.CorruptSum(res.Sum)
