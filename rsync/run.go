@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/gorsync/gorsync/internal/engine"
+	"github.com/gorsync/gorsync/internal/flist"
 	"github.com/gorsync/gorsync/internal/options"
 	"github.com/gorsync/gorsync/internal/protocol"
 	"github.com/gorsync/gorsync/internal/transport"
@@ -88,7 +89,7 @@ func exitCode(err error) int {
 		return ee.Code
 	case errors.As(err, &ve):
 		return engine.ExitProtocol
-	case errors.As(err, &ne):
+	case errors.As(err, &ne), errors.Is(err, flist.ErrUnsafePath):
 		return engine.ExitUnsupported
 	case errors.Is(err, wire.ErrProtocol):
 		return engine.ExitStreamIO
