@@ -26,11 +26,13 @@ func localCopy(o *options.Options, env Env, srcs []string, dst string) error {
 	so.Args = []string{".", dst}
 	serverDone := make(chan error, 1)
 	go func() {
-		c, err := connect(toServer, toClient, protocolConfig(&so, env, true, false), engine.NewTerminalLogger())
+		slog := engine.NewTerminalLogger()
+		slog.Out, slog.Err = env.Stderr, env.Stderr
+		c, err := connect(toServer, toClient, protocolConfig(&so, env, true, false), slog)
 		if err == nil {
 			_, err = receiveSide(c, engineOptions(&so, true), dst, true)
 			if err != nil {
-				c.Log.Error(options.ProgName + ": " + err.Error() + "\n")
+				err = serverFailed(c, err, false)
 			}
 			c.W.Flush()
 		}
@@ -53,9 +55,9 @@ func localCopy(o *options.Options, env Env, srcs []string, dst string) error {
 	}
 	serr := <-serverDone
 	if serr != nil {
-		// The receiver's failure decides the exit code; its message was
-		// already printed through the multiplexed stream.
-		return errReportedWrap{serr}
+		// The receiver's failure decides the exit code; it has told the
+		// sender why, through the multiplexed stream.
+		return serr
 	}
 	if err != nil {
 		return err

@@ -89,8 +89,8 @@ func TestRedoAfterBasisChange(t *testing.T) {
 	if calls != 2 {
 		t.Errorf("generator sent sums %d times, want 2 (original and redo)", calls)
 	}
-	if !strings.Contains(stdout.String(), "failed verification -- update retransmitted") {
-		t.Errorf("no retransmission notice in:\n%s", stdout.String())
+	if !strings.Contains(stderr.String(), "WARNING: f failed verification -- update discarded (will try again).") {
+		t.Errorf("no retransmission notice in:\n%s", stderr.String())
 	}
 	got, _ := os.ReadFile(filepath.Join(dst, "f"))
 	if !bytes.Equal(got, data) {

@@ -78,16 +78,19 @@ func exitCode(err error) int {
 	var ve *protocol.VersionError
 	var ne *protocol.NegotiateError
 	var xe *exec.ExitError
+	var pe *engine.PeerExitError
 	switch {
 	case err == nil:
 		return 0
+	case errors.As(err, &pe):
+		return pe.Code
 	case errors.As(err, &ue):
 		return 1
 	case errors.As(err, &ce):
 		return 4
 	case errors.As(err, &ee):
 		return ee.Code
-	case errors.As(err, &ve):
+	case errors.As(err, &ve), errors.Is(err, wire.ErrIncompatible):
 		return engine.ExitProtocol
 	case errors.As(err, &ne), errors.Is(err, flist.ErrUnsafePath):
 		return engine.ExitUnsupported
@@ -117,37 +120,55 @@ var codeText = map[int]string{
 	25: "the --max-delete limit stopped deletions",
 }
 
-// report prints an error the way rsync does and returns its exit code.
-func reportErr(env Env, err error, server bool) int {
+// errorLines renders an error as rsync prints it at exit: the error's own
+// message (unless it was already shown) and the "rsync error: ... (code N)"
+// line naming the role.
+func errorLines(err error, role string) string {
 	code := exitCode(err)
-	if err == nil {
-		return 0
-	}
-	role := "client"
-	if server {
-		role = "server"
-	}
+	var b strings.Builder
 	var ee *engine.ExitError
-	var xe *exec.ExitError
-	quiet := errors.As(err, &ee) && (ee == engine.ErrPartial || ee == engine.ErrVanished || ee.Code == engine.ExitDelLimit) ||
-		errors.As(err, &xe)
+	quiet := errors.As(err, &ee) && (ee == engine.ErrPartial || ee == engine.ErrVanished || ee.Code == engine.ExitDelLimit)
 	if !quiet && !errors.Is(err, errReported) {
 		msg := err.Error()
-		if !strings.HasPrefix(msg, options.ProgName+":") {
+		// An ExitError's text is rsync's own message, printed as it is.
+		if !errors.As(err, &ee) && !strings.HasPrefix(msg, options.ProgName+":") {
 			msg = options.ProgName + ": " + msg
 		}
-		fmt.Fprintln(env.Stderr, msg)
-	}
-	if errors.As(err, &xe) {
-		return code
+		b.WriteString(msg)
+		if !strings.HasSuffix(msg, "\n") {
+			b.WriteByte('\n')
+		}
 	}
 	text := codeText[code]
 	if text == "" {
 		text = "unexplained error"
 	}
-	fmt.Fprintf(env.Stderr, "%s error: %s (code %d) [%s=gorsync-%s]\n", options.ProgName, text, code, role, Version)
+	fmt.Fprintf(&b, "%s error: %s (code %d) [%s=gorsync-%s]\n", options.ProgName, text, code, role, Version)
+	return b.String()
+}
+
+// reportErr prints an error the way rsync does and returns its exit code.
+func reportErr(env Env, err error, server bool) int {
+	if err == nil {
+		return 0
+	}
+	code := exitCode(err)
+	var xe *exec.ExitError
+	var pe *engine.PeerExitError
+	if errors.As(err, &xe) || errors.As(err, &pe) || errors.Is(err, errServerReported) {
+		// The peer (or our own server code) already said why.
+		return code
+	}
+	role := "client"
+	if server {
+		role = "server"
+	}
+	io.WriteString(env.Stderr, errorLines(err, role))
 	return code
 }
+
+// errServerReported marks a server error already sent to the client.
+var errServerReported = errors.New("reported to the client")
 
 // errReported marks an error whose message was already shown.
 var errReported = errors.New("reported")

@@ -93,7 +93,11 @@ func connect(in io.Reader, out io.Writer, cfg protocol.Config, log engine.Logger
 		c.W = rawW
 	}
 	if cfg.AmServer {
-		c.Log = &engine.MuxLogger{Mux: c.Mux, Fallback: log}
+		stderr := io.Writer(os.Stderr)
+		if tl, ok := log.(*engine.StderrLogger); ok {
+			stderr = tl.Err
+		}
+		c.Log = &engine.ServerLogger{Mux: c.Mux, Stderr: stderr, Protocol: p}
 	} else {
 		c.Log = log
 	}
@@ -170,21 +174,35 @@ func RunServer(o *options.Options, in io.Reader, out io.Writer, env Env) error {
 	}
 	err = serve(c, o, engineOptions(o, false))
 	if err != nil {
-		// Tell the client before we go: rsync sends its error text down the
-		// multiplexed stream.
-		var ee *engine.ExitError
-		if !errors.As(err, &ee) || (ee != engine.ErrPartial && ee != engine.ErrVanished) {
-			c.Log.Error(fmt.Sprintf("%s: %v\n", options.ProgName, err))
-		}
-		c.W.Flush()
-		return fmt.Errorf("%w", errReportedWrap{err})
+		return serverFailed(c, err, o.Sender)
 	}
 	return nil
 }
 
-type errReportedWrap struct{ error }
-
-func (e errReportedWrap) Unwrap() []error { return []error{e.error, errReported} }
+// serverFailed tells the client why the server stops, as rsync's
+// exit_cleanup does: the message and the "rsync error" line go down the
+// multiplexed stream, followed for most codes by MSG_ERROR_EXIT so the client
+// exits with the same code. rsync: cleanup.c _exit_cleanup.
+func serverFailed(c *engine.Conn, err error, sender bool) error {
+	var pe *engine.PeerExitError
+	if errors.As(err, &pe) || c.Mux == nil {
+		return err
+	}
+	role := "Receiver"
+	if sender {
+		role = "sender"
+	}
+	c.W.Flush()
+	c.Log.Error(errorLines(err, role))
+	code := exitCode(err)
+	var ee *engine.ExitError
+	endOfRun := errors.As(err, &ee) && (ee == engine.ErrPartial || ee == engine.ErrVanished)
+	if !endOfRun && code != engine.ExitSocketIO && code != engine.ExitStreamIO && (c.Session.Protocol >= 31 || !sender) {
+		c.SendMsgInt(wire.MsgErrorExit, int32(code))
+	}
+	c.W.Flush()
+	return errors.Join(err, errServerReported)
+}
 
 func serve(c *engine.Conn, o *options.Options, eo *engine.Options) error {
 	args := o.Args
@@ -241,7 +259,7 @@ func sendSide(c *engine.Conn, eo *engine.Options, srcs []string, server bool, lo
 	buildStart := time.Now()
 	wo := flist.WalkOptions{
 		Recurse: eo.Recursive, Dirs: eo.Dirs,
-		Report: func(p flist.Problem) { reportProblem(c.Log, p) },
+		Report: func(p flist.Problem) { reportProblem(c, p) },
 	}
 	if eo.AlwaysChecksum {
 		fh := checksum.NewFileHasher(c.Session.FileParams())
@@ -259,6 +277,11 @@ func sendSide(c *engine.Conn, eo *engine.Options, srcs []string, server bool, lo
 			return fh.Sum(nil)[:fo.ChecksumLen], nil
 		}
 	}
+	progress := !server && eo.Verbose > 0 && !eo.Quiet
+	if progress {
+		// Without incremental recursion rsync announces the whole list.
+		c.Log.Info("building file list ... ")
+	}
 	list, err := flist.Build(srcs, wo)
 	if err != nil {
 		return nil, err
@@ -268,15 +291,17 @@ func sendSide(c *engine.Conn, eo *engine.Options, srcs []string, server bool, lo
 	// rsync reports at least 1 ms. rsync: flist.c send_file_list
 	s.Stats.FlistBuildTime = max(1, time.Since(buildStart).Milliseconds())
 	s.Open = func(e *flist.Entry) (*os.File, error) { return openSource(list, e) }
-	if !server && eo.Verbose > 0 {
-		c.Log.Info("sending incremental file list\n")
-	}
 	if err := s.SendFileList(&fo, ioErr); err != nil {
 		return nil, err
 	}
+	if progress {
+		c.Log.Info("done\n")
+	}
 	list.SortAndClean(proto, false)
 	engine.CountList(list, &s.Stats)
-	if len(list.Entries) == 0 {
+	if len(list.Entries) == 0 && server {
+		// rsync's server sender stops once an empty list is out.
+		// rsync: main.c do_server_sender
 		return &s.Stats, nil
 	}
 	err = s.Run(server)
@@ -288,14 +313,21 @@ func sendSide(c *engine.Conn, eo *engine.Options, srcs []string, server bool, lo
 func receiveSide(c *engine.Conn, eo *engine.Options, dst string, server bool) (*engine.Stats, error) {
 	rs := &engine.Receiving{Conn: c, Opts: eo}
 	fo := flistOptions(c.Session, eo)
-	if !server && eo.Verbose > 0 {
-		c.Log.Info("receiving incremental file list\n")
+	progress := !server && eo.Verbose > 0 && !eo.Quiet
+	if progress {
+		c.Log.Info("receiving file list ... ")
 	}
 	if err := rs.RecvFileList(&fo); err != nil {
 		return nil, err
 	}
-	if len(rs.List.Entries) == 0 {
-		return &rs.Stats, nil
+	if progress {
+		c.Log.Info("done\n")
+	}
+	if len(rs.List.Entries) == 0 && !server {
+		// Nothing to receive: rsync's client skips the transfer and
+		// reports only the sender's I/O errors. rsync: main.c client_run
+		rs.Stats.TotalWritten, rs.Stats.TotalRead = c.BytesWritten(), c.BytesRead()
+		return &rs.Stats, c.Result(0)
 	}
 	root, local, created, err := localName(rs.List, dst, eo)
 	if err != nil {
@@ -305,7 +337,11 @@ func receiveSide(c *engine.Conn, eo *engine.Options, dst string, server bool) (*
 		c.Log.Info(fmt.Sprintf("created directory %s\n", strings.TrimSuffix(dst, "/")))
 	}
 	rs.RootCreated = created
-	defer root.Close()
+	if root == nil {
+		rs.DryRunMissing = true // a dry run into a directory that is not there
+	} else {
+		defer root.Close()
+	}
 	rs.Root, rs.LocalName = root, local
 	err = rs.Run(server)
 	return &rs.Stats, err
@@ -349,7 +385,8 @@ func localName(list *flist.List, dst string, eo *engine.Options) (root *fsys.Roo
 			return nil, "", false, &engine.ExitError{Code: engine.ExitSyntax, Msg: "ERROR: destination path is not a directory"}
 		}
 		if eo.DryRun {
-			return nil, "", false, &engine.ExitError{Code: engine.ExitUnsupported, Msg: "a dry run into a destination directory that does not exist is not supported by this version of gorsync yet"}
+			// rsync's dry_run++: report everything as new, touch nothing.
+			return nil, "", true, nil
 		}
 		if err := os.Mkdir(d, 0o777); err != nil {
 			return nil, "", false, &engine.ExitError{Code: engine.ExitFileIO, Msg: fmt.Sprintf("mkdir %q failed: %v", d, errors.Unwrap(err))}
@@ -404,7 +441,8 @@ func openSource(list *flist.List, e *flist.Entry) (*os.File, error) {
 }
 
 // reportProblem prints a walk problem as rsync's sender does.
-func reportProblem(log engine.Logger, p flist.Problem) {
+func reportProblem(c *engine.Conn, p flist.Problem) {
+	log := c.Log
 	msg := p.Msg
 	if p.Err != nil {
 		msg += ": " + strerror(p.Err)
@@ -415,7 +453,7 @@ func reportProblem(log engine.Logger, p flist.Problem) {
 	case flist.SeverityWarning:
 		log.Warning(options.ProgName + ": [sender] " + msg + "\n")
 	default:
-		log.Error(options.ProgName + ": [sender] " + msg + "\n")
+		c.XferError(options.ProgName + ": [sender] " + msg + "\n")
 	}
 }
 

@@ -392,8 +392,8 @@ func TestReadSumHead(t *testing.T) {
 				if err != nil || h != (SumHead{Count: c.h[0], BlockLen: c.h[1], S2Len: c.h[2], Remainder: c.h[3]}) {
 					t.Errorf("got %+v, %v", h, err)
 				}
-			} else if !errors.Is(err, wire.ErrProtocol) {
-				t.Errorf("err %v, want ErrProtocol", err)
+			} else if !errors.Is(err, wire.ErrIncompatible) {
+				t.Errorf("err %v, want ErrIncompatible (rsync exits 2)", err)
 			}
 		})
 	}

@@ -23,28 +23,28 @@ func ReadSumHead(r *wire.Reader, protocol, digestLen int) (SumHead, error) {
 		return h, fmt.Errorf("read sum head count: %w", err)
 	}
 	if h.Count < 0 {
-		return h, fmt.Errorf("invalid checksum count %d: %w", h.Count, wire.ErrProtocol)
+		return h, fmt.Errorf("invalid checksum count %d: %w", h.Count, wire.ErrIncompatible)
 	}
 	if h.BlockLen, err = r.ReadInt(); err != nil {
 		return h, fmt.Errorf("read sum head block length: %w", err)
 	}
 	if h.BlockLen < 0 || h.BlockLen > checksum.MaxBlockLen(protocol) {
-		return h, fmt.Errorf("invalid block length %d: %w", h.BlockLen, wire.ErrProtocol)
+		return h, fmt.Errorf("invalid block length %d: %w", h.BlockLen, wire.ErrIncompatible)
 	}
 	if h.Count != 0 && h.BlockLen == 0 {
-		return h, fmt.Errorf("invalid zero block length: %w", wire.ErrProtocol)
+		return h, fmt.Errorf("invalid zero block length: %w", wire.ErrIncompatible)
 	}
 	if h.S2Len, err = r.ReadInt(); err != nil {
 		return h, fmt.Errorf("read sum head checksum length: %w", err)
 	}
 	if h.S2Len < 0 || int(h.S2Len) > digestLen {
-		return h, fmt.Errorf("invalid checksum length %d: %w", h.S2Len, wire.ErrProtocol)
+		return h, fmt.Errorf("invalid checksum length %d: %w", h.S2Len, wire.ErrIncompatible)
 	}
 	if h.Remainder, err = r.ReadInt(); err != nil {
 		return h, fmt.Errorf("read sum head remainder: %w", err)
 	}
 	if h.Remainder < 0 || h.Remainder > h.BlockLen {
-		return h, fmt.Errorf("invalid remainder length %d: %w", h.Remainder, wire.ErrProtocol)
+		return h, fmt.Errorf("invalid remainder length %d: %w", h.Remainder, wire.ErrIncompatible)
 	}
 	return h, nil
 }

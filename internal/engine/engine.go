@@ -97,6 +97,9 @@ type Logger interface {
 	Info(msg string)
 	Error(msg string)
 	Warning(msg string)
+	// XferError reports a failure to transfer one file (rsync's
+	// FERROR_XFER): the run goes on but ends with exit code 23.
+	XferError(msg string)
 }
 
 // Conn is one side's view of the connection: a decoder for what the peer
@@ -114,6 +117,33 @@ type Conn struct {
 	mu      sync.Mutex
 	ioError int32 // I/O error bits reported by the peer (MSG_IO_ERROR or flist end)
 	exitErr error // peer's MSG_ERROR_EXIT
+	xferErr bool  // a file failed to transfer (rsync's got_xfer_error)
+}
+
+// XferError reports a failure to transfer one file, on this side or the
+// peer's, which makes the run end with exit code 23.
+func (c *Conn) XferError(msg string) {
+	c.mu.Lock()
+	c.xferErr = true
+	c.mu.Unlock()
+	if c.Log != nil {
+		c.Log.XferError(msg)
+	}
+}
+
+// Result is the run's outcome from this side's I/O error bits, the peer's,
+// and any file that failed. rsync: cleanup.c exit_cleanup.
+func (c *Conn) Result(local int32) error {
+	c.mu.Lock()
+	bits, xfer := local|c.ioError, c.xferErr
+	c.mu.Unlock()
+	if err := IOErrorResult(bits); err != nil {
+		return err
+	}
+	if xfer {
+		return ErrPartial
+	}
+	return nil
 }
 
 // AddIOError records I/O error bits.
@@ -155,7 +185,9 @@ func (c *Conn) HandleMsg(code wire.MsgCode, p []byte) error {
 		if c.Log != nil {
 			c.Log.Info(string(p))
 		}
-	case wire.MsgError, wire.MsgErrorXfer, wire.MsgErrorSock, wire.MsgErrorUTF8:
+	case wire.MsgErrorXfer:
+		c.XferError(string(p))
+	case wire.MsgError, wire.MsgErrorSock, wire.MsgErrorUTF8:
 		if c.Log != nil {
 			c.Log.Error(string(p))
 		}
@@ -174,7 +206,7 @@ func (c *Conn) HandleMsg(code wire.MsgCode, p []byte) error {
 			v = int32(uint32(p[0]) | uint32(p[1])<<8 | uint32(p[2])<<16 | uint32(p[3])<<24)
 		}
 		c.mu.Lock()
-		c.exitErr = &ExitError{Code: int(v), Msg: "remote side exited with an error"}
+		c.exitErr = &PeerExitError{Code: int(v)}
 		c.mu.Unlock()
 		return c.exitErr
 	case wire.MsgNoop, wire.MsgSuccess, wire.MsgDeleted, wire.MsgNoSend, wire.MsgIOTimeout:
@@ -183,6 +215,14 @@ func (c *Conn) HandleMsg(code wire.MsgCode, p []byte) error {
 		return fmt.Errorf("unexpected message %v: %w", code, wire.ErrProtocol)
 	}
 	return nil
+}
+
+// PeerExitError is the peer's MSG_ERROR_EXIT: it has reported its error
+// and we exit with its code without another message.
+type PeerExitError struct{ Code int }
+
+func (e *PeerExitError) Error() string {
+	return fmt.Sprintf("peer exited with code %d", e.Code)
 }
 
 // ExitError carries an rsync exit code.
@@ -214,9 +254,9 @@ var ErrPartial = &ExitError{Code: ExitPartial, Msg: "some files/attrs were not t
 // ErrVanished reports that some source files vanished.
 var ErrVanished = &ExitError{Code: ExitVanished, Msg: "some files vanished before they could be transferred"}
 
-// ioErrorResult turns accumulated I/O error bits into rsync's exit status.
+// IOErrorResult turns accumulated I/O error bits into rsync's exit status.
 // rsync: cleanup.c exit_cleanup.
-func ioErrorResult(bits int32) error {
+func IOErrorResult(bits int32) error {
 	switch {
 	case bits&IOErrDelLimit != 0:
 		return &ExitError{Code: ExitDelLimit, Msg: "the --max-delete limit stopped deletions"}
@@ -263,28 +303,54 @@ func (l *StderrLogger) Error(msg string) { l.write(l.Err, msg) }
 // Warning prints to standard error.
 func (l *StderrLogger) Warning(msg string) { l.write(l.Err, msg) }
 
-// MuxLogger sends a server's messages to the client.
-type MuxLogger struct {
+// XferError prints to standard error.
+func (l *StderrLogger) XferError(msg string) { l.write(l.Err, msg) }
+
+// ServerLogger routes a server's messages as rsync's default
+// (msgs2stderr=2) does: information travels to the client as MSG_INFO,
+// errors and warnings go straight to the server's standard error, which a
+// remote shell passes to the client's terminal. Before protocol 29 rsync
+// sends everything down the connection instead. rsync: log.c rwrite.
+type ServerLogger struct {
 	Mux      *wire.MuxWriter
-	Fallback Logger
+	Stderr   io.Writer
+	Protocol int
+	mu       sync.Mutex
 }
 
-func (l *MuxLogger) send(code wire.MsgCode, msg string) {
-	if l.Mux == nil || l.Mux.WriteMsg(code, []byte(msg)) != nil {
-		if l.Fallback != nil {
-			l.Fallback.Error(msg)
+func (l *ServerLogger) send(code wire.MsgCode, msg string) {
+	if code != wire.MsgInfo && l.Protocol >= 29 || l.Mux == nil {
+		l.mu.Lock()
+		io.WriteString(l.Stderr, msg)
+		l.mu.Unlock()
+		return
+	}
+	if l.Protocol < 30 {
+		switch code {
+		case wire.MsgError:
+			code = wire.MsgErrorXfer
+		case wire.MsgWarning:
+			code = wire.MsgInfo
 		}
+	}
+	if l.Mux.WriteMsg(code, []byte(msg)) != nil {
+		l.mu.Lock()
+		io.WriteString(l.Stderr, msg)
+		l.mu.Unlock()
 	}
 }
 
 // Info sends MSG_INFO.
-func (l *MuxLogger) Info(msg string) { l.send(wire.MsgInfo, msg) }
+func (l *ServerLogger) Info(msg string) { l.send(wire.MsgInfo, msg) }
 
-// Error sends MSG_ERROR.
-func (l *MuxLogger) Error(msg string) { l.send(wire.MsgError, msg) }
+// Error reports an error.
+func (l *ServerLogger) Error(msg string) { l.send(wire.MsgError, msg) }
 
-// Warning sends MSG_WARNING.
-func (l *MuxLogger) Warning(msg string) { l.send(wire.MsgWarning, msg) }
+// Warning reports a warning.
+func (l *ServerLogger) Warning(msg string) { l.send(wire.MsgWarning, msg) }
+
+// XferError reports a failed file.
+func (l *ServerLogger) XferError(msg string) { l.send(wire.MsgErrorXfer, msg) }
 
 // Counter counts the bytes that pass through a connection, as rsync's
 // total_read and total_written do (multiplexing headers included).

@@ -40,7 +40,7 @@ type generator struct {
 	sigBuf    []byte
 	block     *checksum.BlockHasher
 	fileSum   *checksum.FileHasher
-	dirs      []int32 // directories whose times and modes are fixed at the end
+	dirs      []dirFix // directories whose times and modes are fixed at the end
 	failed    bool
 }
 
@@ -53,7 +53,7 @@ func (g *generator) name(e *flist.Entry) string {
 
 func (g *generator) errorf(format string, args ...any) {
 	g.failed = true
-	g.c.Log.Error(fmt.Sprintf(format, args...))
+	g.c.XferError(fmt.Sprintf(format, args...))
 }
 
 // run is generate_files for a list without incremental recursion.
@@ -120,9 +120,6 @@ func (g *generator) run() error {
 		}
 		if ev.redo < 0 {
 			done++
-		} else {
-			// A second checksum failure: rsync reports and gives up on it.
-			g.errorf("ERROR: %s failed verification -- update discarded.\n", g.name(g.list.Entries[ev.redo]))
 		}
 	}
 	g.touchUpDirs()
@@ -132,19 +129,25 @@ func (g *generator) run() error {
 
 var errReceiverGone = errors.New("receiver stopped early")
 
+// dirFix is a directory whose final mode and time wait for its contents.
+type dirFix struct {
+	ndx     int32
+	created bool // made by this transfer: it takes the new-entry mode
+}
+
 // recvGenerator handles one entry. rsync: generator.c recv_generator.
 func (g *generator) recvGenerator(ndx int32, e *flist.Entry, redo bool) error {
 	name := g.name(e)
-	st, err := g.root.LstatT(name)
-	exists := err == nil
-	if err != nil && !errors.Is(err, os.ErrNotExist) {
-		if !errors.Is(err, unix.ENOTDIR) {
+	var st fsys.Stat
+	exists := false
+	if !g.rs.DryRunMissing {
+		var err error
+		st, err = g.root.LstatT(name)
+		exists = err == nil
+		if err != nil && !errors.Is(err, os.ErrNotExist) && !errors.Is(err, unix.ENOTDIR) {
 			g.errorf("rsync: [generator] recv_generator: failed to stat %q: %v\n", name, unwrapPathErr(err))
 			return nil
 		}
-	}
-	if g.opts.DryRun && g.rs.dryRunMissing {
-		exists = false
 	}
 	switch {
 	case e.IsDir():
@@ -240,7 +243,9 @@ func (g *generator) attrsFor(e *flist.Entry, st *fsys.Stat, exists bool, setTime
 		}
 	}
 	if setTime && g.opts.Times && (!e.IsSymlink() || g.c.Session.ReceiverSymlinkTimes) {
-		if !exists || st.Mtime != e.Mtime || st.MtimeNsec != e.MtimeNsec {
+		// Seconds only, as rsync's same_time with --modify-window=0: an
+		// entry differing only in nanoseconds is left alone.
+		if !exists || st.Mtime != e.Mtime {
 			a.Set |= fsys.SetMtime
 			a.Mtime = time.Unix(e.Mtime, int64(e.MtimeNsec))
 			a.Atime = time.Now()
@@ -296,7 +301,9 @@ func (g *generator) genDir(ndx int32, e *flist.Entry, name string, st *fsys.Stat
 	} else {
 		g.itemize(ndx, e, st, exists, 0)
 	}
+	created := false
 	if !exists && !g.opts.DryRun {
+		created = true
 		if err := g.root.Mkdir(name, 0o700); err != nil && !errors.Is(err, os.ErrExist) {
 			g.errorf("rsync: [generator] recv_generator: mkdir %q failed: %v\n", name, unwrapPathErr(err))
 			return nil
@@ -316,7 +323,7 @@ func (g *generator) genDir(ndx int32, e *flist.Entry, name string, st *fsys.Stat
 				g.errorf("rsync: [generator] failed to set attributes on %q: %v\n", name, unwrapPathErr(err))
 			}
 		}
-		g.dirs = append(g.dirs, ndx)
+		g.dirs = append(g.dirs, dirFix{ndx: ndx, created: created})
 	}
 	return nil
 }
@@ -325,13 +332,14 @@ func (g *generator) genDir(ndx int32, e *flist.Entry, name string, st *fsys.Stat
 // deepest first. rsync: generator.c touch_up_dirs.
 func (g *generator) touchUpDirs() {
 	for i := len(g.dirs) - 1; i >= 0; i-- {
-		e := g.list.Entries[g.dirs[i]]
+		d := g.dirs[i]
+		e := g.list.Entries[d.ndx]
 		name := g.name(e)
 		st, err := g.root.LstatT(name)
 		if err != nil || !st.IsDir() {
 			continue
 		}
-		a := g.attrsFor(e, &st, true, true)
+		a := g.attrsFor(e, &st, !d.created, true)
 		a.Set &^= fsys.SetUID | fsys.SetGID
 		if a.Set == 0 {
 			continue

@@ -29,13 +29,16 @@ type Receiving struct {
 	LocalName string
 	Stats     Stats
 
-	dryRunMissing bool // dry run into a destination directory that does not exist
+	// DryRunMissing marks a dry run into a destination directory that does
+	// not exist: Root is nil and every entry is new.
+	DryRunMissing bool
 	// RootCreated says the destination directory was made for this
 	// transfer, so its "." entry counts as new (rsync's FLAG_DIR_CREATED).
 	RootCreated bool
 	failed      bool
 	inNdx       *wire.NdxCodec
 	tokens      delta.TokenReader
+	redo        map[int32]bool // files sent back for a redo, not yet received
 }
 
 // RecvFileList reads the sender's file list, its id lists and end marker,
@@ -100,12 +103,12 @@ func (rs *Receiving) Run(amServer bool) error {
 	if g.failed || rs.failed {
 		return ErrPartial
 	}
-	return ioErrorResult(c.IOError())
+	return c.Result(0)
 }
 
 func (rs *Receiving) errorf(format string, args ...any) {
 	rs.failed = true
-	rs.Conn.Log.Error(fmt.Sprintf(format, args...))
+	rs.Conn.XferError(fmt.Sprintf(format, args...))
 }
 
 // recvFiles is the receiver's loop. rsync: receiver.c recv_files.
@@ -150,6 +153,10 @@ func (rs *Receiving) recvFiles(events chan<- genEvent, amServer bool) error {
 		if err := rs.receiveFile(rx, ndx, e, phase, events, amServer); err != nil {
 			return err
 		}
+	}
+	for ndx := range rs.redo {
+		// The sender never resent a file we asked for again.
+		rs.errorf("ERROR: %s failed verification -- update discarded.\n", itemName(rs.List.Entries[ndx], rs.LocalName))
 	}
 	if !amServer {
 		var peer Stats
@@ -237,16 +244,23 @@ func (rs *Receiving) receiveFile(rx *delta.Receiver, ndx int32, e *flist.Entry, 
 	if errors.Is(rerr, delta.ErrChecksumMismatch) {
 		tmp.Close()
 		rs.Root.Remove(tmpName)
+		// rsync: receiver.c recv_files, the failed-verification case.
 		if phase == 0 {
-			if rs.Opts.Verbose > 1 && !amServer {
-				c.Log.Info(fmt.Sprintf("%s: WARNING: failed verification -- update retransmitted.\n", name))
+			if rs.Opts.Verbose > 0 {
+				c.Log.Warning(fmt.Sprintf("WARNING: %s failed verification -- update discarded (will try again).\n", name))
 			}
+			if rs.redo == nil {
+				rs.redo = make(map[int32]bool)
+			}
+			rs.redo[ndx] = true
 			events <- genEvent{redo: ndx}
 		} else {
-			rs.errorf("rsync: [receiver] ERROR: %s failed verification -- update discarded.\n", name)
+			delete(rs.redo, ndx)
+			rs.errorf("ERROR: %s failed verification -- update discarded.\n", name)
 		}
 		return nil
 	}
+	delete(rs.redo, ndx)
 	if err := rs.finish(tmp, tmpName, name, e); err != nil {
 		rs.errorf("rsync: [receiver] %v\n", err)
 	}

@@ -83,13 +83,13 @@ func readNdxAndAttrs(c *Conn, codec *wire.NdxCodec, list *flist.List, amSender b
 			}
 			continue
 		}
-		return 0, 0, fmt.Errorf("invalid file index: %d (%d - %d): %w", ndx, wire.NdxDone, len(list.Entries)-1, wire.ErrProtocol)
+		return 0, 0, fmt.Errorf("invalid file index: %d (%d - %d): %w", ndx, wire.NdxDone, len(list.Entries)-1, wire.ErrIncompatible)
 	}
 	if ndx == wire.NdxDone {
 		return ndx, 0, nil
 	}
 	if int(ndx) >= len(list.Entries) {
-		return 0, 0, fmt.Errorf("invalid file index: %d (%d - %d): %w", ndx, wire.NdxDone, len(list.Entries)-1, wire.ErrProtocol)
+		return 0, 0, fmt.Errorf("invalid file index: %d (%d - %d): %w", ndx, wire.NdxDone, len(list.Entries)-1, wire.ErrIncompatible)
 	}
 	if c.Session.Protocol >= 29 {
 		v, err := c.R.ReadShortint()
@@ -112,10 +112,10 @@ func readNdxAndAttrs(c *Conn, codec *wire.NdxCodec, list *flist.List, amSender b
 	}
 	e := list.Entries[ndx]
 	if !e.Active() {
-		return 0, 0, fmt.Errorf("refusing transfer of cleared file index %d: %w", ndx, wire.ErrProtocol)
+		return 0, 0, fmt.Errorf("refusing transfer of cleared file index %d: %w", ndx, wire.ErrIncompatible)
 	}
 	if iflags&itemTransfer != 0 && !e.IsRegular() {
-		return 0, 0, fmt.Errorf("received request to transfer non-regular file: %d: %w", ndx, wire.ErrProtocol)
+		return 0, 0, fmt.Errorf("received request to transfer non-regular file: %d: %w", ndx, wire.ErrIncompatible)
 	}
 	return ndx, iflags, nil
 }
@@ -198,7 +198,7 @@ func (s *Sender) Run(amServer bool) error {
 				c.Log.Warning(fmt.Sprintf("file has vanished: %q\n", e.Name()))
 			} else {
 				s.ioError |= IOErrGeneral
-				c.Log.Error(fmt.Sprintf("rsync: [sender] send_files failed to open %q: %v\n", e.Name(), unwrapPathErr(err)))
+				c.XferError(fmt.Sprintf("rsync: [sender] send_files failed to open %q: %v\n", e.Name(), unwrapPathErr(err)))
 			}
 			if proto >= 30 {
 				if err := c.SendMsgInt(wire.MsgNoSend, ndx); err != nil {
@@ -223,7 +223,7 @@ func (s *Sender) Run(amServer bool) error {
 			// Spoil the checksum so the receiver discards and redoes the file.
 			delta.CorruptSum(res.Sum)
 			s.ioError |= IOErrGeneral
-			c.Log.Error(fmt.Sprintf("rsync: [sender] read errors mapping %q: %v\n", e.Name(), readErr))
+			c.XferError(fmt.Sprintf("rsync: [sender] read errors mapping %q: %v\n", e.Name(), readErr))
 		}
 		c.W.Write(res.Sum)
 		if s.Opts.Verbose > 0 && !amServer {
@@ -294,7 +294,7 @@ func (s *Sender) readFinalGoodbye() error {
 	if ndx != wire.NdxDone {
 		return fmt.Errorf("invalid packet at end of run (%d) [sender]: %w", ndx, wire.ErrProtocol)
 	}
-	return ioErrorResult(s.ioError)
+	return c.Result(s.ioError)
 }
 
 // writeStats sends a server sender's totals to the client receiver.

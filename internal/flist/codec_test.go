@@ -308,8 +308,8 @@ func TestDecodeRejects(t *testing.T) {
 				if !errors.Is(err, ErrUnsafePath) {
 					t.Errorf("error %v is not ErrUnsafePath", err)
 				}
-			} else if !errors.Is(err, wire.ErrProtocol) {
-				t.Errorf("error %v is not ErrProtocol", err)
+			} else if !errors.Is(err, wire.ErrProtocol) && !errors.Is(err, wire.ErrIncompatible) {
+				t.Errorf("error %v is neither ErrProtocol nor ErrIncompatible", err)
 			}
 		})
 	}
@@ -374,7 +374,7 @@ func TestMissingArgEntry(t *testing.T) {
 		t.Error("mode-0 entry not marked missing")
 	}
 	o.DeleteMissingArgs = false
-	if _, _, err := decodeEntries(o, data); !errors.Is(err, wire.ErrProtocol) {
+	if _, _, err := decodeEntries(o, data); !errors.Is(err, wire.ErrProtocol) && !errors.Is(err, wire.ErrIncompatible) {
 		t.Errorf("mode 0 accepted without --delete-missing-args: %v", err)
 	}
 }

@@ -114,6 +114,11 @@ func protoErr(format string, args ...any) error {
 	return fmt.Errorf(format+": %w", append(args, wire.ErrProtocol)...)
 }
 
+// incompatErr is a rule violation rsync exits 2 (RERR_PROTOCOL) for.
+func incompatErr(format string, args ...any) error {
+	return fmt.Errorf(format+": %w", append(args, wire.ErrIncompatible)...)
+}
+
 // readFlags reads an entry's flags; end reports the end-of-list marker.
 func (d *Decoder) readFlags(r *wire.Reader) (xflags uint32, end bool, err error) {
 	o := &d.opts
@@ -259,7 +264,7 @@ func (d *Decoder) readEntry(r *wire.Reader, xflags uint32) (*Entry, error) {
 			return nil, err
 		}
 		if v < 0 || int64(v) >= int64(d.ndxStart)+int64(len(d.entries)) {
-			return nil, protoErr("hard-link reference out of range: %d (%d)", v, int(d.ndxStart)+len(d.entries))
+			return nil, incompatErr("hard-link reference out of range: %d (%d)", v, int(d.ndxStart)+len(d.entries))
 		}
 		firstNdx = v
 		if v >= d.ndxStart {
@@ -317,13 +322,13 @@ func (d *Decoder) readEntry(r *wire.Reader, xflags uint32) (*Entry, error) {
 	if e.Mode == 0 && o.DeleteMissingArgs {
 		e.Flags |= FlagMissing
 	} else if !validType(e.Mode) {
-		return nil, protoErr("invalid file mode 0%o for %s", e.Mode, raw)
+		return nil, incompatErr("invalid file mode 0%o for %s", e.Mode, raw)
 	}
 	if e.Size < 0 {
 		return nil, protoErr("negative file length %d for %s", e.Size, raw)
 	}
 	if !e.IsDir() && e.Dir == "" && e.Base == "." {
-		return nil, protoErr("rejecting non-directory transfer-root entry: %s", raw)
+		return nil, incompatErr("rejecting non-directory transfer-root entry: %s", raw)
 	}
 
 	if first == nil && e.IsSymlink() && o.PreserveLinks {
@@ -405,7 +410,7 @@ func (d *Decoder) readAttrs(r *wire.Reader, e *Entry, xflags uint32) error {
 		d.mode = uint32(v)
 		if d.mode != 0 || !o.DeleteMissingArgs {
 			if !validType(d.mode) {
-				return protoErr("invalid file mode 0%o", d.mode)
+				return incompatErr("invalid file mode 0%o", d.mode)
 			}
 		}
 	}

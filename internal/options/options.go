@@ -315,6 +315,8 @@ func (p *parser) apply(s *optSpec, val string) error {
 		p.next = len(p.args)
 	case optVersion:
 		o.Version++
+	case optNoIncRecursive:
+		// Nothing to do: gorsync never recurses incrementally.
 	case optVerbose:
 		o.Verbose++
 	case optNoVerbose:

@@ -238,7 +238,6 @@ func TestParseRejectsUnsupported(t *testing.T) {
 		{[]string{"--files-from=x", "a", "b"}, "--files-from"},
 		{[]string{"--bwlimit=1m", "a", "b"}, "--bwlimit"},
 		{[]string{"--link-dest=../x", "a", "b"}, "--link-dest"},
-		{[]string{"--no-i-r", "a", "b"}, "--no-i-r"},
 		{[]string{"--daemon"}, "--daemon"},
 		{[]string{"--config=/etc/rsyncd.conf", "--daemon"}, "--config"},
 		{[]string{"--server", "-logDtprze.iLsfxCIvu", ".", "x"}, "-z"},

@@ -52,6 +52,9 @@ const (
 	optServer
 	optSender
 	optDaemon // switches rsync into daemon-mode parsing; not implemented yet
+	// optNoIncRecursive is --no-inc-recursive: gorsync always sends the
+	// whole file list up front, which is exactly what it asks for.
+	optNoIncRecursive
 )
 
 // argKind says whether an option takes a value, and how popt converts it.
@@ -99,9 +102,9 @@ var table = []optSpec{
 	{"no-recursive", 0, argNone, optNoRecursive},
 	{"no-r", 0, argNone, optNoRecursive},
 	{"inc-recursive", 0, argNone, optUnsupported},
-	{"no-inc-recursive", 0, argNone, optUnsupported},
+	{"no-inc-recursive", 0, argNone, optNoIncRecursive},
 	{"i-r", 0, argNone, optUnsupported},
-	{"no-i-r", 0, argNone, optUnsupported},
+	{"no-i-r", 0, argNone, optNoIncRecursive},
 	{"dirs", 'd', argNone, optDirs},
 	{"no-dirs", 0, argNone, optNoDirs},
 	{"no-d", 0, argNone, optNoDirs},

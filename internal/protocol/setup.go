@@ -101,7 +101,7 @@ func ExchangeVersions(r *wire.Reader, w *wire.Writer, ours int) (negotiated, rem
 	}
 	remote = int(v)
 	if remote < 20 || remote > 40 {
-		return 0, remote, fmt.Errorf("protocol version mismatch -- is your shell clean?\n(see the rsync manpage for an explanation): %w", wire.ErrProtocol)
+		return 0, remote, fmt.Errorf("protocol version mismatch -- is your shell clean?\n(see the rsync manpage for an explanation): %w", wire.ErrIncompatible)
 	}
 	negotiated = min(ours, remote)
 	if negotiated < MinVersion {

@@ -96,7 +96,7 @@ func TestVersionMismatch(t *testing.T) {
 	for _, v := range []int32{5, 1000} {
 		in := bytes.NewReader([]byte{byte(v), byte(v >> 8), 0, 0})
 		_, _, err := ExchangeVersions(wire.NewReader(in), wire.NewWriter(&out), 32)
-		if !errors.Is(err, wire.ErrProtocol) {
+		if !errors.Is(err, wire.ErrIncompatible) {
 			t.Errorf("version %d: %v", v, err)
 		}
 	}

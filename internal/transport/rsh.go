@@ -6,7 +6,6 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 )
 
@@ -123,8 +122,6 @@ func Start(argv []string) (*Conn, error) {
 		if p, err := exec.LookPath(name); err == nil {
 			name = p
 		}
-	} else {
-		name = filepath.Clean(name)
 	}
 	cmd := exec.Command(name, argv[1:]...)
 	cmd.Stderr = os.Stderr

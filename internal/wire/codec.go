@@ -15,6 +15,11 @@ import (
 // data stream" error, exit code 12. Decoders wrap it with context.
 var ErrProtocol = errors.New("protocol data stream error")
 
+// ErrIncompatible marks a well-formed stream that breaks the protocol's
+// rules — a bad version, sum head or file index: rsync's "protocol
+// incompatibility", exit code 2 (RERR_PROTOCOL).
+var ErrIncompatible = errors.New("protocol incompatibility")
+
 // MaxVstring is the longest string write_vstring can encode.
 const MaxVstring = 0x7fff
 

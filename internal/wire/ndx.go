@@ -105,7 +105,7 @@ func (c *NdxCodec) Read(r *Reader) (int32, error) {
 		u = uint32(b) + uint32(*prev)
 	}
 	if u > 0x7fffffff {
-		return 0, fmt.Errorf("invalid file index %d: %w", u, ErrProtocol)
+		return 0, fmt.Errorf("invalid file index %d: %w", u, ErrIncompatible)
 	}
 	*prev = int32(u)
 	if prev == &c.prevNegative {
