@@ -54,14 +54,13 @@ func localCopy(o *options.Options, env Env, srcs []string, dst string) error {
 		toClient.CloseRead()
 	}
 	serr := <-serverDone
-	if serr != nil {
-		// The receiver's failure decides the exit code; it has told the
-		// sender why, through the multiplexed stream.
+	if st != nil && (err == nil || endOfRun(err)) && (serr == nil || endOfRun(serr)) {
+		summary(o, env, c, st, start)
+	}
+	if serr != nil && (err == nil || endOfRun(err)) {
+		// The receiver's failure decides the exit code; it has already
+		// said why.
 		return serr
 	}
-	if err != nil {
-		return err
-	}
-	summary(o, env, c, st, start)
-	return nil
+	return err
 }

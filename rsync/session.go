@@ -133,11 +133,11 @@ func ClientSend(o *options.Options, in io.Reader, out io.Writer, srcs []string, 
 		return err
 	}
 	st, err := sendSide(c, engineOptions(o, false), srcs, false, log)
-	if err != nil {
-		return err
+	if st != nil && (err == nil || endOfRun(err)) {
+		summary(o, env, c, st, start)
 	}
-	summary(o, env, c, st, start)
-	return nil
+	clientFailed(c, err)
+	return err
 }
 
 // ClientReceive runs the client side of a pull: this side writes into dst.
@@ -156,9 +156,10 @@ func ClientReceive(o *options.Options, in io.Reader, out io.Writer, dst string, 
 		return err
 	}
 	st, err := receiveSide(c, engineOptions(o, false), dst, false)
-	if st != nil && err == nil {
+	if st != nil && (err == nil || endOfRun(err)) {
 		summary(o, env, c, st, start)
 	}
+	clientFailed(c, err)
 	return err
 }
 
@@ -302,7 +303,7 @@ func sendSide(c *engine.Conn, eo *engine.Options, srcs []string, server bool, lo
 	if len(list.Entries) == 0 && server {
 		// rsync's server sender stops once an empty list is out.
 		// rsync: main.c do_server_sender
-		return &s.Stats, nil
+		return &s.Stats, c.Result(ioErr)
 	}
 	err = s.Run(server)
 	s.Stats.TotalWritten, s.Stats.TotalRead = c.BytesWritten(), c.BytesRead()
@@ -406,6 +407,41 @@ func localName(list *flist.List, dst string, eo *engine.Options) (root *fsys.Roo
 		return nil, "", false, &engine.ExitError{Code: engine.ExitFileSelect, Msg: fmt.Sprintf("change_dir#3 %q failed: %v", dir, err)}
 	}
 	return r, base, false, nil
+}
+
+// clientFailed tells the server that the client is stopping with an error,
+// so that the server exits quietly with the same code instead of reporting a
+// broken connection, and waits (briefly) for it to hang up.
+// rsync: cleanup.c _exit_cleanup, io.c noop_io_until_death.
+func clientFailed(c *engine.Conn, err error) {
+	if err == nil || endOfRun(err) || c.Mux == nil {
+		return
+	}
+	var pe *engine.PeerExitError
+	code := exitCode(err)
+	if errors.As(err, &pe) || code == engine.ExitSocketIO || code == engine.ExitStreamIO {
+		return
+	}
+	if c.SendMsgInt(wire.MsgErrorExit, int32(code)) != nil {
+		return
+	}
+	done := make(chan struct{})
+	go func() {
+		io.Copy(io.Discard, c.R)
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+	}
+}
+
+// endOfRun reports whether err is a finished run's verdict (some files
+// failed or vanished) rather than an aborted run; rsync still prints its
+// summary for those.
+func endOfRun(err error) bool {
+	var ee *engine.ExitError
+	return errors.As(err, &ee) && (ee == engine.ErrPartial || ee == engine.ErrVanished || ee.Code == engine.ExitDelLimit)
 }
 
 // summary prints -v and --stats output on the client.
