@@ -3,10 +3,10 @@ module github.com/gorsync/gorsync
 go 1.26.8
 
 require (
-	github.com/cespare/xxhash/v2 v2.3.0 // indirect
-	github.com/klauspost/cpuid/v2 v2.2.10 // indirect
-	github.com/zeebo/xxh3 v1.1.0 // indirect
-	golang.org/x/crypto v0.59.0 // indirect
-	golang.org/x/sync v0.25.0 // indirect
-	golang.org/x/sys v0.50.0 // indirect
+	github.com/cespare/xxhash/v2 v2.3.0
+	github.com/zeebo/xxh3 v1.1.0
+	golang.org/x/crypto v0.59.0
+	golang.org/x/sys v0.50.0
 )
+
+require github.com/klauspost/cpuid/v2 v2.2.10 // indirect
