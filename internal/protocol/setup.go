@@ -51,6 +51,12 @@ type Config struct {
 	ChecksumEnv string
 	// Seed, on a server, fixes the checksum seed (0 picks one like rsync).
 	Seed int32
+	// Compress says this side compresses (-z or a compress option);
+	// CompressChoice is --compress-choice ("" to negotiate) and CompressEnv
+	// is RSYNC_COMPRESS_LIST.
+	Compress       bool
+	CompressChoice string
+	CompressEnv    string
 }
 
 // Session holds everything negotiated for one connection.
@@ -64,6 +70,9 @@ type Session struct {
 	Negotiated     bool          // checksum names were exchanged ('v')
 	// ReceiverSymlinkTimes says whether the receiving side sets symlink mtimes.
 	ReceiverSymlinkTimes bool
+	// Compression is the token compression in use: "zstd", "lz4", "zlibx",
+	// "zlib", or "" for none.
+	Compression string
 }
 
 // ProperSeedOrder is compat flag CF_CHKSUM_SEED_FIX.
@@ -189,11 +198,44 @@ func Setup(r *wire.Reader, w *wire.Writer, cfg Config, negotiated, remote int) (
 // maxNegotiateString bounds a peer's list of names. rsync: compat.c MAX_NSTR_STRLEN.
 const maxNegotiateString = 256
 
-// negotiateChecksums exchanges checksum names when both sides can, and picks
-// the transfer and file checksums. rsync: compat.c negotiate_the_strings,
-// checksum.c parse_checksum_choice.
+// negotiateChecksums exchanges checksum (and, when compressing, compression)
+// names when both sides can, and picks the algorithms. Both lists go out
+// before either is read, as rsync does. rsync: compat.c
+// negotiate_the_strings, checksum.c parse_checksum_choice, compat.c
+// parse_compress_choice.
 func (s *Session) negotiateChecksums(r *wire.Reader, w *wire.Writer, cfg Config) error {
-	if cfg.ChecksumChoice != "" {
+	side := "Client"
+	if cfg.AmServer {
+		side = "Server"
+	}
+	sendCsum := cfg.ChecksumChoice == "" && s.Negotiated
+	sendComp := cfg.Compress && cfg.CompressChoice == "" && s.Negotiated
+	localCsum := checksum.LocalList(cfg.ChecksumEnv, cfg.AmServer)
+	localComp := CompressList(cfg.CompressEnv, cfg.AmServer)
+	if sendCsum {
+		w.WriteVstring(checksum.FormatList(localCsum))
+	}
+	if sendComp {
+		w.WriteVstring(strings.Join(localComp, " "))
+	}
+	if err := w.Flush(); err != nil {
+		return fmt.Errorf("send negotiation strings: %w", err)
+	}
+	var peerCsum, peerComp string
+	var err error
+	if sendCsum {
+		if peerCsum, err = r.ReadVstring(maxNegotiateString); err != nil {
+			return fmt.Errorf("read checksum list: %w", err)
+		}
+	}
+	if sendComp {
+		if peerComp, err = r.ReadVstring(maxNegotiateString); err != nil {
+			return fmt.Errorf("read compress list: %w", err)
+		}
+	}
+
+	switch {
+	case cfg.ChecksumChoice != "":
 		x, f, err := checksum.ParseChoice(cfg.ChecksumChoice, s.Protocol)
 		if err != nil {
 			return &NegotiateError{Msg: fmt.Sprintf("unknown checksum name: %s", cfg.ChecksumChoice)}
@@ -204,34 +246,44 @@ func (s *Session) negotiateChecksums(r *wire.Reader, w *wire.Writer, cfg Config)
 			}
 		}
 		s.XferSum, s.FileSum = x, f
-		return nil
-	}
-	local := checksum.LocalList(cfg.ChecksumEnv, cfg.AmServer)
-	if !s.Negotiated {
+	case !s.Negotiated:
 		implied := checksum.Implied(s.Protocol)
-		if _, err := checksum.Choose(local, []string{implied.Name()}); err != nil {
+		if _, err := checksum.Choose(localCsum, []string{implied.Name()}); err != nil {
 			return &NegotiateError{Msg: fmt.Sprintf("Failed to negotiate checksum choice: the peer only knows %s", implied.Name())}
 		}
 		s.XferSum, s.FileSum = implied, implied
-		return nil
-	}
-	w.WriteVstring(checksum.FormatList(local))
-	if err := w.Flush(); err != nil {
-		return fmt.Errorf("send checksum list: %w", err)
-	}
-	str, err := r.ReadVstring(maxNegotiateString)
-	if err != nil {
-		return fmt.Errorf("read checksum list: %w", err)
-	}
-	k, err := checksum.Choose(local, checksum.ParseList(str))
-	if err != nil {
-		side := "Client"
-		if cfg.AmServer {
-			side = "Server"
+	default:
+		k, err := checksum.Choose(localCsum, checksum.ParseList(peerCsum))
+		if err != nil {
+			return &NegotiateError{Msg: fmt.Sprintf("Failed to negotiate a checksum choice.\n%s list: %s\npeer list: %s", side, checksum.FormatList(localCsum), peerCsum)}
 		}
-		return &NegotiateError{Msg: fmt.Sprintf("Failed to negotiate a checksum choice.\n%s list: %s\npeer list: %s", side, checksum.FormatList(local), str)}
+		s.XferSum, s.FileSum = k, k
 	}
-	s.XferSum, s.FileSum = k, k
+
+	switch {
+	case !cfg.Compress:
+		s.Compression = ""
+	case cfg.CompressChoice != "":
+		name := strings.ToLower(cfg.CompressChoice)
+		if cfg.AmServer && !allowed(localComp, name) && strings.TrimSpace(cfg.CompressEnv) != "" {
+			return &NegotiateError{Msg: fmt.Sprintf("Your --compress-choice value (%s) was refused by the server.", cfg.CompressChoice)}
+		}
+		s.Compression = name
+	case !s.Negotiated:
+		if !allowed(localComp, "zlib") {
+			return &NegotiateError{Msg: "Failed to negotiate compress choice: the peer only knows zlib"}
+		}
+		s.Compression = "zlib"
+	default:
+		name := chooseName(localComp, strings.Fields(peerComp))
+		if name == "" {
+			return &NegotiateError{Msg: fmt.Sprintf("Failed to negotiate a compress choice.\n%s list: %s\npeer list: %s", side, strings.Join(localComp, " "), peerComp)}
+		}
+		s.Compression = name
+	}
+	if s.Compression == "none" {
+		s.Compression = ""
+	}
 	return nil
 }
 
