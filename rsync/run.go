@@ -61,12 +61,35 @@ func Main(args []string, env Env) int {
 			Version, protocol.MaxVersion, protocol.MinVersion, protocol.MaxVersion)
 		return 0
 	}
+	if err := checkProtocolOption(opts); err != nil {
+		return reportErr(env, err, opts.Server)
+	}
 	if opts.Server {
 		err = RunServer(opts, env.Stdin, env.Stdout, env)
 		return reportErr(env, err, true)
 	}
 	err = runClient(opts, env)
 	return reportErr(env, err, false)
+}
+
+// checkProtocolOption applies rsync's bounds to --protocol, and gorsync's
+// own: it speaks protocols 27 to 32. rsync: compat.c setup_protocol.
+func checkProtocolOption(o *options.Options) error {
+	side := "Client"
+	if o.Server {
+		side = "Server"
+	}
+	switch p := o.Protocol; {
+	case p == 0:
+		return nil
+	case p > protocol.MaxVersion:
+		return &engine.ExitError{Code: engine.ExitProtocol, Msg: fmt.Sprintf("--protocol must be no more than %d on the %s.", protocol.MaxVersion, side)}
+	case p < 20:
+		return &engine.ExitError{Code: engine.ExitProtocol, Msg: fmt.Sprintf("--protocol must be at least 20 on the %s.", side)}
+	case p < protocol.MinVersion:
+		return &engine.ExitError{Code: engine.ExitProtocol, Msg: fmt.Sprintf("--protocol=%d is older than gorsync supports (%d to %d).", p, protocol.MinVersion, protocol.MaxVersion)}
+	}
+	return nil
 }
 
 // exitCode maps an error to rsync's exit code. This is the one place that

@@ -209,6 +209,11 @@ func (c *Conn) HandleMsg(code wire.MsgCode, p []byte) error {
 		c.exitErr = &PeerExitError{Code: int(v)}
 		c.mu.Unlock()
 		return c.exitErr
+	case wire.MsgRedo, wire.MsgStats:
+		// rsync passes these only between its receiver and generator
+		// processes; gorsync's roles talk in memory, and the wire never
+		// carries them. rsync: io.c read_a_msg (invalid_msg).
+		return fmt.Errorf("unexpected %v from the peer: %w", code, wire.ErrProtocol)
 	case wire.MsgNoop, wire.MsgSuccess, wire.MsgDeleted, wire.MsgNoSend, wire.MsgIOTimeout:
 		// Nothing to do for the options gorsync supports so far.
 	default:
