@@ -234,23 +234,21 @@ func recvFilterList(c *engine.Conn, sender bool) error {
 	if !sender {
 		return nil
 	}
-	for {
-		n, err := c.R.ReadInt()
-		if err != nil {
-			return fmt.Errorf("receive filter list: %w", err)
-		}
-		if n == 0 {
-			return nil
-		}
-		if n < 0 || n > 4096 {
-			return fmt.Errorf("filter rule of %d bytes: %w", n, wire.ErrProtocol)
-		}
-		buf := make([]byte, n)
-		if err := c.R.ReadFull(buf); err != nil {
-			return err
-		}
-		return &engine.ExitError{Code: engine.ExitUnsupported, Msg: fmt.Sprintf("filter rules (%q) are not supported by this version of gorsync", buf)}
+	n, err := c.R.ReadInt()
+	if err != nil {
+		return fmt.Errorf("receive filter list: %w", err)
 	}
+	if n == 0 {
+		return nil
+	}
+	if n < 0 || n > 4096 {
+		return fmt.Errorf("filter rule of %d bytes: %w", n, wire.ErrProtocol)
+	}
+	buf := make([]byte, n)
+	if err := c.R.ReadFull(buf); err != nil {
+		return err
+	}
+	return &engine.ExitError{Code: engine.ExitUnsupported, Msg: fmt.Sprintf("filter rules (%q) are not supported by this version of gorsync", buf)}
 }
 
 // sendSide builds and sends the file list, then serves file requests.

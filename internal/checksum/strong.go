@@ -8,6 +8,7 @@ import (
 
 	"github.com/cespare/xxhash/v2"
 	"github.com/zeebo/xxh3"
+	//lint:ignore SA1019 rsync's protocols before 30 (and "md4" when negotiated) require MD4.
 	"golang.org/x/crypto/md4"
 )
 

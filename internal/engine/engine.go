@@ -37,13 +37,6 @@ type Options struct {
 	Quiet          bool
 }
 
-// Role names used in messages, as rsync's who_am_i.
-const (
-	roleSender    = "sender"
-	roleReceiver  = "receiver"
-	roleGenerator = "generator"
-)
-
 // I/O error bits carried in the file list and MSG_IO_ERROR. rsync: rsync.h IOERR_*.
 const (
 	IOErrGeneral  = 1 << 0
@@ -73,11 +66,6 @@ const (
 
 	// significantItemFlags are those whose change is worth telling the sender.
 	significantItemFlags = ^(itemReportAtime | itemReportCrtime | itemBasisTypeFollows | itemXnameFollows | itemLocalChange) & 0xffff
-)
-
-// Basis-file kinds sent with ITEM_BASIS_TYPE_FOLLOWS. rsync: rsync.h FNAMECMP_*.
-const (
-	fnamecmpFname = 0x80
 )
 
 // Test hooks force the paths a real transfer reaches only by chance: a basis

@@ -42,6 +42,7 @@ func SplitRsh(cmd string) ([]string, error) {
 		}
 	}
 	if quote != 0 {
+		//lint:ignore ST1005 rsync's own message, word for word
 		return nil, fmt.Errorf("Missing trailing-%c in remote-shell command.", quote)
 	}
 	if inArg {
