@@ -2,69 +2,115 @@ package checksum
 
 import "encoding/binary"
 
-// Constants for the SWAR evaluation of eight bytes at a time. Bytes are
-// flipped with 0x80 so that each unsigned lane equals the signed byte plus
-// 128; the bias is removed with the constants below.
+// Constants for the SWAR evaluation of the weak sum, eight bytes per 64-bit
+// word. Each byte is flipped with 0x80 so that its unsigned value is the
+// signed char plus 128 (the bias is removed once per chunk), and a word is
+// split into its even and odd bytes, each in a 16-bit lane.
 const (
+	flip    = 0x8080808080808080
 	lanes16 = 0x00ff00ff00ff00ff
+	lanes32 = 0x0000ffff0000ffff
 	ones16  = 0x0001000100010001
-	// Weights, for a 16-byte step, of the even and odd bytes of the first
-	// and second 8-byte word, packed so that the top 16-bit lane of the
-	// product collects sum(weight*byte) without carries.
-	wEvenA = 10 | 12<<16 | 14<<32 | 16<<48
-	wOddA  = 9 | 11<<16 | 13<<32 | 15<<48
-	wEvenB = 2 | 4<<16 | 6<<32 | 8<<48
-	wOddB  = 1 | 3<<16 | 5<<32 | 7<<48
-	// Bias introduced by the 0x80 flip over 16 bytes: 128*16 for s1 and
-	// 128*(16+15+...+1) for s2.
-	biasS1 = 128 * 16
-	biasS2 = 128 * 136
+	ones32  = 0x0000000100000001
+	// Weights of the even bytes (halved: 4,3,2,1 for bytes 0,2,4,6) and of
+	// the odd bytes (7,5,3,1 for bytes 1,3,5,7) of a word in rsync's
+	// s2 += s1 recurrence, packed so that the top 16-bit lane of a product
+	// collects the weighted sum of the lanes.
+	wEvenHalf = 1 | 2<<16 | 3<<32 | 4<<48
+	wOdd      = 1 | 3<<16 | 5<<32 | 7<<48
+	// chunkWords is how many words are summed lane-wise before the lanes
+	// are folded into s1 and s2: the prefix-sum lanes reach
+	// 510*(15+14+...+1) = 61200, the most that fits in 16 bits.
+	chunkWords = 16
+	chunkBytes = 8 * chunkWords
 )
+
+// evenMask holds lanes16 in a variable rather than a constant so that the
+// compiler keeps it in a register instead of rematerialising a 10-byte
+// immediate for every word.
+var evenMask uint64 = lanes16
 
 // Checksum1 returns rsync's rolling weak checksum of buf, bit-for-bit equal
 // to get_checksum1 (bytes taken as signed chars, CHAR_OFFSET 0).
 //
 // rsync: checksum.c get_checksum1
 func Checksum1(buf []byte) uint32 {
-	s1, s2 := sums16(buf)
+	s1, s2 := sums(buf)
 	return s1&0xffff | s2<<16
 }
 
-// sums16 returns the unmasked s1 and s2 of buf. The body evaluates 16 bytes
-// per step: s2 += 16*s1 + sum((16-j)*x[j]) and s1 += sum(x[j]).
-func sums16(buf []byte) (s1, s2 uint32) {
-	for len(buf) >= 32 {
-		a := binary.LittleEndian.Uint64(buf) ^ 0x8080808080808080
-		b := binary.LittleEndian.Uint64(buf[8:]) ^ 0x8080808080808080
-		c := binary.LittleEndian.Uint64(buf[16:]) ^ 0x8080808080808080
-		d := binary.LittleEndian.Uint64(buf[24:]) ^ 0x8080808080808080
-		ae, ao := a&lanes16, (a>>8)&lanes16
-		be, bo := b&lanes16, (b>>8)&lanes16
-		ce, co := c&lanes16, (c>>8)&lanes16
-		de, do := d&lanes16, (d>>8)&lanes16
-		w1 := uint32((ae*wEvenA + ao*wOddA + be*wEvenB + bo*wOddB) >> 48)
-		w2 := uint32((ce*wEvenA + co*wOddA + de*wEvenB + do*wOddB) >> 48)
-		h1 := uint32(((ae + ao + be + bo) * ones16) >> 48)
-		h2 := uint32(((ce + co + de + do) * ones16) >> 48)
-		s2 += 32*s1 + 16*h1 + w1 + w2 - 16*biasS1 - 2*biasS2
-		s1 += h1 + h2 - 2*biasS1
-		buf = buf[32:]
+// sums returns get_checksum1's unmasked s1 and s2 of buf.
+//
+// Whole words are taken a chunk of up to chunkWords at a time. For a chunk
+// of n words, with S_k the sum of the bytes x[k][0..7] of word k, rsync's
+// per-byte recurrence adds to s2
+//
+//	8n*s1 + 8*sum_k (n-1-k)*S_k + sum_k sum_j (8-j)*x[k][j]
+//
+// and sum_k S_k to s1. The sums are kept lane-wise, with no carries between
+// lanes, so that a word costs only a load, masks and adds; the lanes are
+// folded once per chunk.
+func sums(buf []byte) (s1, s2 uint32) {
+	m := evenMask
+	for len(buf) >= chunkBytes {
+		p := (*[chunkBytes]byte)(buf)
+		var t, e, u uint64
+		t, e, u = addWord(m, t, e, u, p[0:])
+		t, e, u = addWord(m, t, e, u, p[8:])
+		t, e, u = addWord(m, t, e, u, p[16:])
+		t, e, u = addWord(m, t, e, u, p[24:])
+		t, e, u = addWord(m, t, e, u, p[32:])
+		t, e, u = addWord(m, t, e, u, p[40:])
+		t, e, u = addWord(m, t, e, u, p[48:])
+		t, e, u = addWord(m, t, e, u, p[56:])
+		t, e, u = addWord(m, t, e, u, p[64:])
+		t, e, u = addWord(m, t, e, u, p[72:])
+		t, e, u = addWord(m, t, e, u, p[80:])
+		t, e, u = addWord(m, t, e, u, p[88:])
+		t, e, u = addWord(m, t, e, u, p[96:])
+		t, e, u = addWord(m, t, e, u, p[104:])
+		t, e, u = addWord(m, t, e, u, p[112:])
+		t, e, u = addWord(m, t, e, u, p[120:])
+		s1, s2 = fold(s1, s2, t, e, u, chunkBytes)
+		buf = buf[chunkBytes:]
 	}
-	for len(buf) >= 16 {
-		a := binary.LittleEndian.Uint64(buf) ^ 0x8080808080808080
-		b := binary.LittleEndian.Uint64(buf[8:]) ^ 0x8080808080808080
-		ae, ao := a&lanes16, (a>>8)&lanes16
-		be, bo := b&lanes16, (b>>8)&lanes16
-		w := uint32((ae*wEvenA + ao*wOddA + be*wEvenB + bo*wOddB) >> 48)
-		h := uint32(((ae + ao + be + bo) * ones16) >> 48)
-		s2 += 16*s1 + w - biasS2
-		s1 += h - biasS1
-		buf = buf[16:]
+	if n := len(buf) / 8; n > 0 {
+		var t, e, u uint64
+		for i := range n {
+			t, e, u = addWord(m, t, e, u, buf[8*i:])
+		}
+		s1, s2 = fold(s1, s2, t, e, u, uint32(8*n))
+		buf = buf[8*n:]
 	}
 	for _, c := range buf {
 		s1 += uint32(int8(c))
 		s2 += s1
 	}
+	return s1, s2
+}
+
+// addWord adds the word at the start of p to a chunk's lane sums: t, the
+// sums of all bytes so far; e, of the even bytes only; and u, of t as it
+// stood before each word. m is lanes16.
+func addWord(m, t, e, u uint64, p []byte) (uint64, uint64, uint64) {
+	w := binary.LittleEndian.Uint64(p) ^ flip
+	we := w & m
+	return t + we + (w-we)>>8, e + we, u + t
+}
+
+// fold adds a chunk of nb bytes, summed lane-wise by addWord into t, e and
+// u, to s1 and s2. Every multiply collects a weighted sum of 16-bit (or
+// 32-bit) lanes in its top lane, and the lanes are small enough that no
+// partial sum carries into it: t lanes are at most 16*510, e and t-e lanes
+// at most 16*255, u's are split into 32-bit lanes first.
+func fold(s1, s2 uint32, t, e, u uint64, nb uint32) (uint32, uint32) {
+	sumT := uint32((t * ones16) >> 48)
+	sumU := uint32((((u & lanes32) + (u>>16)&lanes32) * ones32) >> 32)
+	sumW := 2*uint32((e*wEvenHalf)>>48) + uint32(((t-e)*wOdd)>>48)
+	// The 0x80 flip added 128 to each byte: 128*nb to s1 and
+	// 128*(nb+(nb-1)+...+1) to s2.
+	s2 += nb*s1 + 8*sumU + sumW - 128*(nb*(nb+1)/2)
+	s1 += sumT - 128*nb
 	return s1, s2
 }
 
@@ -77,7 +123,7 @@ type Rolling struct {
 
 // Init sets the window to block.
 func (r *Rolling) Init(block []byte) {
-	r.s1, r.s2 = sums16(block)
+	r.s1, r.s2 = sums(block)
 	r.n = uint32(len(block))
 }
 
