@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/gorsync/gorsync/internal/checksum"
+	"github.com/gorsync/gorsync/internal/delta"
 	"github.com/gorsync/gorsync/internal/engine"
 	"github.com/gorsync/gorsync/internal/flist"
 	"github.com/gorsync/gorsync/internal/fsys"
@@ -30,6 +31,7 @@ func engineOptions(o *options.Options, local bool) *engine.Options {
 		WholeFile: whole, DryRun: o.DryRun, AlwaysChecksum: o.Checksum,
 		IgnoreTimes: o.IgnoreTimes, SizeOnly: o.SizeOnly, NumericIDs: o.NumericIDs,
 		Verbose: o.Verbose, Quiet: o.Quiet > 0,
+		CompressLevel: compressLevel(o),
 	}
 }
 
@@ -110,7 +112,16 @@ func connect(in io.Reader, out io.Writer, cfg protocol.Config, log engine.Logger
 	return c, nil
 }
 
+// compressLevel is --compress-level, or unspecified.
+func compressLevel(o *options.Options) int {
+	if o.CompressLevelSet {
+		return o.CompressLevel
+	}
+	return delta.LevelUnspecified
+}
+
 func protocolConfig(o *options.Options, env Env, server, sender bool) protocol.Config {
+	compress, choice := o.Compression()
 	p := protocol.MaxVersion
 	if o.Protocol != 0 {
 		p = o.Protocol
@@ -119,6 +130,8 @@ func protocolConfig(o *options.Options, env Env, server, sender bool) protocol.C
 		AmServer: server, AmSender: sender, Protocol: p,
 		ClientInfo: o.ClientInfo, ChecksumChoice: o.ChecksumChoice,
 		ChecksumEnv: env.Getenv("RSYNC_CHECKSUM_LIST"),
+		Compress:    compress, CompressChoice: choice,
+		CompressEnv: env.Getenv("RSYNC_COMPRESS_LIST"),
 	}
 }
 

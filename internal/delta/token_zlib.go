@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/klauspost/compress/flate"
+	"compress/flate"
 
 	"github.com/gorsync/gorsync/internal/wire"
 )

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/gorsync/gorsync/internal/delta"
 	"github.com/gorsync/gorsync/internal/protocol"
 	"github.com/gorsync/gorsync/internal/report"
 	"github.com/gorsync/gorsync/internal/wire"
@@ -35,6 +36,22 @@ type Options struct {
 	NumericIDs     bool
 	Verbose        int
 	Quiet          bool
+	// CompressLevel is --compress-level, or delta.LevelUnspecified.
+	CompressLevel int
+}
+
+// compression returns the session's token compression at the level the
+// options ask for; rsync's level rules may turn it off (zlib level 0).
+// rsync: token.c init_compression_level
+func (c *Conn) compression(o *Options) (delta.Compression, int) {
+	if c.Session.Compression == "" {
+		return delta.NoCompression, 0
+	}
+	comp, err := delta.ParseCompression(c.Session.Compression)
+	if err != nil {
+		return delta.NoCompression, 0
+	}
+	return delta.NormalizeLevel(comp, o.CompressLevel)
 }
 
 // I/O error bits carried in the file list and MSG_IO_ERROR. rsync: rsync.h IOERR_*.

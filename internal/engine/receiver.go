@@ -116,7 +116,11 @@ func (rs *Receiving) recvFiles(events chan<- genEvent, amServer bool) error {
 	c := rs.Conn
 	proto := c.Session.Protocol
 	rs.inNdx = wire.NewNdxCodec(proto)
-	rs.tokens = delta.NewPlainTokenReader(c.R)
+	comp, _ := c.compression(rs.Opts)
+	rs.tokens = delta.NewTokenReader(c.R, comp, proto)
+	if cl, ok := rs.tokens.(io.Closer); ok {
+		defer cl.Close()
+	}
 	phase, maxPhase := 0, 1
 	if proto >= 29 {
 		maxPhase = 2

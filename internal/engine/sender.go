@@ -142,7 +142,8 @@ func (s *Sender) Run(amServer bool) error {
 	sent := make([]bool, len(s.List.Entries))
 	params := c.Session.XferParams()
 	m := delta.NewMatcher(params, false)
-	tw := delta.NewPlainTokenWriter(c.W)
+	comp, level := c.compression(s.Opts)
+	tw := delta.NewTokenWriter(c.W, comp, level, proto)
 	var sums delta.Sums
 	for {
 		ndx, iflags, err := readNdxAndAttrs(c, s.inNdx, s.List, true)

@@ -12,11 +12,15 @@ var ChecksumNames = []string{"xxh128", "xxh3", "xxh64", "xxhash", "md5", "md4", 
 type ChecksumChoiceError struct {
 	// Name is the text rsync quotes: from the bad name to the end of the
 	// option value.
-	Name string
+	Name     string
+	compress bool // a --compress-choice name
 }
 
 // Error formats the message as rsync prints it.
 func (e *ChecksumChoiceError) Error() string {
+	if e.compress {
+		return "unknown compress name: " + e.Name
+	}
 	return "unknown checksum name: " + e.Name
 }
 

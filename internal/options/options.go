@@ -69,6 +69,18 @@ type Options struct {
 	// letters, e.g. ".iLsfxCIvu" (rsync: compat.c client_info).
 	ClientInfo string
 
+	// Compress counts -z; two or more mean zlibx. CompressChoice is
+	// --compress-choice (--zc), or "zlib"/"zlibx" from --old-compress and
+	// --new-compress; "" when not given or "auto".
+	Compress       int
+	CompressChoice string
+	// CompressLevel is --compress-level (--zl) when CompressLevelSet.
+	CompressLevel    int
+	CompressLevelSet bool
+	// SkipCompress is --skip-compress's suffix list when SkipCompressSet.
+	SkipCompress    string
+	SkipCompressSet bool
+
 	// ListOnly is rsync's implied list-only mode: a client given fewer than
 	// two paths lists the source instead of copying it.
 	ListOnly bool
@@ -167,6 +179,18 @@ func Parse(args []string, env func(string) string) (*Options, error) {
 			}
 		}
 	}
+	// rsync: options.c parse_arguments, after the option loop.
+	if o.CompressChoice == "" && o.Compress > 1 {
+		o.CompressChoice = "zlibx"
+	}
+	if strings.EqualFold(o.CompressChoice, "auto") {
+		o.CompressChoice = ""
+	}
+	if o.CompressChoice != "" {
+		if err := checkCompressName(o.CompressChoice); err != nil {
+			return nil, err
+		}
+	}
 	// The old meaning of -h (help) survives when it is the only argument.
 	if o.HumanReadable > 1 && len(args) == 1 && !o.Server {
 		o.Help = true
@@ -182,6 +206,30 @@ func Parse(args []string, env func(string) string) (*Options, error) {
 		o.ListOnly = len(o.Args) < 2
 	}
 	return o, nil
+}
+
+// Compression reports whether the transfer compresses (-z, a compress
+// choice other than "none", or a compress level) and the chosen algorithm
+// ("" to negotiate). rsync: options.c parse_arguments (do_compression).
+func (o *Options) Compression() (on bool, choice string) {
+	if strings.EqualFold(o.CompressChoice, "none") {
+		return false, ""
+	}
+	return o.Compress > 0 || o.CompressChoice != "" || o.CompressLevelSet, o.CompressChoice
+}
+
+// CompressNames are the --compress-choice values rsync 3.5.0 accepts.
+var CompressNames = []string{"zstd", "lz4", "zlibx", "zlib", "none"}
+
+// checkCompressName validates a --compress-choice value.
+// rsync: compat.c parse_compress_choice
+func checkCompressName(name string) error {
+	for _, n := range CompressNames {
+		if strings.EqualFold(n, name) {
+			return nil
+		}
+	}
+	return &ChecksumChoiceError{Name: name, compress: true}
 }
 
 // TransferDirs reports whether directories are transferred (as entries,
@@ -315,6 +363,21 @@ func (p *parser) apply(s *optSpec, val string) error {
 		p.next = len(p.args)
 	case optVersion:
 		o.Version++
+	case optCompress:
+		o.Compress++
+	case optOldCompress:
+		o.CompressChoice = "zlib"
+	case optNewCompress:
+		o.CompressChoice = "zlibx"
+	case optNoCompress:
+		o.Compress, o.CompressChoice = 0, ""
+	case optCompressChoice:
+		o.CompressChoice = val
+	case optSkipCompress:
+		o.SkipCompress, o.SkipCompressSet = val, true
+	case optCompressLevel:
+		n, _ := strconv.Atoi(val)
+		o.CompressLevel, o.CompressLevelSet = n, true
 	case optNoIncRecursive:
 		// Nothing to do: gorsync never recurses incrementally.
 	case optVerbose:

@@ -218,7 +218,7 @@ func TestParseRejectsUnsupported(t *testing.T) {
 		{[]string{"--delete", "a", "b"}, "--delete"},
 		{[]string{"--exclude=*.o", "a", "b"}, "--exclude"},
 		{[]string{"--exclude", "*.o", "a", "b"}, "--exclude"},
-		{[]string{"-avz", "a", "b"}, "-z"},
+		{[]string{"-avH", "a", "b"}, "-H"},
 		{[]string{"-H", "a", "b"}, "-H"},
 		{[]string{"-A", "a", "b"}, "-A"},
 		{[]string{"-X", "a", "b"}, "-X"},
@@ -240,7 +240,7 @@ func TestParseRejectsUnsupported(t *testing.T) {
 		{[]string{"--link-dest=../x", "a", "b"}, "--link-dest"},
 		{[]string{"--daemon"}, "--daemon"},
 		{[]string{"--config=/etc/rsyncd.conf", "--daemon"}, "--config"},
-		{[]string{"--server", "-logDtprze.iLsfxCIvu", ".", "x"}, "-z"},
+		{[]string{"--server", "-logDtprHe.iLsfxCIvu", ".", "x"}, "-H"},
 	}
 	for _, tt := range tests {
 		_, err := Parse(tt.args, nil)

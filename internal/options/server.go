@@ -1,6 +1,9 @@
 package options
 
-import "strings"
+import (
+	"strconv"
+	"strings"
+)
 
 // ServerArgs returns the options a client passes to the remote
 // "rsync --server", starting with "--server", for the options gorsync
@@ -40,6 +43,8 @@ func (o *Options) ServerArgs(localSender bool, clientInfo string) []string {
 	flag(o.Recursive, 'r')
 	flag(o.Checksum, 'c')
 	flag(o.IgnoreTimes, 'I')
+	compress, choice := o.Compression()
+	flag(compress && (choice == "" && o.Compress > 0 || strings.EqualFold(choice, "zlib")), 'z')
 	if (o.Protocol == 0 || o.Protocol >= 30) && clientInfo != "" {
 		b.WriteByte('e')
 		b.WriteString(clientInfo)
@@ -55,8 +60,19 @@ func (o *Options) ServerArgs(localSender bool, clientInfo string) []string {
 	} else if !o.Devices && o.Specials {
 		args = append(args, "--specials")
 	}
+	if compress && o.CompressLevelSet {
+		args = append(args, "--compress-level="+strconv.Itoa(o.CompressLevel))
+	}
 	if o.ChecksumChoice != "" {
 		args = append(args, safeArg("--checksum-choice", o.ChecksumChoice))
+	}
+	switch {
+	case strings.EqualFold(o.CompressChoice, "zlibx"):
+		args = append(args, "--new-compress")
+	case strings.EqualFold(o.CompressChoice, "zlib"):
+		args = append(args, "--old-compress")
+	case o.CompressChoice != "":
+		args = append(args, safeArg("--compress-choice", o.CompressChoice))
 	}
 	if localSender {
 		if o.SizeOnly {
@@ -65,6 +81,8 @@ func (o *Options) ServerArgs(localSender bool, clientInfo string) []string {
 		if o.Stats {
 			args = append(args, "--stats")
 		}
+	} else if o.SkipCompressSet {
+		args = append(args, safeArg("--skip-compress", o.SkipCompress))
 	}
 	if o.NumericIDs {
 		args = append(args, "--numeric-ids")

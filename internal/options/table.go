@@ -55,6 +55,13 @@ const (
 	// optNoIncRecursive is --no-inc-recursive: gorsync always sends the
 	// whole file list up front, which is exactly what it asks for.
 	optNoIncRecursive
+	optCompress
+	optOldCompress
+	optNewCompress
+	optNoCompress
+	optCompressChoice
+	optSkipCompress
+	optCompressLevel
 )
 
 // argKind says whether an option takes a value, and how popt converts it.
@@ -241,16 +248,16 @@ var table = []optSpec{
 	{"fuzzy", 'y', argNone, optUnsupported},
 	{"no-fuzzy", 0, argNone, optUnsupported},
 	{"no-y", 0, argNone, optUnsupported},
-	{"compress", 'z', argNone, optUnsupported},
-	{"old-compress", 0, argNone, optUnsupported},
-	{"new-compress", 0, argNone, optUnsupported},
-	{"no-compress", 0, argNone, optUnsupported},
-	{"no-z", 0, argNone, optUnsupported},
-	{"compress-choice", 0, argString, optUnsupported},
-	{"zc", 0, argString, optUnsupported},
-	{"skip-compress", 0, argString, optUnsupported},
-	{"compress-level", 0, argInt, optUnsupported},
-	{"zl", 0, argInt, optUnsupported},
+	{"compress", 'z', argNone, optCompress},
+	{"old-compress", 0, argNone, optOldCompress},
+	{"new-compress", 0, argNone, optNewCompress},
+	{"no-compress", 0, argNone, optNoCompress},
+	{"no-z", 0, argNone, optNoCompress},
+	{"compress-choice", 0, argString, optCompressChoice},
+	{"zc", 0, argString, optCompressChoice},
+	{"skip-compress", 0, argString, optSkipCompress},
+	{"compress-level", 0, argInt, optCompressLevel},
+	{"zl", 0, argInt, optCompressLevel},
 	{"compress-threads", 0, argInt, optUnsupported},
 	{"zt", 0, argInt, optUnsupported},
 	{"", 'P', argNone, optUnsupported},

@@ -28,6 +28,12 @@ Options
 --whole-file, -W         copy files whole (w/o delta-xfer algorithm)
 --no-whole-file, --no-W  use the delta-xfer algorithm
 --checksum-choice=STR    choose the checksum algorithm (aka --cc)
+--compress, -z           compress file data during the transfer
+--compress-choice=STR    choose the compression algorithm (aka --zc)
+--compress-level=NUM     explicitly set compression level (aka --zl)
+--skip-compress=LIST     skip compressing files with suffix in LIST
+--old-compress           use old-style compression (zlib)
+--new-compress           use new-style compression (zlibx)
 --rsh=COMMAND, -e        specify the remote shell to use
 --rsync-path=PROGRAM     specify the rsync to run on remote machine
 --numeric-ids            don't map uid/gid values by user/group name

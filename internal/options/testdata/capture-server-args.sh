@@ -43,7 +43,12 @@ for o in "-av" "-a" "-r" "-d" "-rd" "-l" "-p" "-t" "-g" "-o" "-D" \
 	"--protocol=29 -av" "--protocol=30 -av" "--protocol=31 -a" \
 	"-avcn --size-only --numeric-ids --stats" "-r --no-r" "-a --no-p --no-t" \
 	"-vvvvvvvvvvvv" "-8" "-a --no-o --no-g" "-rlptgoD -W -c -I -n -vvq" \
-	"-d --no-d" "-a --no-l --no-recursive"; do
+	"-d --no-d" "-a --no-l --no-recursive" \
+	"-az" "-azcI" "-a --zc=zstd" "-a -z --zc=zlib" "-a -zz" "-a -z --zl=9" \
+	"-a -z --skip-compress=foo/bar" "-a --zc=lz4 --zl=1" "-a -z --protocol=29" \
+	"-a --zc=none" "-a --old-compress" "-a --new-compress" "-a -z --no-z" \
+	"-a -z --zc=auto" "-a --zl=3" "-az --cc=md5 --zc=zlibx --zl=2 --stats --numeric-ids" \
+	"--compress" "-z --compress-choice=zstd --compress-level=-5"; do
 	capture push "$o" /dst
 	capture pull "$o" /src/
 done
