@@ -318,6 +318,31 @@ func optSrc(tree string) func(*testing.T, optRoots, string) {
 
 // optSrcDst copies the edited tree to root/src over a copy of the standard
 // tree at root/dst, as a second sync would find them.
+// optWithFiles copies the standard tree to src and adds the given files
+// (paths relative to the run's root).
+func optWithFiles(files map[string]string) func(*testing.T, optRoots, string) {
+	return func(t *testing.T, r optRoots, root string) {
+		optSrc("")(t, r, root)
+		for name, data := range files {
+			p := filepath.Join(root, name)
+			if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			os.Chtimes(p, optEpoch, optEpoch)
+		}
+		// Adding files changed their directories' times: make them fixed
+		// again, deepest first.
+		for name := range files {
+			for d := filepath.Dir(filepath.Join(root, name)); d != root && d != filepath.Dir(root); d = filepath.Dir(d) {
+				os.Chtimes(d, optEpoch, optEpoch)
+			}
+		}
+	}
+}
+
 func optSrcDst(t *testing.T, r optRoots, root string) {
 	optCopy(t, r.b, filepath.Join(root, "src"))
 	optCopy(t, r.a, filepath.Join(root, "dst"))
@@ -527,6 +552,40 @@ func optCases() []optCase {
 	noTimes := rsynctest.CompareOptions{Perms: true, Owner: true, Group: true}
 	linkStat := regexp.MustCompile(`link_stat`)
 	return []optCase{
+		{
+			name: "filter/exclude-list", setup: optSrc(""),
+			args: []string{"-a", "--exclude=*.b", "--exclude=/z", "--exclude=e/", "--exclude=.hidden"},
+			srcs: []string{"src/"}, dst: "dst/", cmp: archive,
+		},
+		{
+			name: "filter/include-dirs-exclude-rest", setup: optSrc(""),
+			args: []string{"-a", "--include=*/", "--include=*.bin", "--exclude=*"},
+			srcs: []string{"src/"}, dst: "dst/", cmp: archive,
+		},
+		{
+			name: "filter/filter-rules-and-anchors", setup: optSrc(""),
+			args: []string{"-a", "-f", "- /a/**", "-f", "+ a/", "-f", "- a*", "-f", "-! */"},
+			srcs: []string{"src"}, dst: "dst/", cmp: archive, dstTimeFree: true,
+		},
+		{
+			name: "filter/F-merge-files", setup: optWithFiles(map[string]string{
+				"src/.rsync-filter":   "- *.b\n- big.*\n",
+				"src/e/.rsync-filter": "- g/\n",
+			}),
+			args: []string{"-a", "-F"}, srcs: []string{"src/"}, dst: "dst/", cmp: archive,
+		},
+		{
+			name: "filter/FF-hides-merge-files", setup: optWithFiles(map[string]string{
+				"src/.rsync-filter": "- *.b\n",
+			}),
+			args: []string{"-a", "-FF"}, srcs: []string{"src/"}, dst: "dst/", cmp: archive,
+		},
+		{
+			name: "filter/C-cvs-exclude", setup: optWithFiles(map[string]string{
+				"src/core": "x", "src/x.o": "y", "src/keep.c": "z", "src/e/.cvsignore": "f\n", "src/RCS/file": "r",
+			}),
+			args: []string{"-a", "-C"}, srcs: []string{"src/"}, dst: "dst/", cmp: archive,
+		},
 		{
 			name: "quick-check/second-run-sends-nothing", setup: optSrc(""),
 			args: []string{"-a"}, srcs: []string{"src/"}, dst: "dst/", twice: true, cmp: archive,

@@ -47,7 +47,10 @@ func localCopy(o *options.Options, env Env, srcs []string, dst string) error {
 	var c *engine.Conn
 	c, err := connect(toClient, toServer, protocolConfig(o, env, false, true), log)
 	if err == nil {
-		st, err = sendSide(c, engineOptions(o, true), srcs, false, log)
+		var wf *walkFilter
+		if wf, err = clientFilters(c, o, env, true); err == nil {
+			st, err = sendSide(c, engineOptions(o, true), srcs, false, wf)
+		}
 	}
 	toServer.CloseWrite(nil)
 	if err != nil {

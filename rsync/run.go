@@ -102,6 +102,7 @@ func exitCode(err error) int {
 	var ne *protocol.NegotiateError
 	var xe *exec.ExitError
 	var pe *engine.PeerExitError
+	var coded interface{ ExitCode() int }
 	switch {
 	case err == nil:
 		return 0
@@ -121,6 +122,8 @@ func exitCode(err error) int {
 		return engine.ExitStreamIO
 	case errors.As(err, &xe):
 		return xe.ExitCode()
+	case errors.As(err, &coded):
+		return coded.ExitCode()
 	}
 	return engine.ExitStreamIO
 }
@@ -150,11 +153,13 @@ func errorLines(err error, role string) string {
 	code := exitCode(err)
 	var b strings.Builder
 	var ee *engine.ExitError
+	var coded interface{ ExitCode() int }
 	quiet := errors.As(err, &ee) && (ee == engine.ErrPartial || ee == engine.ErrVanished || ee.Code == engine.ExitDelLimit)
 	if !quiet && !errors.Is(err, errReported) {
 		msg := err.Error()
-		// An ExitError's text is rsync's own message, printed as it is.
-		if !errors.As(err, &ee) && !strings.HasPrefix(msg, options.ProgName+":") {
+		// An error that carries its exit code carries rsync's own message
+		// too, printed as it is.
+		if !errors.As(err, &ee) && !errors.As(err, &coded) && !strings.HasPrefix(msg, options.ProgName+":") {
 			msg = options.ProgName + ": " + msg
 		}
 		b.WriteString(msg)
@@ -205,6 +210,12 @@ func runClient(opts *options.Options, env Env) error {
 	}
 	if len(args) == 1 || opts.ListOnly {
 		return &options.UsageError{Option: "--list-only", Reason: "listing a source is not supported by this version of gorsync yet"}
+	}
+	// rsync parses filter rules with the options, before connecting.
+	check := env
+	check.Stdin = strings.NewReader("")
+	if _, err := buildFilters(opts, check, protocol.MaxVersion); err != nil {
+		return err
 	}
 	srcs := args[:len(args)-1]
 	dst := transport.Parse(args[len(args)-1])

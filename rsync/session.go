@@ -145,7 +145,11 @@ func ClientSend(o *options.Options, in io.Reader, out io.Writer, srcs []string, 
 	if err != nil {
 		return err
 	}
-	st, err := sendSide(c, engineOptions(o, false), srcs, false, log)
+	wf, err := clientFilters(c, o, env, true)
+	if err != nil {
+		return err
+	}
+	st, err := sendSide(c, engineOptions(o, false), srcs, false, wf)
 	if st != nil && (err == nil || endOfRun(err)) {
 		summary(o, env, c, st, start)
 	}
@@ -163,9 +167,8 @@ func ClientReceive(o *options.Options, in io.Reader, out io.Writer, dst string, 
 	if err != nil {
 		return err
 	}
-	// The client receiver always sends the (empty) filter list.
-	c.W.WriteInt(0)
-	if err := c.W.Flush(); err != nil {
+	// The client receiver always sends its filter list.
+	if _, err := clientFilters(c, o, env, false); err != nil {
 		return err
 	}
 	st, err := receiveSide(c, engineOptions(o, false), dst, false)
@@ -224,13 +227,14 @@ func serve(c *engine.Conn, o *options.Options, eo *engine.Options) error {
 		args = args[1:]
 	}
 	if o.Sender {
-		if err := recvFilterList(c, true); err != nil {
+		wf, err := serverFilters(c, o)
+		if err != nil {
 			return err
 		}
 		if len(args) == 0 && (eo.Recursive || eo.Dirs) {
 			args = []string{"."}
 		}
-		_, err := sendSide(c, eo, args, true, nil)
+		_, err = sendSide(c, eo, args, true, wf)
 		return err
 	}
 	dst := "."
@@ -241,31 +245,8 @@ func serve(c *engine.Conn, o *options.Options, eo *engine.Options) error {
 	return err
 }
 
-// recvFilterList reads the client's filter rules. gorsync does not implement
-// filter rules yet, so any rule is refused loudly. rsync: exclude.c recv_filter_list.
-func recvFilterList(c *engine.Conn, sender bool) error {
-	if !sender {
-		return nil
-	}
-	n, err := c.R.ReadInt()
-	if err != nil {
-		return fmt.Errorf("receive filter list: %w", err)
-	}
-	if n == 0 {
-		return nil
-	}
-	if n < 0 || n > 4096 {
-		return fmt.Errorf("filter rule of %d bytes: %w", n, wire.ErrProtocol)
-	}
-	buf := make([]byte, n)
-	if err := c.R.ReadFull(buf); err != nil {
-		return err
-	}
-	return &engine.ExitError{Code: engine.ExitUnsupported, Msg: fmt.Sprintf("filter rules (%q) are not supported by this version of gorsync", buf)}
-}
-
 // sendSide builds and sends the file list, then serves file requests.
-func sendSide(c *engine.Conn, eo *engine.Options, srcs []string, server bool, log engine.Logger) (*engine.Stats, error) {
+func sendSide(c *engine.Conn, eo *engine.Options, srcs []string, server bool, wf *walkFilter) (*engine.Stats, error) {
 	proto := c.Session.Protocol
 	fo := flistOptions(c.Session, eo)
 	buildStart := time.Now()
@@ -273,6 +254,7 @@ func sendSide(c *engine.Conn, eo *engine.Options, srcs []string, server bool, lo
 		Recurse: eo.Recursive, Dirs: eo.Dirs,
 		Report: func(p flist.Problem) { reportProblem(c, p) },
 	}
+	wf.hooks(&wo)
 	if eo.AlwaysChecksum {
 		fh := checksum.NewFileHasher(c.Session.FileParams())
 		wo.ChecksumLen = fo.ChecksumLen

@@ -56,6 +56,13 @@ type WalkOptions struct {
 	// Exclude, if set, reports whether the filter rules exclude a name
 	// found inside a directory (or a top-level name that is not a dot-dir).
 	Exclude func(name string, isDir bool) bool
+	// EnterDir, if set, is called before a directory's entries are listed
+	// (dir relative to root, the current argument's directory), and
+	// LeaveDir after them and their subdirectories: per-directory filter
+	// merge files come and go with them. rsync: flist.c send_directory
+	// (push_local_filters, pop_local_filters).
+	EnterDir func(root, dir string)
+	LeaveDir func()
 	// Report receives each message rsync would print; nil drops them.
 	Report func(Problem)
 	// FS is the filesystem to walk; nil means OSFS.
@@ -399,6 +406,12 @@ func (w *walker) sendIfDirectory(e *Entry, name string, flags uint32) {
 // -r, descends into the subdirectories among them in the same order.
 // rsync: flist.c send_directory
 func (w *walker) sendDirectory(dir string, flags uint32) {
+	if w.opts.EnterDir != nil {
+		w.opts.EnterDir(w.rootP, dir)
+	}
+	if w.opts.LeaveDir != nil {
+		defer w.opts.LeaveDir()
+	}
 	names, err := w.fs.ReadDirNames(w.path(dir))
 	if err != nil && names == nil {
 		if errors.Is(err, fs.ErrNotExist) {

@@ -81,6 +81,14 @@ type Options struct {
 	SkipCompress    string
 	SkipCompressSet bool
 
+	// Filters are the filter options in command-line order (--filter,
+	// --exclude, --include, --exclude-from, --include-from and -F); each
+	// keeps its kind, as rsync parses them differently.
+	Filters []FilterArg
+	// CVSExclude is -C (--cvs-exclude); From0 is --from0.
+	CVSExclude bool
+	From0      bool
+
 	// ListOnly is rsync's implied list-only mode: a client given fewer than
 	// two paths lists the source instead of copying it.
 	ListOnly bool
@@ -93,6 +101,14 @@ type Options struct {
 	// Args are the positional arguments. In server mode the first is the
 	// "." placeholder the client always sends, followed by the paths.
 	Args []string
+}
+
+// FilterArg is one filter option. Kind is 'f' (--filter), 'e'
+// (--exclude), 'i' (--include), 'E' (--exclude-from), 'I'
+// (--include-from); -F arrives as an 'f' with the rule rsync adds for it.
+type FilterArg struct {
+	Kind  byte
+	Value string
 }
 
 // UsageError is a command-line error that rsync reports as a syntax or usage
@@ -242,11 +258,12 @@ func (o *Options) TransferDirs() bool {
 // parser walks argv the way popt does: options and positional arguments may
 // be interleaved, "--" ends the options, short options bundle.
 type parser struct {
-	args  []string
-	next  int // index of the next argv element to read
-	rest  bool
-	ccSet bool // --checksum-choice was given, perhaps empty
-	o     *Options
+	args   []string
+	next   int // index of the next argv element to read
+	rest   bool
+	ccSet  bool // --checksum-choice was given, perhaps empty
+	fCount int  // -F options seen
+	o      *Options
 }
 
 func (p *parser) run() error {
@@ -378,6 +395,30 @@ func (p *parser) apply(s *optSpec, val string) error {
 	case optCompressLevel:
 		n, _ := strconv.Atoi(val)
 		o.CompressLevel, o.CompressLevelSet = n, true
+	case optFilter:
+		o.Filters = append(o.Filters, FilterArg{'f', val})
+	case optFilterF:
+		// rsync: options.c case 'F': the first adds the per-directory
+		// merge rule, the second excludes the merge files themselves.
+		p.fCount++
+		switch p.fCount {
+		case 1:
+			o.Filters = append(o.Filters, FilterArg{'f', ": /.rsync-filter"})
+		case 2:
+			o.Filters = append(o.Filters, FilterArg{'f', "- .rsync-filter"})
+		}
+	case optExclude:
+		o.Filters = append(o.Filters, FilterArg{'e', val})
+	case optInclude:
+		o.Filters = append(o.Filters, FilterArg{'i', val})
+	case optExcludeFrom:
+		o.Filters = append(o.Filters, FilterArg{'E', val})
+	case optIncludeFrom:
+		o.Filters = append(o.Filters, FilterArg{'I', val})
+	case optCVSExclude:
+		o.CVSExclude = true
+	case optFrom0:
+		o.From0 = true
 	case optNoIncRecursive:
 		// Nothing to do: gorsync never recurses incrementally.
 	case optVerbose:

@@ -216,8 +216,8 @@ func TestParseRejectsUnsupported(t *testing.T) {
 		want string // the option named in the error
 	}{
 		{[]string{"--delete", "a", "b"}, "--delete"},
-		{[]string{"--exclude=*.o", "a", "b"}, "--exclude"},
-		{[]string{"--exclude", "*.o", "a", "b"}, "--exclude"},
+		{[]string{"--files-from=x", "a", "b"}, "--files-from"},
+		{[]string{"--files-from", "x", "a", "b"}, "--files-from"},
 		{[]string{"-avH", "a", "b"}, "-H"},
 		{[]string{"-H", "a", "b"}, "-H"},
 		{[]string{"-A", "a", "b"}, "-A"},
@@ -229,7 +229,7 @@ func TestParseRejectsUnsupported(t *testing.T) {
 		{[]string{"-R", "a", "b"}, "-R"},
 		{[]string{"-x", "a", "b"}, "-x"},
 		{[]string{"-b", "a", "b"}, "-b"},
-		{[]string{"-F", "a", "b"}, "-F"},
+		{[]string{"-R", "a", "b"}, "-R"},
 		{[]string{"-T/tmp", "a", "b"}, "-T"},
 		{[]string{"--inplace", "a", "b"}, "--inplace"},
 		{[]string{"--partial", "a", "b"}, "--partial"},

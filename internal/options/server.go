@@ -42,6 +42,7 @@ func (o *Options) ServerArgs(localSender bool, clientInfo string) []string {
 	flag(o.Perms, 'p')
 	flag(o.Recursive, 'r')
 	flag(o.Checksum, 'c')
+	flag(o.CVSExclude, 'C')
 	flag(o.IgnoreTimes, 'I')
 	compress, choice := o.Compression()
 	flag(compress && (choice == "" && o.Compress > 0 || strings.EqualFold(choice, "zlib")), 'z')

@@ -62,6 +62,14 @@ const (
 	optCompressChoice
 	optSkipCompress
 	optCompressLevel
+	optFilter
+	optFilterF
+	optExclude
+	optInclude
+	optExcludeFrom
+	optIncludeFrom
+	optCVSExclude
+	optFrom0
 )
 
 // argKind says whether an option takes a value, and how popt converts it.
@@ -226,13 +234,13 @@ var table = []optSpec{
 	{"ignore-errors", 0, argNone, optUnsupported},
 	{"no-ignore-errors", 0, argNone, optUnsupported},
 	{"max-delete", 0, argInt, optUnsupported},
-	{"", 'F', argNone, optUnsupported},
-	{"filter", 'f', argString, optUnsupported},
-	{"exclude", 0, argString, optUnsupported},
-	{"include", 0, argString, optUnsupported},
-	{"exclude-from", 0, argString, optUnsupported},
-	{"include-from", 0, argString, optUnsupported},
-	{"cvs-exclude", 'C', argNone, optUnsupported},
+	{"", 'F', argNone, optFilterF},
+	{"filter", 'f', argString, optFilter},
+	{"exclude", 0, argString, optExclude},
+	{"include", 0, argString, optInclude},
+	{"exclude-from", 0, argString, optExcludeFrom},
+	{"include-from", 0, argString, optIncludeFrom},
+	{"cvs-exclude", 'C', argNone, optCVSExclude},
 	{"whole-file", 'W', argNone, optWholeFile},
 	{"no-whole-file", 0, argNone, optNoWholeFile},
 	{"no-W", 0, argNone, optNoWholeFile},
@@ -289,7 +297,7 @@ var table = []optSpec{
 	{"write-batch", 0, argString, optUnsupported},
 	{"only-write-batch", 0, argString, optUnsupported},
 	{"files-from", 0, argString, optUnsupported},
-	{"from0", '0', argNone, optUnsupported},
+	{"from0", '0', argNone, optFrom0},
 	{"no-from0", 0, argNone, optUnsupported},
 	{"old-args", 0, argNone, optUnsupported},
 	{"no-old-args", 0, argNone, optUnsupported},

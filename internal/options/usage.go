@@ -36,6 +36,15 @@ Options
 --new-compress           use new-style compression (zlibx)
 --rsh=COMMAND, -e        specify the remote shell to use
 --rsync-path=PROGRAM     specify the rsync to run on remote machine
+--cvs-exclude, -C        auto-ignore files in the same way CVS does
+--filter=RULE, -f        add a file-filtering RULE
+-F                       same as --filter='dir-merge /.rsync-filter'
+                         repeated: --filter='- .rsync-filter'
+--exclude=PATTERN        exclude files matching PATTERN
+--exclude-from=FILE      read exclude patterns from FILE
+--include=PATTERN        don't exclude files matching PATTERN
+--include-from=FILE      read include patterns from FILE
+--from0, -0              all *-from/filter files are delimited by 0s
 --numeric-ids            don't map uid/gid values by user/group name
 --ignore-times, -I       don't skip files that match size and time
 --size-only              skip files that match in size

@@ -48,7 +48,8 @@ for o in "-av" "-a" "-r" "-d" "-rd" "-l" "-p" "-t" "-g" "-o" "-D" \
 	"-a -z --skip-compress=foo/bar" "-a --zc=lz4 --zl=1" "-a -z --protocol=29" \
 	"-a --zc=none" "-a --old-compress" "-a --new-compress" "-a -z --no-z" \
 	"-a -z --zc=auto" "-a --zl=3" "-az --cc=md5 --zc=zlibx --zl=2 --stats --numeric-ids" \
-	"--compress" "-z --compress-choice=zstd --compress-level=-5"; do
+	"--compress" "-z --compress-choice=zstd --compress-level=-5" \
+	"-a --exclude=x" "-a -C" "-azcIC" "-a -F" "-a -FF --include=y -f-_z" "-0 -a --exclude-from=/dev/null"; do
 	capture push "$o" /dst
 	capture pull "$o" /src/
 done

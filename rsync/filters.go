@@ -1,0 +1,127 @@
+package rsync
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/gorsync/gorsync/internal/engine"
+	"github.com/gorsync/gorsync/internal/filter"
+	"github.com/gorsync/gorsync/internal/flist"
+	"github.com/gorsync/gorsync/internal/options"
+)
+
+// buildFilters turns the command line's filter options into a rule list,
+// in their order. A malformed rule is a syntax error (exit 1), an unreadable
+// --exclude-from file an I/O error, as rsync reports them.
+// rsync: options.c parse_arguments, exclude.c parse_filter_str
+func buildFilters(o *options.Options, env Env, protocol int) (*filter.List, error) {
+	l := filter.New(filter.Options{
+		Protocol: protocol, From0: o.From0, Stdin: env.Stdin,
+		Home: env.Getenv("HOME"), CVSIgnore: env.Getenv("CVSIGNORE"),
+		Warn: func(msg string) { fmt.Fprint(env.Stderr, msg) },
+	})
+	for _, f := range o.Filters {
+		var err error
+		switch f.Kind {
+		case 'f':
+			err = l.AddFilter(f.Value)
+		case 'e':
+			err = l.AddExclude(f.Value)
+		case 'i':
+			err = l.AddInclude(f.Value)
+		case 'E':
+			err = l.AddExcludeFrom(f.Value)
+		case 'I':
+			err = l.AddIncludeFrom(f.Value)
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	return l, nil
+}
+
+// walkFilter applies a rule list, with per-directory merge files, to the
+// sender's walk: rsync's is_excluded for the SERVER_FILTERS/ALL_FILTERS
+// checks of send_file_name.
+type walkFilter struct {
+	list  *filter.List
+	root  string
+	stack *filter.Stack
+}
+
+func (w *walkFilter) hooks(wo *flist.WalkOptions) {
+	if w == nil || w.list == nil || w.list.Empty() {
+		return
+	}
+	wo.Exclude = w.exclude
+	wo.EnterDir = w.enter
+	wo.LeaveDir = w.leave
+}
+
+func (w *walkFilter) exclude(name string, isDir bool) bool {
+	var r filter.Result
+	if w.stack != nil {
+		r = w.stack.Check(name, isDir)
+	} else {
+		r = w.list.Check(name, isDir)
+	}
+	return r.Sender == filter.Excluded
+}
+
+func (w *walkFilter) enter(root, dir string) {
+	if w.stack == nil || root != w.root {
+		w.root = root
+		w.stack = w.list.NewStack(filter.OSFS{Dir: root})
+	}
+	if err := w.stack.Push(dir); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+	}
+}
+
+func (w *walkFilter) leave() {
+	if w.stack != nil {
+		w.stack.Pop()
+	}
+}
+
+// clientFilters builds the client's rules and, for a client that receives,
+// sends them to the server's sender; a client that sends applies them
+// itself (and would send them only to a deleting receiver). The -C rules
+// are added as rsync's send_filter_list does.
+func clientFilters(c *engine.Conn, o *options.Options, env Env, amSender bool) (*walkFilter, error) {
+	l, err := buildFilters(o, env, c.Session.Protocol)
+	if err != nil {
+		return nil, err
+	}
+	rules, err := l.SendList(c.Session.Protocol, amSender, o.CVSExclude)
+	if err != nil {
+		return nil, err
+	}
+	if !amSender {
+		filter.WriteRules(c.W, rules)
+		if err := c.W.Flush(); err != nil {
+			return nil, err
+		}
+	}
+	return &walkFilter{list: l}, nil
+}
+
+// serverFilters reads the rules a client sends to a server's sender.
+// rsync: exclude.c recv_filter_list
+func serverFilters(c *engine.Conn, o *options.Options) (*walkFilter, error) {
+	rules, err := filter.ReadRules(c.R)
+	if err != nil {
+		return nil, err
+	}
+	cwd, _ := os.Getwd()
+	l, err := filter.Receive(rules, c.Session.Protocol, true, o.CVSExclude, filter.Options{
+		Protocol: c.Session.Protocol, Home: os.Getenv("HOME"), Who: "sender", AbsRoot: filepath.Clean(cwd),
+		Warn: func(msg string) { c.Log.Warning(msg) },
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &walkFilter{list: l}, nil
+}
