@@ -798,6 +798,12 @@ func (r optRoots) tree(name string) string {
 // TestOptions runs every case of optCases with upstream rsync and with
 // gorsync in every mode, and compares the outcomes.
 func TestOptions(t *testing.T) {
+	runOptCases(t, optCases())
+}
+
+// runOptCases runs cases with upstream rsync and with gorsync in every mode,
+// and compares the outcomes; other files' tests reuse it for their cases.
+func runOptCases(t *testing.T, cases []optCase) {
 	rsynctest.RequireRsync(t)
 	rsynctest.BuildGorsync(t)
 	base := t.TempDir()
@@ -819,7 +825,7 @@ func TestOptions(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	for _, c := range optCases() {
+	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
 			template := filepath.Join(t.TempDir(), "template")
