@@ -186,3 +186,13 @@ func TestReportRenders(t *testing.T) {
 		t.Errorf("chart is not an SVG document: %v", err)
 	}
 }
+
+func TestParsePerf(t *testing.T) {
+	out := "# started on Thu Nov 26 12:31:41 2026\n\n577,,raw_syscalls:sys_enter,11814132,100.00,,\n"
+	if n, err := parsePerf(out); err != nil || n != 577 {
+		t.Errorf("parsePerf = %d, %v; want 577", n, err)
+	}
+	if _, err := parsePerf("<not counted>,,cycles,0,100.00,,\n"); err == nil {
+		t.Error("output without the tracepoint parsed without error")
+	}
+}

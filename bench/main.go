@@ -33,7 +33,7 @@ type config struct {
 	Scratch    string
 	Workloads  []workload
 	Transports []string
-	Strace     bool
+	Syscalls   string // auto, strace, perf or off
 	Keep       bool
 }
 
@@ -43,7 +43,8 @@ type env struct {
 	sizes   sizes
 	rsync   string
 	gorsync string
-	strace  string
+	strace  string // strace, when it can trace here
+	perf    string // perf, when it can count the raw_syscalls:sys_enter tracepoint
 	wrapper string // the -e remote shell: drops the host and runs the command
 	scratch string
 	reflink bool // cp --reflink=always works on the scratch filesystem
@@ -80,7 +81,7 @@ func main() {
 	flag.StringVar(&cfg.Scratch, "scratch", "", "scratch directory for workload data (default /dev/shm/gorsync-bench when /dev/shm is a tmpfs with 8 GiB free, else $TMPDIR/gorsync-bench)")
 	flag.StringVar(&workloads, "workloads", "all", "comma-separated workloads: T1,T2,T3 (=T3f,T3u),T4,T5,T6,T7")
 	flag.StringVar(&transports, "transports", "local,rsh", "comma-separated transports: local, rsh (daemon is not implemented by gorsync yet)")
-	flag.BoolVar(&cfg.Strace, "strace", true, "count syscalls with strace -c -f in one extra run per cell and tool")
+	flag.StringVar(&cfg.Syscalls, "syscalls", "auto", "how to count syscalls in one extra run per cell and tool: strace (strace -c -f), perf (perf stat on the raw_syscalls:sys_enter tracepoint), off, or auto (strace, but perf for workloads of more than 50,000 files, where strace takes minutes)")
 	flag.BoolVar(&cfg.Keep, "keep", false, "keep generated workload data in the scratch directory and reuse it in the next invocation")
 	flag.Parse()
 
@@ -244,7 +245,7 @@ func moduleRoot() (string, error) {
 // missing and running as root.
 func (e *env) prerequisites() error {
 	need := []string{"rsync", "/usr/bin/time"}
-	if e.cfg.Strace {
+	if e.cfg.Syscalls != "off" {
 		need = append(need, "strace")
 	}
 	var missing []string
@@ -275,7 +276,17 @@ func (e *env) prerequisites() error {
 	if timeBin, err = exec.LookPath("/usr/bin/time"); err != nil {
 		e.note("GNU time (/usr/bin/time) not found (apt-get install time): peak RSS includes the benchmark's own memory")
 	}
-	if e.cfg.Strace {
+	if e.cfg.Syscalls == "auto" || e.cfg.Syscalls == "perf" {
+		if p, err := exec.LookPath("perf"); err == nil {
+			if exec.Command(p, "stat", "-e", "raw_syscalls:sys_enter", "-x,", "-o", os.DevNull, "--", "true").Run() == nil {
+				e.perf = p
+			}
+		}
+		if e.perf == "" {
+			e.note("perf cannot count the raw_syscalls:sys_enter tracepoint here: strace counts every syscall")
+		}
+	}
+	if e.cfg.Syscalls != "off" {
 		if e.strace, err = exec.LookPath("strace"); err != nil {
 			e.note("strace not found (install it as root with apt-get install strace): no syscall counts")
 		} else if out, err := exec.Command(e.strace, "-c", "-f", "-o", os.DevNull, "true").CombinedOutput(); err != nil {
@@ -432,7 +443,7 @@ func (e *env) argv(tool, transport string, w workload, src, dst string) []string
 
 // runCell runs every tool of a workload over a transport, alternating them
 // (the order flips each round so neither tool always follows the other),
-// then one more run each under strace.
+// then one more run each to count syscalls.
 func (e *env) runCell(w workload, transport string) (*cell, error) {
 	src := e.srcDir(w.Src)
 	files, bytes, err := treeSummary(src)
@@ -486,16 +497,44 @@ func (e *env) runCell(w workload, transport string) (*cell, error) {
 			}
 		}
 	}
-	if e.strace != "" {
+	if counter := e.syscallCounter(files); counter != "" {
 		for _, tool := range tools {
 			dst, err := e.resetDst(w)
 			if err != nil {
 				return nil, err
 			}
-			c.Syscalls[tool] = straceCount(e.strace, e.scratch, e.argv(tool, transport, w, src, dst))
+			argv := e.argv(tool, transport, w, src, dst)
+			if counter == "perf" {
+				c.Syscalls[tool] = perfCount(e.perf, e.scratch, argv)
+			} else {
+				c.Syscalls[tool] = straceCount(e.strace, e.scratch, argv)
+			}
 		}
 	}
 	return c, nil
+}
+
+// syscallCounter picks the syscall counter for a workload of files files:
+// "strace", "perf" or "" for none.
+func (e *env) syscallCounter(files int) string {
+	switch e.cfg.Syscalls {
+	case "strace":
+		if e.strace != "" {
+			return "strace"
+		}
+	case "perf":
+		if e.perf != "" {
+			return "perf"
+		}
+	case "auto":
+		if e.perf != "" && (files > 50000 || e.strace == "") {
+			return "perf"
+		}
+		if e.strace != "" {
+			return "strace"
+		}
+	}
+	return ""
 }
 
 // displayCommand shortens scratch paths so the report's commands read well.

@@ -100,6 +100,9 @@ func (c *cell) syscalls(tool string) string {
 	if sc.Err != "" {
 		return "error"
 	}
+	if sc.Method == "perf" {
+		return fmtCount(sc.Total) + " (perf)"
+	}
 	return fmtCount(sc.Total)
 }
 
@@ -161,7 +164,7 @@ func (r *results) markdown() string {
 	}
 	b.WriteString("\n## Summary\n\n")
 	fmt.Fprintf(&b, "Medians of %d runs per tool (%d for T4, T5, T7), runs alternating between the tools. ", r.Runs, r.BigRuns)
-	b.WriteString("Ratio < 1 means gorsync is faster. CPU is user+sys of the whole process tree; RSS is the largest peak RSS of any one process in the tree (see bench/README.md); syscalls come from one extra run under `strace -c -f`.\n\n")
+	b.WriteString("Ratio < 1 means gorsync is faster. CPU is user+sys of the whole process tree; RSS is the largest peak RSS of any one process in the tree (see bench/README.md); syscalls come from one extra run under `strace -c -f`, or, where marked (perf), `perf stat -e raw_syscalls:sys_enter` (same total, for workloads where strace would take minutes).\n\n")
 	b.WriteString(r.table())
 	b.WriteString("\n![gorsync/rsync median time](chart.svg)\n\n")
 
@@ -223,7 +226,7 @@ func (r *results) markdown() string {
 		fmt.Fprintf(&b, "| %s | %s | %s files, %.1f MiB | `%s` |\n", c.Workload, c.Title, fmtCount(int64(c.Files)), float64(c.Bytes)/(1<<20), strings.Join(c.Args, " "))
 	}
 
-	b.WriteString("\n## Every cell\n\nWall-time median, min and max in seconds; every run is kept.\n\n| cell | tool | runs | median | min | max | CPU s | RSS MiB | syscalls (strace) | top syscalls | check |\n|---|---|--:|--:|--:|--:|--:|--:|--:|---|---|\n")
+	b.WriteString("\n## Every cell\n\nWall-time median, min and max in seconds; every run is kept.\n\n| cell | tool | runs | median | min | max | CPU s | RSS MiB | syscalls | top syscalls | check |\n|---|---|--:|--:|--:|--:|--:|--:|--:|---|---|\n")
 	for _, c := range r.Cells {
 		for _, tool := range c.Tools {
 			s, ok := c.stat(tool)
