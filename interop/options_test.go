@@ -139,11 +139,14 @@ func (m optMode) command(c optCase, r optRoots, gorsync, rsync string) (string, 
 		}
 		args = append(args, s)
 	}
-	dst := c.dst
-	if m.remote && m.push {
-		dst = "localhost:" + dst
+	// An empty dst leaves the source alone on the command line: rsync
+	// lists it.
+	if dst := c.dst; dst != "" {
+		if m.remote && m.push {
+			dst = "localhost:" + dst
+		}
+		args = append(args, dst)
 	}
-	args = append(args, dst)
 	if c.umask != "" {
 		return "sh", append([]string{"-c", "umask " + c.umask + ` && exec "$0" "$@"`, client}, args...)
 	}

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 
 	"github.com/gorsync/gorsync/internal/engine"
@@ -208,14 +209,15 @@ func runClient(opts *options.Options, env Env) error {
 		fmt.Fprintf(env.Stderr, "gorsync  version %s  protocol version %d\n%s", Version, protocol.MaxVersion, options.Usage())
 		return &options.UsageError{Reason: "no source or destination given"}
 	}
-	if len(args) == 1 || opts.ListOnly {
-		return &options.UsageError{Option: "--list-only", Reason: "listing a source is not supported by this version of gorsync yet"}
-	}
 	// rsync parses filter rules with the options, before connecting.
 	check := env
 	check.Stdin = strings.NewReader("")
 	if _, err := buildFilters(opts, check, protocol.MaxVersion); err != nil {
 		return err
+	}
+	if len(args) == 1 {
+		// A lone source is listed: into "." locally, as rsync does.
+		args = append(slices.Clone(args), ".")
 	}
 	srcs := args[:len(args)-1]
 	dst := transport.Parse(args[len(args)-1])

@@ -32,6 +32,7 @@ func engineOptions(o *options.Options, local bool) *engine.Options {
 		IgnoreTimes: o.IgnoreTimes, SizeOnly: o.SizeOnly, NumericIDs: o.NumericIDs,
 		Verbose: o.Verbose, Quiet: o.Quiet > 0,
 		CompressLevel: compressLevel(o),
+		Select:        selectOptions(o, local),
 	}
 }
 
@@ -85,9 +86,9 @@ func connect(in io.Reader, out io.Writer, cfg protocol.Config, log engine.Logger
 	c := &engine.Conn{Session: sess, In: cin, Out: cout}
 	p := sess.Protocol
 	// Our output: a server always multiplexes (protocol >= 23); a client from 30.
-	muxOut := cfg.AmServer || p >= 30
+	muxOut := cfg.AmServer || p >= 30 || cfg.GeneratorMessages && !cfg.AmSender
 	// Our input: a client always reads multiplexed; a server from 30.
-	muxIn := !cfg.AmServer || p >= 30
+	muxIn := !cfg.AmServer || p >= 30 || cfg.GeneratorMessages && cfg.AmSender
 	if muxOut {
 		c.Mux = wire.NewMuxWriter(cout)
 		c.W = wire.NewWriter(c.Mux)
@@ -132,6 +133,8 @@ func protocolConfig(o *options.Options, env Env, server, sender bool) protocol.C
 		ChecksumEnv: env.Getenv("RSYNC_CHECKSUM_LIST"),
 		Compress:    compress, CompressChoice: choice,
 		CompressEnv: env.Getenv("RSYNC_COMPRESS_LIST"),
+
+		GeneratorMessages: o.RemoveSource != 0,
 	}
 }
 
@@ -285,6 +288,9 @@ func sendSide(c *engine.Conn, eo *engine.Options, srcs []string, server bool, wf
 	// rsync reports at least 1 ms. rsync: flist.c send_file_list
 	s.Stats.FlistBuildTime = max(1, time.Since(buildStart).Milliseconds())
 	s.Open = func(e *flist.Entry) (*os.File, error) { return openSource(list, e) }
+	if eo.Select.RemoveSource != 0 {
+		watchSuccess(c, eo, list)
+	}
 	if err := s.SendFileList(&fo, ioErr); err != nil {
 		return nil, err
 	}
@@ -322,6 +328,17 @@ func receiveSide(c *engine.Conn, eo *engine.Options, dst string, server bool) (*
 		// reports only the sender's I/O errors. rsync: main.c client_run
 		rs.Stats.TotalWritten, rs.Stats.TotalRead = c.BytesWritten(), c.BytesRead()
 		return &rs.Stats, c.Result(0)
+	}
+	if eo.Select.ListOnly {
+		// rsync's get_local_name touches nothing when only listing.
+		rs.DryRunMissing = true
+		err := rs.Run(server)
+		return &rs.Stats, err
+	}
+	if eo.Select.Mkpath {
+		if err := mkpath(c, rs.List, dst, eo); err != nil {
+			return nil, err
+		}
 	}
 	root, local, created, err := localName(rs.List, dst, eo)
 	if err != nil {
@@ -396,6 +413,10 @@ func localName(list *flist.List, dst string, eo *engine.Options) (root *fsys.Roo
 		dir = "."
 	}
 	r, err := fsys.OpenRoot(dir)
+	if err != nil && eo.DryRun && eo.Select.Mkpath {
+		// --mkpath would have made the parent; a dry run did not.
+		return nil, base, false, nil
+	}
 	if err != nil {
 		return nil, "", false, &engine.ExitError{Code: engine.ExitFileSelect, Msg: fmt.Sprintf("change_dir#3 %q failed: %v", dir, err)}
 	}

@@ -38,6 +38,9 @@ type Options struct {
 	Quiet          bool
 	// CompressLevel is --compress-level, or delta.LevelUnspecified.
 	CompressLevel int
+	// Select holds the receiver-side selection, listing and
+	// source-removal options (select.go).
+	Select SelectOptions
 }
 
 // compression returns the session's token compression at the level the
@@ -118,6 +121,8 @@ type Conn struct {
 	Session *protocol.Session
 	Log     Logger
 	In, Out *Counter // raw byte counts, when known
+	// OnSuccess, when set, handles MSG_SUCCESS from the peer's generator.
+	OnSuccess func(payload []byte) error
 
 	mu      sync.Mutex
 	ioError int32 // I/O error bits reported by the peer (MSG_IO_ERROR or flist end)
@@ -219,7 +224,11 @@ func (c *Conn) HandleMsg(code wire.MsgCode, p []byte) error {
 		// processes; gorsync's roles talk in memory, and the wire never
 		// carries them. rsync: io.c read_a_msg (invalid_msg).
 		return fmt.Errorf("unexpected %v from the peer: %w", code, wire.ErrProtocol)
-	case wire.MsgNoop, wire.MsgSuccess, wire.MsgDeleted, wire.MsgNoSend, wire.MsgIOTimeout:
+	case wire.MsgSuccess:
+		if c.OnSuccess != nil {
+			return c.OnSuccess(p)
+		}
+	case wire.MsgNoop, wire.MsgDeleted, wire.MsgNoSend, wire.MsgIOTimeout:
 		// Nothing to do for the options gorsync supports so far.
 	default:
 		return fmt.Errorf("unexpected message %v: %w", code, wire.ErrProtocol)

@@ -41,6 +41,7 @@ type generator struct {
 	block     *checksum.BlockHasher
 	fileSum   *checksum.FileHasher
 	dirs      []dirFix // directories whose times and modes are fixed at the end
+	skipDir   string   // a directory --existing did not create: skip what is below
 	failed    bool
 }
 
@@ -138,6 +139,10 @@ type dirFix struct {
 // recvGenerator handles one entry. rsync: generator.c recv_generator.
 func (g *generator) recvGenerator(ndx int32, e *flist.Entry, redo bool) error {
 	name := g.name(e)
+	if g.opts.Select.ListOnly {
+		g.listEntry(e)
+		return nil
+	}
 	var st fsys.Stat
 	exists := false
 	if !g.rs.DryRunMissing {
@@ -148,6 +153,9 @@ func (g *generator) recvGenerator(ndx int32, e *flist.Entry, redo bool) error {
 			g.errorf("rsync: [generator] recv_generator: failed to stat %q: %v\n", name, unwrapPathErr(err))
 			return nil
 		}
+	}
+	if !redo && g.skipEntry(e, name, &st, exists) {
+		return nil
 	}
 	switch {
 	case e.IsDir():
@@ -187,7 +195,7 @@ func (g *generator) itemize(ndx int32, e *flist.Entry, st *fsys.Stat, exists boo
 			iflags |= itemReportSize
 		}
 		if keepTime {
-			if st.Mtime != e.Mtime {
+			if g.mtimeDiffers(st, e) {
 				iflags |= itemReportTime
 			}
 		} else if iflags&(itemTransfer|itemLocalChange) != 0 {
@@ -245,7 +253,7 @@ func (g *generator) attrsFor(e *flist.Entry, st *fsys.Stat, exists bool, setTime
 	if setTime && g.opts.Times && (!e.IsSymlink() || g.c.Session.ReceiverSymlinkTimes) {
 		// Seconds only, as rsync's same_time with --modify-window=0: an
 		// entry differing only in nanoseconds is left alone.
-		if !exists || st.Mtime != e.Mtime {
+		if !exists || g.mtimeDiffers(st, e) {
 			a.Set |= fsys.SetMtime
 			a.Mtime = time.Unix(e.Mtime, int64(e.MtimeNsec))
 			a.Atime = time.Now()
@@ -373,6 +381,9 @@ func (g *generator) genSymlink(ndx int32, e *flist.Entry, name string, st *fsys.
 			if target, err := g.root.Readlink(name); err == nil && target == e.LinkTarget {
 				g.itemize(ndx, e, st, true, 0)
 				g.applyAttrs(name, e, st, true, true)
+				if g.opts.Select.RemoveSource == 1 {
+					g.c.succeeded(g.opts, g.root, name, ndx)
+				}
 				return nil
 			}
 		}
@@ -389,6 +400,9 @@ func (g *generator) genSymlink(ndx int32, e *flist.Entry, name string, st *fsys.
 		return nil
 	}
 	g.applyAttrs(name, e, st, false, true)
+	// Even --remove-sent-files removes a created symlink. rsync:
+	// generator.c recv_generator
+	g.c.succeeded(g.opts, g.root, name, ndx)
 	return nil
 }
 
@@ -399,6 +413,9 @@ func (g *generator) genSpecial(ndx int32, e *flist.Entry, name string, st *fsys.
 		if sameType && (!e.IsDevice() || st.Rdev == rdev) {
 			g.itemize(ndx, e, st, true, 0)
 			g.applyAttrs(name, e, st, true, true)
+			if g.opts.Select.RemoveSource == 1 {
+				g.c.succeeded(g.opts, g.root, name, ndx)
+			}
 			return nil
 		}
 		if !g.replaceable(name, st) {
@@ -417,6 +434,9 @@ func (g *generator) genSpecial(ndx int32, e *flist.Entry, name string, st *fsys.
 		return nil
 	}
 	g.applyAttrs(name, e, st, false, true)
+	if g.opts.Select.RemoveSource == 1 {
+		g.c.succeeded(g.opts, g.root, name, ndx)
+	}
 	return nil
 }
 
@@ -445,10 +465,13 @@ func (g *generator) quickCheck(e *flist.Entry, name string, st *fsys.Stat) bool 
 	if g.opts.IgnoreTimes {
 		return false
 	}
-	return st.Mtime == e.Mtime
+	return !g.mtimeDiffers(st, e)
 }
 
 func (g *generator) genFile(ndx int32, e *flist.Entry, name string, st *fsys.Stat, exists, redo bool) error {
+	if !redo && g.skipRegular(e, name, st, exists) {
+		return nil
+	}
 	if exists && !st.IsRegular() {
 		if !g.replaceable(name, st) {
 			return nil
@@ -458,6 +481,9 @@ func (g *generator) genFile(ndx int32, e *flist.Entry, name string, st *fsys.Sta
 	if exists && !redo && g.quickCheck(e, name, st) {
 		g.itemize(ndx, e, st, true, 0)
 		g.applyAttrs(name, e, st, true, true)
+		if g.opts.Select.RemoveSource == 1 {
+			g.c.succeeded(g.opts, g.root, name, ndx)
+		}
 		return nil
 	}
 	c := g.c

@@ -150,7 +150,7 @@ func (rs *Receiving) recvFiles(events chan<- genEvent, amServer bool) error {
 		}
 		if rs.Opts.DryRun {
 			if !amServer && rs.Opts.Verbose > 0 {
-				c.Log.Info(itemName(e, rs.LocalName) + "\n")
+				c.Log.Info(itemName(e, "") + "\n") // the list's name, as rsync logs it
 			}
 			continue
 		}
@@ -267,9 +267,11 @@ func (rs *Receiving) receiveFile(rx *delta.Receiver, ndx int32, e *flist.Entry, 
 	delete(rs.redo, ndx)
 	if err := rs.finish(tmp, tmpName, name, e); err != nil {
 		rs.errorf("rsync: [receiver] %v\n", err)
+	} else {
+		c.succeeded(rs.Opts, rs.Root, name, ndx)
 	}
 	if rs.Opts.Verbose > 0 && !amServer {
-		c.Log.Info(itemName(e, rs.LocalName) + "\n")
+		c.Log.Info(itemName(e, "") + "\n") // the list's name, as rsync logs it
 	}
 	return nil
 }

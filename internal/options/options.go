@@ -92,6 +92,33 @@ type Options struct {
 	// ListOnly is rsync's implied list-only mode: a client given fewer than
 	// two paths lists the source instead of copying it.
 	ListOnly bool
+	// ListOnlyOpt is an explicit --list-only (rsync's list_only == 2),
+	// which the client passes on to the server.
+	ListOnlyOpt bool
+
+	// MaxSizeArg and MinSizeArg are --max-size and --min-size as rsync
+	// passes them to the server (plain digits), "" when not given;
+	// MaxSize and MinSize are their values in bytes. See SizeLimits.
+	MaxSize, MinSize       int64
+	MaxSizeArg, MinSizeArg string
+	// Existing is --existing (--ignore-non-existing): only update files
+	// that already exist on the receiver. IgnoreExisting is
+	// --ignore-existing: skip them.
+	Existing       bool
+	IgnoreExisting bool
+	// Update is -u: skip files that are newer on the receiver.
+	Update bool
+	// ModifyWindow is --modify-window (-@) when ModifyWindowSet: the
+	// seconds two mtimes may differ by and still count as equal; -1
+	// compares nanoseconds too.
+	ModifyWindow    int
+	ModifyWindowSet bool
+	// RemoveSource is rsync's remove_source_files: 1 for
+	// --remove-source-files, 2 for the deprecated --remove-sent-files.
+	RemoveSource int
+	// Mkpath is --mkpath: create the destination's missing path
+	// components.
+	Mkpath bool
 
 	// Help asks the caller to print the usage text and exit 0.
 	Help bool
@@ -219,7 +246,7 @@ func Parse(args []string, env func(string) string) (*Options, error) {
 				o.Rsh = "ssh"
 			}
 		}
-		o.ListOnly = len(o.Args) < 2
+		o.ListOnly = len(o.Args) < 2 || o.ListOnlyOpt
 	}
 	return o, nil
 }
@@ -417,6 +444,10 @@ func (p *parser) apply(s *optSpec, val string) error {
 		o.Filters = append(o.Filters, FilterArg{'I', val})
 	case optCVSExclude:
 		o.CVSExclude = true
+	case optMaxSize, optMinSize, optExisting, optIgnoreExisting, optUpdate,
+		optModifyWindow, optRemoveSourceFiles, optRemoveSentFiles, optListOnly,
+		optMkpath, optNoMkpath:
+		return p.applySelect(s, val)
 	case optFrom0:
 		o.From0 = true
 	case optNoIncRecursive:

@@ -225,7 +225,6 @@ func TestParseRejectsUnsupported(t *testing.T) {
 		{[]string{"-S", "a", "b"}, "-S"},
 		{[]string{"-P", "a", "b"}, "-P"},
 		{[]string{"-i", "a", "b"}, "-i"},
-		{[]string{"-u", "a", "b"}, "-u"},
 		{[]string{"-R", "a", "b"}, "-R"},
 		{[]string{"-x", "a", "b"}, "-x"},
 		{[]string{"-b", "a", "b"}, "-b"},

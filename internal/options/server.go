@@ -31,6 +31,7 @@ func (o *Options) ServerArgs(localSender bool, clientInfo string) []string {
 		}
 	}
 	flag(o.Quiet > 0, 'q')
+	flag(o.Update, 'u')
 	flag(o.DryRun, 'n')
 	flag(o.Links, 'l')
 	flag(o.sendDirs(), 'd')
@@ -54,6 +55,9 @@ func (o *Options) ServerArgs(localSender bool, clientInfo string) []string {
 		args = append(args, b.String())
 	}
 
+	if o.ListOnlyOpt {
+		args = append(args, "--list-only")
+	}
 	// "--devices" is not backward-compatible, so -D stands for it and the
 	// difference from -D is spelled out.
 	if o.Devices && !o.Specials {
@@ -76,6 +80,7 @@ func (o *Options) ServerArgs(localSender bool, clientInfo string) []string {
 		args = append(args, safeArg("--compress-choice", o.CompressChoice))
 	}
 	if localSender {
+		args = o.sizeArgs(args)
 		if o.SizeOnly {
 			args = append(args, "--size-only")
 		}
@@ -85,9 +90,12 @@ func (o *Options) ServerArgs(localSender bool, clientInfo string) []string {
 	} else if o.SkipCompressSet {
 		args = append(args, safeArg("--skip-compress", o.SkipCompress))
 	}
+	args = o.modifyWindowArg(args, localSender)
 	if o.NumericIDs {
 		args = append(args, "--numeric-ids")
 	}
+	args = o.existingArgs(args, localSender)
+	args = o.removeSourceArgs(args, localSender)
 	return args
 }
 

@@ -70,6 +70,20 @@ const (
 	optIncludeFrom
 	optCVSExclude
 	optFrom0
+	// Receiver-side selection and listing: --max-size, --min-size,
+	// --existing, --ignore-existing, -u, --modify-window,
+	// --remove-source-files, --remove-sent-files, --list-only, --mkpath.
+	optMaxSize
+	optMinSize
+	optExisting
+	optIgnoreExisting
+	optUpdate
+	optModifyWindow
+	optRemoveSourceFiles
+	optRemoveSentFiles
+	optListOnly
+	optMkpath
+	optNoMkpath
 )
 
 // argKind says whether an option takes a value, and how popt converts it.
@@ -152,7 +166,7 @@ var table = []optSpec{
 	{"omit-link-times", 'J', argNone, optUnsupported},
 	{"no-omit-link-times", 0, argNone, optUnsupported},
 	{"no-J", 0, argNone, optUnsupported},
-	{"modify-window", '@', argInt, optUnsupported},
+	{"modify-window", '@', argInt, optModifyWindow},
 	{"super", 0, argNone, optUnsupported},
 	{"no-super", 0, argNone, optUnsupported},
 	{"fake-super", 0, argNone, optUnsupported},
@@ -202,12 +216,12 @@ var table = []optSpec{
 	{"one-file-system", 'x', argNone, optUnsupported},
 	{"no-one-file-system", 0, argNone, optUnsupported},
 	{"no-x", 0, argNone, optUnsupported},
-	{"update", 'u', argNone, optUnsupported},
-	{"existing", 0, argNone, optUnsupported},
-	{"ignore-non-existing", 0, argNone, optUnsupported},
-	{"ignore-existing", 0, argNone, optUnsupported},
-	{"max-size", 0, argString, optUnsupported},
-	{"min-size", 0, argString, optUnsupported},
+	{"update", 'u', argNone, optUpdate},
+	{"existing", 0, argNone, optExisting},
+	{"ignore-non-existing", 0, argNone, optExisting},
+	{"ignore-existing", 0, argNone, optIgnoreExisting},
+	{"max-size", 0, argString, optMaxSize},
+	{"min-size", 0, argString, optMinSize},
 	{"max-alloc", 0, argString, optUnsupported},
 	{"sparse", 'S', argNone, optUnsupported},
 	{"no-sparse", 0, argNone, optUnsupported},
@@ -227,8 +241,8 @@ var table = []optSpec{
 	{"delete-excluded", 0, argNone, optUnsupported},
 	{"delete-missing-args", 0, argNone, optUnsupported},
 	{"ignore-missing-args", 0, argNone, optUnsupported},
-	{"remove-sent-files", 0, argNone, optUnsupported},
-	{"remove-source-files", 0, argNone, optUnsupported},
+	{"remove-sent-files", 0, argNone, optRemoveSentFiles},
+	{"remove-source-files", 0, argNone, optRemoveSourceFiles},
 	{"force", 0, argNone, optUnsupported},
 	{"no-force", 0, argNone, optUnsupported},
 	{"ignore-errors", 0, argNone, optUnsupported},
@@ -292,7 +306,7 @@ var table = []optSpec{
 	{"no-backup", 0, argNone, optUnsupported},
 	{"backup-dir", 0, argString, optUnsupported},
 	{"suffix", 0, argString, optUnsupported},
-	{"list-only", 0, argNone, optUnsupported},
+	{"list-only", 0, argNone, optListOnly},
 	{"read-batch", 0, argString, optUnsupported},
 	{"write-batch", 0, argString, optUnsupported},
 	{"only-write-batch", 0, argString, optUnsupported},
@@ -330,8 +344,8 @@ var table = []optSpec{
 	{"8-bit-output", '8', argNone, optEightBit},
 	{"no-8-bit-output", 0, argNone, optNoEightBit},
 	{"no-8", 0, argNone, optNoEightBit},
-	{"mkpath", 0, argNone, optUnsupported},
-	{"no-mkpath", 0, argNone, optUnsupported},
+	{"mkpath", 0, argNone, optMkpath},
+	{"no-mkpath", 0, argNone, optNoMkpath},
 	{"qsort", 0, argNone, optUnsupported},
 	{"copy-as", 0, argString, optUnsupported},
 	{"address", 0, argString, optUnsupported},

@@ -48,6 +48,17 @@ Options
 --numeric-ids            don't map uid/gid values by user/group name
 --ignore-times, -I       don't skip files that match size and time
 --size-only              skip files that match in size
+--update, -u             skip files that are newer on the receiver
+--modify-window=NUM, -@  set the accuracy for mod-time comparisons
+--existing               skip creating new files on receiver
+                         (also --ignore-non-existing)
+--ignore-existing        skip updating files that exist on receiver
+--max-size=SIZE          don't transfer any file larger than SIZE
+--min-size=SIZE          don't transfer any file smaller than SIZE
+--remove-source-files    sender removes synchronized files (non-directory)
+--remove-sent-files      sender removes only the files it sent (deprecated)
+--mkpath                 create destination's missing path components
+--list-only              list the files instead of copying them
 --stats                  give some file-transfer stats
 --8-bit-output, -8       leave high-bit chars unescaped in output
 --human-readable, -h     output numbers in a human-readable format

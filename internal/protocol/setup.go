@@ -57,6 +57,11 @@ type Config struct {
 	Compress       bool
 	CompressChoice string
 	CompressEnv    string
+	// GeneratorMessages is rsync's need_messages_from_generator for
+	// --remove-source-files: below protocol 30 it multiplexes a client
+	// receiver's output and a server sender's input too, to carry
+	// MSG_SUCCESS.
+	GeneratorMessages bool
 }
 
 // Session holds everything negotiated for one connection.

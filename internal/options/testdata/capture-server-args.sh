@@ -53,6 +53,19 @@ for o in "-av" "-a" "-r" "-d" "-rd" "-l" "-p" "-t" "-g" "-o" "-D" \
 	capture push "$o" /dst
 	capture pull "$o" /src/
 done
+# Receiver-side selection, removal of sent files, --mkpath, --list-only.
+for o in "-a -u" "-au --existing" "--ignore-existing" "--ignore-non-existing" \
+	"--max-size=1.5k" "--min-size=1KB --max-size=2M+1" "--min-size=0" \
+	"--modify-window=2" "-@-1" "-u --modify-window=0" "--remove-source-files" \
+	"--remove-sent-files" "--mkpath" "--no-mkpath" "--mkpath --no-mkpath" \
+	"--list-only" "-a --list-only" \
+	"-avu --ignore-existing --existing --max-size=1M --min-size=10 -@3 --remove-source-files --mkpath --numeric-ids --stats"; do
+	capture push "$o" /dst
+	capture pull "$o" /src/
+done
+for o in "--list-only" "-u --max-size=1k" "-r --list-only"; do
+	capture list "$o" /src/
+done
 for o in "" "-a" "-r" "-d" "--no-d" "-v"; do
 	capture list "$o" /src/
 done
