@@ -11,6 +11,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -73,6 +74,7 @@ func main() {
 		cfg        config
 		workloads  string
 		transports string
+		render     string
 	)
 	flag.BoolVar(&cfg.Quick, "quick", false, "small workloads and 3 runs: a smoke test in under a minute")
 	flag.IntVar(&cfg.Runs, "runs", 0, "runs per tool and cell (default 5, 3 with -quick)")
@@ -83,7 +85,15 @@ func main() {
 	flag.StringVar(&transports, "transports", "local,rsh", "comma-separated transports: local, rsh (daemon is not implemented by gorsync yet)")
 	flag.StringVar(&cfg.Syscalls, "syscalls", "auto", "how to count syscalls in one extra run per cell and tool: strace (strace -c -f), perf (perf stat on the raw_syscalls:sys_enter tracepoint), off, or auto (strace, but perf for workloads of more than 50,000 files, where strace takes minutes)")
 	flag.BoolVar(&cfg.Keep, "keep", false, "keep generated workload data in the scratch directory and reuse it in the next invocation")
+	flag.StringVar(&render, "render", "", "re-render report.md and chart.svg in DIR from its results.json, without running anything")
 	flag.Parse()
+
+	if render != "" {
+		if err := rerender(render); err != nil {
+			log.Fatal(err)
+		}
+		return
+	}
 
 	var err error
 	if cfg.Workloads, err = selectWorkloads(workloads); err != nil {
@@ -213,6 +223,24 @@ func run(cfg config) error {
 	}
 	fmt.Println(res.table())
 	log.Printf("suite took %s; report in %s", time.Since(suiteStart).Round(time.Second), cfg.Out)
+	return nil
+}
+
+// rerender rewrites a results directory's report and chart from its
+// results.json, so a change in presentation needs no new runs.
+func rerender(dir string) error {
+	data, err := os.ReadFile(filepath.Join(dir, "results.json"))
+	if err != nil {
+		return err
+	}
+	var res results
+	if err := json.Unmarshal(data, &res); err != nil {
+		return fmt.Errorf("%s: %w", dir, err)
+	}
+	if err := res.write(dir); err != nil {
+		return err
+	}
+	fmt.Println(res.table())
 	return nil
 }
 

@@ -153,7 +153,7 @@ func (r *results) markdown() string {
 	if r.Quick {
 		b.WriteString("**Quick (smoke-test) sizes: these numbers say little about performance.**\n\n")
 	}
-	fmt.Fprintf(&b, "Started %s; the whole suite (generation, resets, runs, strace runs) took %.1f minutes.\n\n", r.Started, r.Duration/60)
+	fmt.Fprintf(&b, "Started %s; the whole suite (generation, resets, timed runs, syscall-count runs) took %.1f minutes.\n\n", r.Started, r.Duration/60)
 	b.WriteString("## Machine\n\n")
 	fmt.Fprintf(&b, "- CPU: %s, %d cores\n- Memory: %.1f GiB\n- OS: %s; kernel %s\n", m.CPU, m.Cores, m.MemoryGiB, m.OS, m.Kernel)
 	fmt.Fprintf(&b, "- Scratch directory %s on %s (reflinks: %v)\n", m.Scratch, m.Filesystem, m.Reflink)
@@ -166,6 +166,7 @@ func (r *results) markdown() string {
 	fmt.Fprintf(&b, "Medians of %d runs per tool (%d for T4, T5, T7), runs alternating between the tools. ", r.Runs, r.BigRuns)
 	b.WriteString("Ratio < 1 means gorsync is faster. CPU is user+sys of the whole process tree; RSS is the largest peak RSS of any one process in the tree (see bench/README.md); syscalls come from one extra run under `strace -c -f`, or, where marked (perf), `perf stat -e raw_syscalls:sys_enter` (same total, for workloads where strace would take minutes).\n\n")
 	b.WriteString(r.table())
+	b.WriteString("\nRSS counts the file pages a process maps, not only its heap: a tool that maps a 1 GiB file to read it shows about 1 GiB.\n")
 	b.WriteString("\n![gorsync/rsync median time](chart.svg)\n\n")
 
 	var faster, slower []string
@@ -191,6 +192,24 @@ func (r *results) markdown() string {
 				fmt.Fprintf(&b, "- **%s %s: wrong result: %s**\n", c.label(), tool, v)
 			}
 		}
+	}
+	for _, c := range r.Cells {
+		cp, ok := c.stat("cp")
+		if !ok {
+			continue
+		}
+		rs, _ := c.stat("rsync")
+		gs, _ := c.stat("gorsync")
+		line := fmt.Sprintf("- %s: `cp --reflink=never -a` takes %.2f s (rsync %.2f s, gorsync %.2f s)", c.label(), cp.Wall, rs.Wall, gs.Wall)
+		if cr, ok := c.stat("cp-reflink"); ok {
+			line += fmt.Sprintf("; `cp --reflink=always` %.2f s", cr.Wall)
+		} else {
+			line += "; reflinks are not available on this filesystem"
+		}
+		b.WriteString(line + ".\n")
+	}
+	if load := loadOf(m.LoadStart); load > 0.5*float64(m.Cores) {
+		fmt.Fprintf(&b, "- Other processes were running (load average %.1f on %d cores at the start): expect noise; compare min and max below.\n", load, m.Cores)
 	}
 	for _, n := range r.Notes {
 		fmt.Fprintf(&b, "- %s\n", n)
@@ -248,6 +267,13 @@ func (r *results) markdown() string {
 		}
 	}
 	return b.String()
+}
+
+// loadOf returns the 1-minute figure of a loadavg string, 0 if unreadable.
+func loadOf(s string) float64 {
+	var v float64
+	fmt.Sscan(s, &v)
+	return v
 }
 
 func orNone(xs []string) string {
