@@ -116,7 +116,10 @@ func MapGID(id uint32, name string) uint32 {
 }
 
 // AmRoot reports whether the process runs as root and so may set any owner.
-func AmRoot() bool { return os.Geteuid() == 0 }
+// The answer is read once: the generator asks for every file.
+func AmRoot() bool { return amRoot() }
+
+var amRoot = sync.OnceValue(func() bool { return os.Geteuid() == 0 })
 
 // ourGroups is the process's group list plus its own gid, which some
 // systems leave out of getgroups (rsync: uidlist.c is_in_group).
