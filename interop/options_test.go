@@ -201,7 +201,11 @@ var optSummary = regexp.MustCompile(`^(|sending incremental file list|receiving 
 // is listed, which with incremental recursion interleaves them with the
 // file lines (and, pulling, with the timing of two processes); so messages
 // are compared as a set, file lines in order.
-var optMessage = regexp.MustCompile(`^(skipping |created directory )`)
+//
+// Deletions are reported by the receiver's generator while the sender (or,
+// pulling, another process) prints file lines, so their interleaving with
+// file lines depends on timing: "deleting" lines are compared as a set too.
+var optMessage = regexp.MustCompile(`^(skipping |created directory |deleting |cannot delete non-empty directory: |IO error encountered)`)
 
 // optStdout splits out, with root replaced by ROOT and the summary lines
 // dropped, into its file lines in order and its sorted message lines.
@@ -278,6 +282,7 @@ func compareOptRuns(t *testing.T, c optCase, want, got optResult) {
 			want, got any
 		}{
 			{"Number of files", ws.NumFiles, gs.NumFiles},
+			{"Number of deleted files", ws.DeletedFiles, gs.DeletedFiles},
 			{"Number of regular files transferred", ws.RegularFilesTransferred, gs.RegularFilesTransferred},
 			{"Total file size", ws.TotalFileSize, gs.TotalFileSize},
 			{"Literal data", ws.LiteralData, gs.LiteralData},

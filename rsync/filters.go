@@ -17,7 +17,7 @@ import (
 // rsync: options.c parse_arguments, exclude.c parse_filter_str
 func buildFilters(o *options.Options, env Env, protocol int) (*filter.List, error) {
 	l := filter.New(filter.Options{
-		Protocol: protocol, From0: o.From0, Stdin: env.Stdin,
+		Protocol: protocol, From0: o.From0, Stdin: env.Stdin, DeleteExcluded: o.DeleteExcluded,
 		Home: env.Getenv("HOME"), CVSIgnore: env.Getenv("CVSIGNORE"),
 		Warn: func(msg string) { fmt.Fprint(env.Stderr, msg) },
 	})
@@ -90,7 +90,7 @@ func (w *walkFilter) leave() {
 // sends them to the server's sender; a client that sends applies them
 // itself (and would send them only to a deleting receiver). The -C rules
 // are added as rsync's send_filter_list does.
-func clientFilters(c *engine.Conn, o *options.Options, env Env, amSender bool) (*walkFilter, error) {
+func clientFilters(c *engine.Conn, o *options.Options, env Env, amSender, local bool) (*walkFilter, error) {
 	l, err := buildFilters(o, env, c.Session.Protocol)
 	if err != nil {
 		return nil, err
@@ -99,7 +99,8 @@ func clientFilters(c *engine.Conn, o *options.Options, env Env, amSender bool) (
 	if err != nil {
 		return nil, err
 	}
-	if !amSender {
+	// A deleting receiver wants them too; a local one has its own.
+	if !local && (!amSender || o.ReceiverWantsFilters(c.Session.Protocol)) {
 		filter.WriteRules(c.W, rules)
 		if err := c.W.Flush(); err != nil {
 			return nil, err
@@ -118,7 +119,8 @@ func serverFilters(c *engine.Conn, o *options.Options) (*walkFilter, error) {
 	cwd, _ := os.Getwd()
 	l, err := filter.Receive(rules, c.Session.Protocol, true, o.CVSExclude, filter.Options{
 		Protocol: c.Session.Protocol, Home: os.Getenv("HOME"), Who: "sender", AbsRoot: filepath.Clean(cwd),
-		Warn: func(msg string) { c.Log.Warning(msg) },
+		DeleteExcluded: o.DeleteExcluded,
+		Warn:           func(msg string) { c.Log.Warning(msg) },
 	})
 	if err != nil {
 		return nil, err

@@ -16,6 +16,9 @@ const pipeSize = 1 << 20
 // this goroutine sends, a second one receives, exactly as over a remote shell
 // but without a child process. Whole-file is the default, as in rsync.
 func localCopy(o *options.Options, env Env, srcs []string, dst string) error {
+	if o.FilesFromRemote {
+		return &engine.ExitError{Code: engine.ExitSyntax, Msg: "--files-from cannot be remote when the transfer is local"}
+	}
 	start := time.Now()
 	toServer := transport.NewPipe(pipeSize)
 	toClient := transport.NewPipe(pipeSize)
@@ -29,8 +32,12 @@ func localCopy(o *options.Options, env Env, srcs []string, dst string) error {
 		slog := engine.NewTerminalLogger()
 		slog.Out, slog.Err = env.Stderr, env.Stderr
 		c, err := connect(toServer, toClient, protocolConfig(&so, env, true, false), slog)
+		seo := engineOptions(&so, true)
 		if err == nil {
-			_, err = receiveSide(c, engineOptions(&so, true), dst, true)
+			err = localReceiverFilters(&so, env, c.Session.Protocol, seo)
+		}
+		if err == nil {
+			_, err = receiveSide(c, seo, dst, true, nil)
 			if err != nil {
 				err = serverFailed(c, err, false)
 			}
@@ -48,8 +55,13 @@ func localCopy(o *options.Options, env Env, srcs []string, dst string) error {
 	c, err := connect(toClient, toServer, protocolConfig(o, env, false, true), log)
 	if err == nil {
 		var wf *walkFilter
-		if wf, err = clientFilters(c, o, env, true); err == nil {
-			st, err = sendSide(c, engineOptions(o, true), srcs, false, wf)
+		var ff *filesFrom
+		c.LogDeleted = o.Verbose > 0 && o.Quiet == 0
+		if wf, err = clientFilters(c, o, env, true, true); err == nil {
+			ff, err = senderFilesFrom(c, o, env, false)
+		}
+		if err == nil {
+			st, err = sendSide(c, engineOptions(o, true), srcs, false, wf, ff)
 		}
 	}
 	toServer.CloseWrite(nil)

@@ -215,6 +215,9 @@ func runClient(opts *options.Options, env Env) error {
 	if _, err := buildFilters(opts, check, protocol.MaxVersion); err != nil {
 		return err
 	}
+	if err := checkFilesFrom(opts); err != nil {
+		return err
+	}
 	if len(args) == 1 {
 		// A lone source is listed: into "." locally, as rsync does.
 		args = append(slices.Clone(args), ".")

@@ -24,7 +24,7 @@ import (
 // engineOptions converts command-line options into the roles' options.
 func engineOptions(o *options.Options, local bool) *engine.Options {
 	whole := o.WholeFile == options.On || (o.WholeFile == options.Unset && local)
-	return &engine.Options{
+	eo := &engine.Options{
 		Recursive: o.Recursive, Dirs: o.TransferDirs(),
 		Links: o.Links, Perms: o.Perms, Times: o.Times, Group: o.Group, Owner: o.Owner,
 		Devices: o.Devices, Specials: o.Specials,
@@ -32,24 +32,30 @@ func engineOptions(o *options.Options, local bool) *engine.Options {
 		IgnoreTimes: o.IgnoreTimes, SizeOnly: o.SizeOnly, NumericIDs: o.NumericIDs,
 		Verbose: o.Verbose, Quiet: o.Quiet > 0,
 		CompressLevel: compressLevel(o),
+		Relative:      o.Relative, ImpliedDirs: o.ImpliedDirs, PruneEmptyDirs: o.PruneEmptyDirs,
+		OneFileSystem: o.OneFileSystem,
 		Select:        selectOptions(o, local),
 	}
+	deleteOptions(o, eo)
+	return eo
 }
 
 // flistOptions derives the file-list encoding from the session and options.
 func flistOptions(s *protocol.Session, o *engine.Options) flist.Options {
 	return flist.Options{
-		Protocol:         s.Protocol,
-		CompatFlags:      int(s.CompatFlags),
-		Recurse:          o.Recursive,
-		PreserveUID:      o.Owner,
-		PreserveGID:      o.Group,
-		PreserveLinks:    o.Links,
-		PreserveDevices:  o.Devices,
-		PreserveSpecials: o.Specials,
-		AlwaysChecksum:   o.AlwaysChecksum,
-		ChecksumLen:      flistSumLen(s),
-		NumericIDs:       o.NumericIDs,
+		Protocol:          s.Protocol,
+		CompatFlags:       int(s.CompatFlags),
+		Recurse:           o.Recursive,
+		PreserveUID:       o.Owner,
+		PreserveGID:       o.Group,
+		PreserveLinks:     o.Links,
+		PreserveDevices:   o.Devices,
+		PreserveSpecials:  o.Specials,
+		AlwaysChecksum:    o.AlwaysChecksum,
+		ChecksumLen:       flistSumLen(s),
+		NumericIDs:        o.NumericIDs,
+		DeleteMissingArgs: o.MissingArgs == 2,
+		RelativePaths:     o.Relative,
 	}
 }
 
@@ -107,6 +113,7 @@ func connect(in io.Reader, out io.Writer, cfg protocol.Config, log engine.Logger
 	if muxIn {
 		mr := wire.NewMuxReader(raw, c.HandleMsg)
 		c.R = wire.NewReader(mr)
+		c.Raw = raw
 	} else {
 		c.R = raw
 	}
@@ -148,11 +155,16 @@ func ClientSend(o *options.Options, in io.Reader, out io.Writer, srcs []string, 
 	if err != nil {
 		return err
 	}
-	wf, err := clientFilters(c, o, env, true)
+	c.LogDeleted = o.Verbose > 0 && o.Quiet == 0
+	wf, err := clientFilters(c, o, env, true, false)
 	if err != nil {
 		return err
 	}
-	st, err := sendSide(c, engineOptions(o, false), srcs, false, wf)
+	ff, err := senderFilesFrom(c, o, env, false)
+	if err != nil {
+		return err
+	}
+	st, err := sendSide(c, engineOptions(o, false), srcs, false, wf, ff)
 	if st != nil && (err == nil || endOfRun(err)) {
 		summary(o, env, c, st, start)
 	}
@@ -171,10 +183,17 @@ func ClientReceive(o *options.Options, in io.Reader, out io.Writer, dst string, 
 		return err
 	}
 	// The client receiver always sends its filter list.
-	if _, err := clientFilters(c, o, env, false); err != nil {
+	rf, err := clientFilters(c, o, env, false, false)
+	if err != nil {
 		return err
 	}
-	st, err := receiveSide(c, engineOptions(o, false), dst, false)
+	eo := engineOptions(o, false)
+	eo.Filter = rf.list
+	ff, err := receiverFilesFrom(o, env, false)
+	if err != nil {
+		return err
+	}
+	st, err := receiveSide(c, eo, dst, false, ff)
 	if st != nil && (err == nil || endOfRun(err)) {
 		summary(o, env, c, st, start)
 	}
@@ -237,19 +256,30 @@ func serve(c *engine.Conn, o *options.Options, eo *engine.Options) error {
 		if len(args) == 0 && (eo.Recursive || eo.Dirs) {
 			args = []string{"."}
 		}
-		_, err = sendSide(c, eo, args, true, wf)
+		ff, err := senderFilesFrom(c, o, Env{Stdin: strings.NewReader("")}, true)
+		if err != nil {
+			return err
+		}
+		_, err = sendSide(c, eo, args, true, wf, ff)
 		return err
 	}
 	dst := "."
 	if len(args) > 0 {
 		dst = args[0]
 	}
-	_, err := receiveSide(c, eo, dst, true)
+	ff, err := receiverFilesFrom(o, Env{Stdin: strings.NewReader("")}, true)
+	if err != nil {
+		return err
+	}
+	if err := serverReceiverFilters(c, o, eo, dst); err != nil {
+		return err
+	}
+	_, err = receiveSide(c, eo, dst, true, ff)
 	return err
 }
 
 // sendSide builds and sends the file list, then serves file requests.
-func sendSide(c *engine.Conn, eo *engine.Options, srcs []string, server bool, wf *walkFilter) (*engine.Stats, error) {
+func sendSide(c *engine.Conn, eo *engine.Options, srcs []string, server bool, wf *walkFilter, ff *filesFrom) (*engine.Stats, error) {
 	proto := c.Session.Protocol
 	fo := flistOptions(c.Session, eo)
 	buildStart := time.Now()
@@ -258,6 +288,8 @@ func sendSide(c *engine.Conn, eo *engine.Options, srcs []string, server bool, wf
 		Report: func(p flist.Problem) { reportProblem(c, p) },
 	}
 	wf.hooks(&wo)
+	wo.MissingArgs = eo.MissingArgs
+	srcs = treeWalk(&wo, eo, proto, srcs, ff)
 	if eo.AlwaysChecksum {
 		fh := checksum.NewFileHasher(c.Session.FileParams())
 		wo.ChecksumLen = fo.ChecksumLen
@@ -299,6 +331,7 @@ func sendSide(c *engine.Conn, eo *engine.Options, srcs []string, server bool, wf
 	}
 	list.SortAndClean(proto, false)
 	engine.CountList(list, &s.Stats)
+	uncountMissing(list, &s.Stats)
 	if len(list.Entries) == 0 && server {
 		// rsync's server sender stops once an empty list is out.
 		// rsync: main.c do_server_sender
@@ -310,16 +343,21 @@ func sendSide(c *engine.Conn, eo *engine.Options, srcs []string, server bool, wf
 }
 
 // receiveSide receives the file list into dst and runs generator and receiver.
-func receiveSide(c *engine.Conn, eo *engine.Options, dst string, server bool) (*engine.Stats, error) {
+func receiveSide(c *engine.Conn, eo *engine.Options, dst string, server bool, ff *filesFrom) (*engine.Stats, error) {
 	rs := &engine.Receiving{Conn: c, Opts: eo}
 	fo := flistOptions(c.Session, eo)
 	progress := !server && eo.Verbose > 0 && !eo.Quiet
 	if progress {
 		c.Log.Info("receiving file list ... ")
 	}
+	ff.start(c)
 	if err := rs.RecvFileList(&fo); err != nil {
 		return nil, err
 	}
+	if err := ff.wait(); err != nil {
+		return nil, err
+	}
+	finishList(rs, eo)
 	if progress {
 		c.Log.Info("done\n")
 	}

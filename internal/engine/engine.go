@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 
 	"github.com/gorsync/gorsync/internal/delta"
+	"github.com/gorsync/gorsync/internal/filter"
 	"github.com/gorsync/gorsync/internal/protocol"
 	"github.com/gorsync/gorsync/internal/report"
 	"github.com/gorsync/gorsync/internal/wire"
@@ -41,6 +42,31 @@ type Options struct {
 	// Select holds the receiver-side selection, listing and
 	// source-removal options (select.go).
 	Select SelectOptions
+
+	// Relative is -R: received names may start with "/" (stripped after
+	// sorting). ImpliedDirs is off after --no-implied-dirs: implied
+	// directories are not created as such, and missing parents are made
+	// with default permissions. PruneEmptyDirs is -m.
+	Relative       bool
+	ImpliedDirs    bool
+	PruneEmptyDirs bool
+	// OneFileSystem is -x's count (the sender's walk).
+	OneFileSystem int
+
+	// Delete is the --delete mode; Force (--force) deletes non-empty
+	// directories in the way of other entries; with LimitDelete, at most
+	// MaxDelete entries are deleted (--max-delete); IgnoreErrors
+	// (--ignore-errors) deletes even after an I/O error on the sender.
+	Delete       DeleteMode
+	Force        bool
+	LimitDelete  bool
+	MaxDelete    int
+	IgnoreErrors bool
+	// MissingArgs is --ignore-missing-args (1) or --delete-missing-args (2).
+	MissingArgs int
+	// Filter holds the receiving side's filter rules, which protect
+	// destination entries from deletion (nil for none).
+	Filter *filter.List
 }
 
 // compression returns the session's token compression at the level the
@@ -120,9 +146,19 @@ type Conn struct {
 
 	Session *protocol.Session
 	Log     Logger
-	In, Out *Counter // raw byte counts, when known
 	// OnSuccess, when set, handles MSG_SUCCESS from the peer's generator.
 	OnSuccess func(payload []byte) error
+	In, Out   *Counter // raw byte counts, when known
+	// Raw reads the peer's bytes beneath R's demultiplexing: before
+	// protocol 31, --files-from names travel outside the multiplexed
+	// frames. It is nil when R itself is unmultiplexed.
+	Raw *wire.Reader
+
+	// LogDeleted makes a client print the server's MSG_DELETED as
+	// "deleting NAME" lines (-v). rsync: io.c read_a_msg, log.c log_delete
+	LogDeleted bool
+	// OnDelStats, if set, receives the deletion counts of NDX_DEL_STATS.
+	OnDelStats func(st *Stats)
 
 	mu      sync.Mutex
 	ioError int32 // I/O error bits reported by the peer (MSG_IO_ERROR or flist end)
@@ -228,7 +264,16 @@ func (c *Conn) HandleMsg(code wire.MsgCode, p []byte) error {
 		if c.OnSuccess != nil {
 			return c.OnSuccess(p)
 		}
-	case wire.MsgNoop, wire.MsgDeleted, wire.MsgNoSend, wire.MsgIOTimeout:
+	case wire.MsgDeleted:
+		// A directory's name comes with its terminating NUL.
+		isDir := len(p) > 0 && p[len(p)-1] == 0
+		if isDir {
+			p = p[:len(p)-1]
+		}
+		if c.LogDeleted && c.Log != nil {
+			c.Log.Info(deletingLine(string(p), isDir))
+		}
+	case wire.MsgNoop, wire.MsgNoSend, wire.MsgIOTimeout:
 		// Nothing to do for the options gorsync supports so far.
 	default:
 		return fmt.Errorf("unexpected message %v: %w", code, wire.ErrProtocol)

@@ -41,8 +41,11 @@ type generator struct {
 	block     *checksum.BlockHasher
 	fileSum   *checksum.FileHasher
 	dirs      []dirFix // directories whose times and modes are fixed at the end
-	skipDir   string   // a directory --existing did not create: skip what is below
+	tree      treeState
+	skipDir   string // a directory --existing did not create: skip what is below
 	failed    bool
+	amServer  bool
+	del       *deleter
 }
 
 func (g *generator) name(e *flist.Entry) string {
@@ -61,6 +64,11 @@ func (g *generator) errorf(format string, args ...any) {
 func (g *generator) run() error {
 	c := g.c
 	proto := c.Session.Protocol
+	g.del = newDeleter(g)
+	solo := g.rs.LocalName != ""
+	if g.del.mode == DeleteBefore && !solo && len(g.list.Entries) > 0 {
+		g.del.pass()
+	}
 	for i, e := range g.list.Entries {
 		if !e.Active() {
 			continue
@@ -74,6 +82,7 @@ func (g *generator) run() error {
 			}
 		}
 	}
+	g.del.changeFilterDir("", 0)
 	g.outNdx.Write(c.W, wire.NdxDone)
 	if err := c.W.Flush(); err != nil {
 		return err
@@ -101,27 +110,59 @@ func (g *generator) run() error {
 	if proto >= 29 {
 		g.outNdx.Write(c.W, wire.NdxDone) // delay-updates phase, empty
 	}
-	if proto >= 31 {
-		g.outNdx.Write(c.W, wire.NdxDone) // delete-stats phase, empty
+	// Deletion statistics follow the transfer at once unless deletions
+	// are still to come. rsync: generator.c EARLY_DELETE_DONE_MSG
+	lateDelete := g.del.mode == DeleteDelay || g.del.mode == DeleteAfter
+	if proto >= 31 && !lateDelete {
+		if g.opts.Delete != DeleteOff || g.opts.Force {
+			g.sendDelStats()
+		}
+		g.outNdx.Write(c.W, wire.NdxDone)
 	}
 	if err := c.W.Flush(); err != nil {
 		return err
 	}
-	want := 2
-	switch {
-	case proto >= 31:
-		want = 4
-	case proto >= 29:
-		want = 3
+	wait := func(want int) error {
+		for done < want {
+			ev, ok := <-g.events
+			if !ok {
+				return errReceiverGone
+			}
+			if ev.redo < 0 {
+				done++
+			}
+		}
+		return nil
 	}
-	for done < want {
-		ev, ok := <-g.events
-		if !ok {
-			return errReceiverGone
+	transferDone := 2
+	if proto >= 29 {
+		transferDone = 3
+	}
+	if err := wait(transferDone); err != nil {
+		return err
+	}
+	switch {
+	case g.del.mode == DeleteDelay:
+		g.del.delayedDeletions()
+	case g.del.mode == DeleteAfter && !solo && len(g.list.Entries) > 0:
+		g.del.pass()
+	}
+	g.del.finish()
+	if proto >= 31 && lateDelete {
+		if g.opts.Delete != DeleteOff || g.opts.Force {
+			g.sendDelStats()
 		}
-		if ev.redo < 0 {
-			done++
+		g.outNdx.Write(c.W, wire.NdxDone)
+		if err := c.W.Flush(); err != nil {
+			return err
 		}
+	}
+	want := transferDone
+	if proto >= 31 {
+		want = 4
+	}
+	if err := wait(want); err != nil {
+		return err
 	}
 	g.touchUpDirs()
 	g.outNdx.Write(c.W, wire.NdxDone)
@@ -139,6 +180,9 @@ type dirFix struct {
 // recvGenerator handles one entry. rsync: generator.c recv_generator.
 func (g *generator) recvGenerator(ndx int32, e *flist.Entry, redo bool) error {
 	name := g.name(e)
+	if err := g.checkParent(e); err != nil {
+		return err
+	}
 	if g.opts.Select.ListOnly {
 		g.listEntry(e)
 		return nil
@@ -154,11 +198,22 @@ func (g *generator) recvGenerator(ndx int32, e *flist.Entry, redo bool) error {
 			return nil
 		}
 	}
+	if e.Mode == 0 {
+		// A --delete-missing-args entry: its destination goes.
+		if g.opts.MissingArgs == 2 && !g.rs.DryRunMissing {
+			g.del.missingArg(name, exists, &st)
+		}
+		return nil
+	}
 	if !redo && g.skipEntry(e, name, &st, exists) {
 		return nil
 	}
 	switch {
 	case e.IsDir():
+		if g.skipImplied(e) {
+			return nil
+		}
+		g.tree.priorDir = name
 		return g.genDir(ndx, e, name, &st, exists)
 	case e.IsSymlink():
 		if !g.opts.Links {
@@ -296,14 +351,15 @@ func (g *generator) applyAttrs(name string, e *flist.Entry, st *fsys.Stat, exist
 
 func (g *generator) genDir(ndx int32, e *flist.Entry, name string, st *fsys.Stat, exists bool) error {
 	if exists && !st.IsDir() {
-		if !g.opts.DryRun {
-			if err := g.root.Remove(name); err != nil {
-				g.errorf("rsync: [generator] delete_file: unlink %q failed: %v\n", name, unwrapPathErr(err))
-				return nil
-			}
+		if !g.del.makeRoom(name, st, e) {
+			g.c.Log.Error("*** Skipping any contents from this failed directory ***\n")
+			return nil
 		}
 		exists = false
 	}
+	// rsync deletes in a directory after making sure it exists; a dry run
+	// that would create it has nothing to delete there.
+	defer func() { g.del.during(e, name, !exists && g.opts.DryRun || g.rs.DryRunMissing) }()
 	if e.Dir == "" && e.Base == "." && g.rs.RootCreated {
 		g.itemize(ndx, e, st, false, 0)
 	} else {
@@ -358,21 +414,8 @@ func (g *generator) touchUpDirs() {
 	}
 }
 
-func (g *generator) replaceable(name string, st *fsys.Stat) bool {
-	if g.opts.DryRun {
-		return true
-	}
-	var err error
-	if st.IsDir() {
-		err = g.root.Remove(name) // only an empty directory, as rsync without --force
-	} else {
-		err = g.root.Remove(name)
-	}
-	if err != nil {
-		g.errorf("rsync: [generator] delete_file: unlink %q failed: %v\n", name, unwrapPathErr(err))
-		return false
-	}
-	return true
+func (g *generator) replaceable(name string, st *fsys.Stat, e *flist.Entry) bool {
+	return g.del.makeRoom(name, st, e)
 }
 
 func (g *generator) genSymlink(ndx int32, e *flist.Entry, name string, st *fsys.Stat, exists bool) error {
@@ -387,7 +430,7 @@ func (g *generator) genSymlink(ndx int32, e *flist.Entry, name string, st *fsys.
 				return nil
 			}
 		}
-		if !g.replaceable(name, st) {
+		if !g.replaceable(name, st, e) {
 			return nil
 		}
 	}
@@ -418,7 +461,7 @@ func (g *generator) genSpecial(ndx int32, e *flist.Entry, name string, st *fsys.
 			}
 			return nil
 		}
-		if !g.replaceable(name, st) {
+		if !g.replaceable(name, st, e) {
 			return nil
 		}
 	}
@@ -473,7 +516,7 @@ func (g *generator) genFile(ndx int32, e *flist.Entry, name string, st *fsys.Sta
 		return nil
 	}
 	if exists && !st.IsRegular() {
-		if !g.replaceable(name, st) {
+		if !g.replaceable(name, st, e) {
 			return nil
 		}
 		exists = false

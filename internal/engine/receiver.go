@@ -88,12 +88,33 @@ func (rs *Receiving) Run(amServer bool) error {
 		dfltPerms: 0o777 &^ umask(),
 		fileSum:   checksum.NewFileHasher(c.Session.FileParams()),
 		block:     checksum.NewBlockHasher(c.Session.XferParams()),
+		amServer:  amServer,
+	}
+	// A client receiver reports the deletion counts the sender echoes.
+	c.OnDelStats = func(st *Stats) {
+		rs.Stats.DeletedFiles, rs.Stats.DeletedDirs = st.DeletedFiles, st.DeletedDirs
+		rs.Stats.DeletedSymlinks, rs.Stats.DeletedDevices, rs.Stats.DeletedSpecials = st.DeletedSymlinks, st.DeletedDevices, st.DeletedSpecials
 	}
 	genErr := make(chan error, 1)
 	go func() { genErr <- g.run() }()
-	err := rs.recvFiles(events, amServer)
-	close(events)
-	gerr := <-genErr
+	recvErr := make(chan error, 1)
+	go func() { recvErr <- rs.recvFiles(events, amServer) }()
+	var err, gerr error
+	select {
+	case err = <-recvErr:
+		close(events)
+		gerr = <-genErr
+	case gerr = <-genErr:
+		// A generator that gives up on the whole transfer (rsync's
+		// exit_cleanup) stops the receiver too, without waiting for
+		// data the sender will not send.
+		var ee *ExitError
+		if errors.As(gerr, &ee) && ee.Code == ExitProtocol {
+			return gerr
+		}
+		err = <-recvErr
+		close(events)
+	}
 	if err == nil && gerr != nil && gerr != errReceiverGone {
 		err = gerr
 	}

@@ -75,11 +75,12 @@ func readNdxAndAttrs(c *Conn, codec *wire.NdxCodec, list *flist.List, amSender b
 			break
 		}
 		if ndx == wire.NdxDelStats {
-			// rsync: main.c read_del_stats: five varints.
-			for range 5 {
-				if _, err := c.R.ReadVarint(); err != nil {
-					return 0, 0, streamErr(err)
-				}
+			var st Stats
+			if err := readDelStats(c, &st); err != nil {
+				return 0, 0, err
+			}
+			if c.OnDelStats != nil {
+				c.OnDelStats(&st)
 			}
 			continue
 		}
@@ -138,6 +139,15 @@ func (s *Sender) Run(amServer bool) error {
 	phase, maxPhase := 0, 1
 	if proto >= 29 {
 		maxPhase = 2
+	}
+	// The receiver's deletion counts: a server sender passes them on to
+	// the client. rsync: rsync.c read_ndx_and_attrs (NDX_DEL_STATS)
+	c.OnDelStats = func(st *Stats) {
+		s.Stats.DeletedFiles, s.Stats.DeletedDirs = st.DeletedFiles, st.DeletedDirs
+		s.Stats.DeletedSymlinks, s.Stats.DeletedDevices, s.Stats.DeletedSpecials = st.DeletedSymlinks, st.DeletedDevices, st.DeletedSpecials
+		if amServer {
+			writeDelStats(c, s.outNdx, st)
+		}
 	}
 	sent := make([]bool, len(s.List.Entries))
 	params := c.Session.XferParams()

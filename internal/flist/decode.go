@@ -242,7 +242,8 @@ func (d *Decoder) readEntry(r *wire.Reader, xflags uint32) (*Entry, error) {
 	}
 
 	e := d.slab.next()
-	if i := bytes.LastIndexByte(name, '/'); i >= 0 {
+	// A --relative "/name" keeps its slash in the base (see splitName).
+	if i := bytes.LastIndexByte(name, '/'); i > 0 {
 		if dir := name[:i]; string(dir) != d.lastDir || d.lastDir == "" {
 			d.lastDir = string(dir)
 			d.lastDirDepth = countDirElements(d.lastDir)

@@ -151,9 +151,11 @@ func validType(mode uint32) bool {
 	return false
 }
 
-// splitName splits a cleaned name into its directory and base.
+// splitName splits a cleaned name into its directory and base. A
+// --relative name directly below "/" keeps its slash in the base, as the
+// empty directory part of rsync's "/name" does.
 func splitName(name string) (dir, base string) {
-	if i := strings.LastIndexByte(name, '/'); i >= 0 {
+	if i := strings.LastIndexByte(name, '/'); i > 0 {
 		return name[:i], name[i+1:]
 	}
 	return "", name

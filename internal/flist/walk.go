@@ -70,6 +70,20 @@ type WalkOptions struct {
 	// Cwd is the directory relative arguments start from, for messages
 	// (rsync's full_fname); "" means os.Getwd.
 	Cwd string
+
+	// Relative is -R: each argument's path is kept, from a "/./" marker
+	// if it has one. ImpliedDirs sends the argument's parent
+	// directories first (flagged as implied).
+	Relative, ImpliedDirs bool
+	// OneFileSystem is -x's count: a directory on another filesystem
+	// than its argument is sent without its contents (once) or left out
+	// (twice).
+	OneFileSystem int
+	// Names, if set, replaces the arguments with --files-from names: it
+	// returns the next name, or ok == false at the end. The names are
+	// relative to BaseDir (the one source argument).
+	Names   func() (name string, ok bool, err error)
+	BaseDir string
 }
 
 // Name types of a source argument. rsync: flist.c NORMAL_NAME etc.
@@ -87,6 +101,14 @@ type walker struct {
 	root  int32  // index into list.Roots of the current argument
 	rootP string // the current root's path ("" = working directory)
 	cwd   string
+
+	base       string // --files-from's source directory ("" = cwd)
+	rootDir    string // the current root as the argument named it
+	lastPath   string // the last implied directory chain sent
+	impliedDot int    // rsync's implied_dot_dir: -1 pending, 1 sent
+	fsDev      uint64 // -x: the current argument's device
+	noFilter   bool   // sending implied directories: no filters apply
+	fatal      error  // stops the walk (rsync exits at once)
 }
 
 // Build walks the source arguments as rsync's sender does for a
@@ -112,8 +134,28 @@ func Build(args []string, opts WalkOptions) (*List, error) {
 			w.cwd = wd
 		}
 	}
-	for _, arg := range args {
-		w.sendArg(arg)
+	if opts.Names != nil {
+		w.base = opts.BaseDir
+		for w.fatal == nil {
+			name, ok, err := opts.Names()
+			if err != nil {
+				return nil, err
+			}
+			if !ok {
+				break
+			}
+			w.sendArg(name)
+		}
+	} else {
+		for _, arg := range args {
+			if w.fatal != nil {
+				break
+			}
+			w.sendArg(arg)
+		}
+	}
+	if w.fatal != nil {
+		return nil, w.fatal
 	}
 	return w.list, nil
 }
@@ -159,7 +201,7 @@ func (w *walker) fullName(name string) string {
 // path returns where name lives on disk under the current root.
 func (w *walker) path(name string) string {
 	switch {
-	case w.rootP == "":
+	case w.rootP == "" || strings.HasPrefix(name, "/"):
 		return name
 	case name == ".":
 		return w.rootP
@@ -171,9 +213,11 @@ func (w *walker) path(name string) string {
 
 // setRoot makes dir the current root (rsync's change_pathname).
 func (w *walker) setRoot(dir string) bool {
-	if w.root >= 0 && w.list.Roots[w.root] == dir {
+	if w.root >= 0 && w.rootDir == dir {
 		return true
 	}
+	named := dir
+	dir = w.joinBase(dir)
 	if dir != "" {
 		st, err := w.fs.Stat(dir)
 		if err == nil && st.Mode&ModeTypeMask != ModeDir {
@@ -184,17 +228,23 @@ func (w *walker) setRoot(dir string) bool {
 			w.rootP = ""
 			w.report(SeverityError, err, "change_dir %s failed", w.fullName(dir))
 			w.root = -1
+			w.rootDir = ""
 			return false
 		}
 	}
 	w.list.Roots = append(w.list.Roots, dir)
 	w.root = int32(len(w.list.Roots) - 1)
 	w.rootP = dir
+	w.rootDir = named
 	return true
 }
 
 // sendArg handles one source argument. rsync: flist.c send_file_list
 func (w *walker) sendArg(arg string) {
+	if w.opts.Relative {
+		w.sendRelativeArg(arg)
+		return
+	}
 	fbuf := arg
 	var nameType int
 	n := len(fbuf)
@@ -262,6 +312,7 @@ func (w *walker) sendArg(arg string) {
 	if w.opts.Recurse {
 		flags = FlagContentDir
 	}
+	w.fsDev = st.Dev
 	if w.opts.Recurse || (w.opts.Dirs && nameType != normalName) {
 		e := w.sendFileName("", fn, &st, FlagTopDir|FlagContentDir|flags, false)
 		if e != nil {
@@ -334,7 +385,14 @@ func (w *walker) sendFileName(dir, base string, st *Stat, flags uint32, filtered
 			w.report(SeverityInfo, nil, "skipping directory %s", name)
 			return nil
 		}
-		if w.opts.Exclude != nil && w.opts.Exclude(name, isDir) {
+		// -x only stops recursion into a mount point.
+		if isDir && w.opts.OneFileSystem > 0 && s.Dev != w.fsDev && flags&(FlagContentDir|FlagTopDir) == FlagContentDir {
+			if w.opts.OneFileSystem > 1 {
+				return nil
+			}
+			flags = flags&^FlagContentDir | FlagMountDir
+		}
+		if w.opts.Exclude != nil && !w.noFilter && w.opts.Exclude(name, isDir) {
 			return nil
 		}
 	}

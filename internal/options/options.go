@@ -89,6 +89,22 @@ type Options struct {
 	CVSExclude bool
 	From0      bool
 
+	// Relative is -R, resolved: --files-from implies it unless --no-R
+	// was given. ImpliedDirs is rsync's implied_dirs: on unless
+	// --no-implied-dirs, and off without -R. OneFileSystem counts -x;
+	// PruneEmptyDirs is -m.
+	Relative       bool
+	ImpliedDirs    bool
+	OneFileSystem  int
+	PruneEmptyDirs bool
+	// FilesFrom is --files-from's file ("-" for standard input, or, on a
+	// server, for the names the client forwards); with FilesFromRemote
+	// the file is on the remote side ("host:file" or ":file"), and
+	// FilesFromHost is its host part.
+	FilesFrom       string
+	FilesFromHost   string
+	FilesFromRemote bool
+
 	// ListOnly is rsync's implied list-only mode: a client given fewer than
 	// two paths lists the source instead of copying it.
 	ListOnly bool
@@ -119,6 +135,24 @@ type Options struct {
 	// Mkpath is --mkpath: create the destination's missing path
 	// components.
 	Mkpath bool
+
+	// Delete is rsync's delete_mode: --delete, or implied by a
+	// --delete-WHEN or --delete-excluded. DeleteBefore, DeleteDuring (1
+	// for --delete-during/--del, 2 for --delete-delay) and DeleteAfter
+	// choose when; none of them leaves the choice to the protocol.
+	Delete         bool
+	DeleteBefore   bool
+	DeleteDuring   int
+	DeleteAfter    bool
+	DeleteExcluded bool
+	// MissingArgs is --ignore-missing-args (1) or --delete-missing-args (2).
+	MissingArgs int
+	// Force is --force; IgnoreErrors is --ignore-errors.
+	Force        bool
+	IgnoreErrors bool
+	// MaxDelete is --max-delete when MaxDeleteSet (negative values become 0).
+	MaxDelete    int
+	MaxDeleteSet bool
 
 	// Help asks the caller to print the usage text and exit 0.
 	Help bool
@@ -234,6 +268,12 @@ func Parse(args []string, env func(string) string) (*Options, error) {
 			return nil, err
 		}
 	}
+	if err := p.treeShape(); err != nil {
+		return nil, err
+	}
+	if err := p.checkDelete(); err != nil {
+		return nil, err
+	}
 	// The old meaning of -h (help) survives when it is the only argument.
 	if o.HumanReadable > 1 && len(args) == 1 && !o.Server {
 		o.Help = true
@@ -279,7 +319,7 @@ func checkCompressName(name string) error {
 // recursing or not): with -r, with -d, or implied when only listing.
 // rsync: options.c parse_arguments (xfer_dirs)
 func (o *Options) TransferDirs() bool {
-	return o.Recursive || o.Dirs == On || (o.Dirs == Unset && o.ListOnly)
+	return o.Recursive || o.Dirs == On || (o.Dirs == Unset && o.ListOnly) || o.filesFromDirs()
 }
 
 // parser walks argv the way popt does: options and positional arguments may
@@ -290,7 +330,13 @@ type parser struct {
 	rest   bool
 	ccSet  bool // --checksum-choice was given, perhaps empty
 	fCount int  // -F options seen
-	o      *Options
+	// relative is -R as given (Unset until -R or --no-R); rExplicit
+	// says -r (not just -a) asked for recursion, which --files-from
+	// keeps.
+	relative  TriState
+	rExplicit bool
+	noImplied bool // --no-implied-dirs
+	o         *Options
 }
 
 func (p *parser) run() error {
@@ -448,8 +494,28 @@ func (p *parser) apply(s *optSpec, val string) error {
 		optModifyWindow, optRemoveSourceFiles, optRemoveSentFiles, optListOnly,
 		optMkpath, optNoMkpath:
 		return p.applySelect(s, val)
+	case optDelete, optDeleteBefore, optDeleteDuring, optDeleteDelay, optDeleteAfter,
+		optDeleteExcluded, optDeleteMissingArgs, optIgnoreMissingArgs, optForce,
+		optNoForce, optIgnoreErrors, optNoIgnoreErrors, optMaxDelete:
+		return p.applyDelete(s, val)
 	case optFrom0:
 		o.From0 = true
+	case optNoFrom0:
+		o.From0 = false
+	case optRelative:
+		p.relative = On
+	case optNoRelative:
+		p.relative = Off
+	case optImpliedDirs, optNoImpliedDirs:
+		p.noImplied = s.id == optNoImpliedDirs
+	case optOneFileSystem:
+		o.OneFileSystem++
+	case optNoOneFileSystem:
+		o.OneFileSystem = 0
+	case optPruneEmptyDirs, optNoPruneEmptyDirs:
+		o.PruneEmptyDirs = s.id == optPruneEmptyDirs
+	case optFilesFrom:
+		o.FilesFrom = val
 	case optNoIncRecursive:
 		// Nothing to do: gorsync never recurses incrementally.
 	case optVerbose:
@@ -471,9 +537,9 @@ func (p *parser) apply(s *optSpec, val string) error {
 		o.Recursive, o.Links, o.Perms, o.Times = true, true, true, true
 		o.Group, o.Owner, o.Devices, o.Specials = true, true, true, true
 	case optRecursive:
-		o.Recursive = true
+		o.Recursive, p.rExplicit = true, true
 	case optNoRecursive:
-		o.Recursive = false
+		o.Recursive, p.rExplicit = false, false
 	case optDirs:
 		o.Dirs = On
 	case optNoDirs:

@@ -34,7 +34,8 @@ func (o *Options) ServerArgs(localSender bool, clientInfo string) []string {
 	flag(o.Update, 'u')
 	flag(o.DryRun, 'n')
 	flag(o.Links, 'l')
-	flag(o.sendDirs(), 'd')
+	flag(o.sendDirs() || o.deleteDirs(localSender), 'd')
+	flag(localSender && o.PruneEmptyDirs, 'm')
 	flag(o.WholeFile == On, 'W') // --no-W is the remote default: never sent
 	flag(o.Owner, 'o')
 	flag(o.Group, 'g')
@@ -45,6 +46,9 @@ func (o *Options) ServerArgs(localSender bool, clientInfo string) []string {
 	flag(o.Checksum, 'c')
 	flag(o.CVSExclude, 'C')
 	flag(o.IgnoreTimes, 'I')
+	flag(o.Relative, 'R')
+	flag(o.OneFileSystem > 0, 'x')
+	flag(o.OneFileSystem > 1, 'x')
 	compress, choice := o.Compression()
 	flag(compress && (choice == "" && o.Compress > 0 || strings.EqualFold(choice, "zlib")), 'z')
 	if (o.Protocol == 0 || o.Protocol >= 30) && clientInfo != "" {
@@ -58,6 +62,7 @@ func (o *Options) ServerArgs(localSender bool, clientInfo string) []string {
 	if o.ListOnlyOpt {
 		args = append(args, "--list-only")
 	}
+	args = o.noRecurseArg(args, localSender)
 	// "--devices" is not backward-compatible, so -D stands for it and the
 	// difference from -D is spelled out.
 	if o.Devices && !o.Specials {
@@ -80,7 +85,9 @@ func (o *Options) ServerArgs(localSender bool, clientInfo string) []string {
 		args = append(args, safeArg("--compress-choice", o.CompressChoice))
 	}
 	if localSender {
+		args = o.deleteArgs(args, localSender, 0)
 		args = o.sizeArgs(args)
+		args = o.deleteArgs(args, localSender, 1)
 		if o.SizeOnly {
 			args = append(args, "--size-only")
 		}
@@ -90,11 +97,14 @@ func (o *Options) ServerArgs(localSender bool, clientInfo string) []string {
 	} else if o.SkipCompressSet {
 		args = append(args, safeArg("--skip-compress", o.SkipCompress))
 	}
+	args = o.missingArgsArgs(args, localSender)
 	args = o.modifyWindowArg(args, localSender)
+	args = o.ignoreErrorsArg(args)
 	if o.NumericIDs {
 		args = append(args, "--numeric-ids")
 	}
 	args = o.existingArgs(args, localSender)
+	args = o.treeShapeArgs(args, localSender)
 	args = o.removeSourceArgs(args, localSender)
 	return args
 }

@@ -84,6 +84,31 @@ const (
 	optListOnly
 	optMkpath
 	optNoMkpath
+	// Tree shape: -R, implied dirs, -x, -m, --files-from.
+	optRelative
+	optNoRelative
+	optImpliedDirs
+	optNoImpliedDirs
+	optOneFileSystem
+	optNoOneFileSystem
+	optPruneEmptyDirs
+	optNoPruneEmptyDirs
+	optFilesFrom
+	optNoFrom0
+	// Deletion.
+	optDelete
+	optDeleteBefore
+	optDeleteDuring
+	optDeleteDelay
+	optDeleteAfter
+	optDeleteExcluded
+	optDeleteMissingArgs
+	optIgnoreMissingArgs
+	optForce
+	optNoForce
+	optIgnoreErrors
+	optNoIgnoreErrors
+	optMaxDelete
 )
 
 // argKind says whether an option takes a value, and how popt converts it.
@@ -203,19 +228,19 @@ var table = []optSpec{
 	{"hard-links", 'H', argNone, optUnsupported},
 	{"no-hard-links", 0, argNone, optUnsupported},
 	{"no-H", 0, argNone, optUnsupported},
-	{"relative", 'R', argNone, optUnsupported},
-	{"no-relative", 0, argNone, optUnsupported},
-	{"no-R", 0, argNone, optUnsupported},
-	{"implied-dirs", 0, argNone, optUnsupported},
-	{"no-implied-dirs", 0, argNone, optUnsupported},
-	{"i-d", 0, argNone, optUnsupported},
-	{"no-i-d", 0, argNone, optUnsupported},
+	{"relative", 'R', argNone, optRelative},
+	{"no-relative", 0, argNone, optNoRelative},
+	{"no-R", 0, argNone, optNoRelative},
+	{"implied-dirs", 0, argNone, optImpliedDirs},
+	{"no-implied-dirs", 0, argNone, optNoImpliedDirs},
+	{"i-d", 0, argNone, optImpliedDirs},
+	{"no-i-d", 0, argNone, optNoImpliedDirs},
 	{"chmod", 0, argString, optUnsupported},
 	{"ignore-times", 'I', argNone, optIgnoreTimes},
 	{"size-only", 0, argNone, optSizeOnly},
-	{"one-file-system", 'x', argNone, optUnsupported},
-	{"no-one-file-system", 0, argNone, optUnsupported},
-	{"no-x", 0, argNone, optUnsupported},
+	{"one-file-system", 'x', argNone, optOneFileSystem},
+	{"no-one-file-system", 0, argNone, optNoOneFileSystem},
+	{"no-x", 0, argNone, optNoOneFileSystem},
 	{"update", 'u', argNone, optUpdate},
 	{"existing", 0, argNone, optExisting},
 	{"ignore-non-existing", 0, argNone, optExisting},
@@ -232,22 +257,22 @@ var table = []optSpec{
 	{"append", 0, argNone, optUnsupported},
 	{"append-verify", 0, argNone, optUnsupported},
 	{"no-append", 0, argNone, optUnsupported},
-	{"del", 0, argNone, optUnsupported},
-	{"delete", 0, argNone, optUnsupported},
-	{"delete-before", 0, argNone, optUnsupported},
-	{"delete-during", 0, argNone, optUnsupported},
-	{"delete-delay", 0, argNone, optUnsupported},
-	{"delete-after", 0, argNone, optUnsupported},
-	{"delete-excluded", 0, argNone, optUnsupported},
-	{"delete-missing-args", 0, argNone, optUnsupported},
-	{"ignore-missing-args", 0, argNone, optUnsupported},
+	{"del", 0, argNone, optDeleteDuring},
+	{"delete", 0, argNone, optDelete},
+	{"delete-before", 0, argNone, optDeleteBefore},
+	{"delete-during", 0, argNone, optDeleteDuring},
+	{"delete-delay", 0, argNone, optDeleteDelay},
+	{"delete-after", 0, argNone, optDeleteAfter},
+	{"delete-excluded", 0, argNone, optDeleteExcluded},
+	{"delete-missing-args", 0, argNone, optDeleteMissingArgs},
+	{"ignore-missing-args", 0, argNone, optIgnoreMissingArgs},
 	{"remove-sent-files", 0, argNone, optRemoveSentFiles},
 	{"remove-source-files", 0, argNone, optRemoveSourceFiles},
-	{"force", 0, argNone, optUnsupported},
-	{"no-force", 0, argNone, optUnsupported},
-	{"ignore-errors", 0, argNone, optUnsupported},
-	{"no-ignore-errors", 0, argNone, optUnsupported},
-	{"max-delete", 0, argInt, optUnsupported},
+	{"force", 0, argNone, optForce},
+	{"no-force", 0, argNone, optNoForce},
+	{"ignore-errors", 0, argNone, optIgnoreErrors},
+	{"no-ignore-errors", 0, argNone, optNoIgnoreErrors},
+	{"max-delete", 0, argInt, optMaxDelete},
 	{"", 'F', argNone, optFilterF},
 	{"filter", 'f', argString, optFilter},
 	{"exclude", 0, argString, optExclude},
@@ -290,9 +315,9 @@ var table = []optSpec{
 	{"partial-dir", 0, argString, optUnsupported},
 	{"delay-updates", 0, argNone, optUnsupported},
 	{"no-delay-updates", 0, argNone, optUnsupported},
-	{"prune-empty-dirs", 'm', argNone, optUnsupported},
-	{"no-prune-empty-dirs", 0, argNone, optUnsupported},
-	{"no-m", 0, argNone, optUnsupported},
+	{"prune-empty-dirs", 'm', argNone, optPruneEmptyDirs},
+	{"no-prune-empty-dirs", 0, argNone, optNoPruneEmptyDirs},
+	{"no-m", 0, argNone, optNoPruneEmptyDirs},
 	{"log-file", 0, argString, optUnsupported},
 	{"log-file-format", 0, argString, optUnsupported},
 	{"out-format", 0, argString, optUnsupported},
@@ -310,9 +335,9 @@ var table = []optSpec{
 	{"read-batch", 0, argString, optUnsupported},
 	{"write-batch", 0, argString, optUnsupported},
 	{"only-write-batch", 0, argString, optUnsupported},
-	{"files-from", 0, argString, optUnsupported},
+	{"files-from", 0, argString, optFilesFrom},
 	{"from0", '0', argNone, optFrom0},
-	{"no-from0", 0, argNone, optUnsupported},
+	{"no-from0", 0, argNone, optNoFrom0},
 	{"old-args", 0, argNone, optUnsupported},
 	{"no-old-args", 0, argNone, optUnsupported},
 	{"secluded-args", 's', argNone, optUnsupported},

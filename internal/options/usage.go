@@ -15,6 +15,9 @@ Options
 --archive, -a            archive mode is -rlptgoD (no -A,-X,-U,-N,-H)
 --no-OPTION              turn off an implied OPTION (e.g. --no-D)
 --recursive, -r          recurse into directories
+--relative, -R           use relative path names
+--no-implied-dirs        don't send implied directories with --relative
+--implied-dirs, --i-d    send implied directories with --relative (default)
 --dirs, -d               transfer directories without recursing
 --links, -l              copy symlinks as symlinks
 --perms, -p              preserve permissions
@@ -25,6 +28,8 @@ Options
 -D                       same as --devices --specials
 --times, -t              preserve modification times
 --dry-run, -n            perform a trial run with no changes made
+--one-file-system, -x    don't cross filesystem boundaries
+--prune-empty-dirs, -m   prune empty directory chains from file-list
 --whole-file, -W         copy files whole (w/o delta-xfer algorithm)
 --no-whole-file, --no-W  use the delta-xfer algorithm
 --checksum-choice=STR    choose the checksum algorithm (aka --cc)
@@ -44,12 +49,25 @@ Options
 --exclude-from=FILE      read exclude patterns from FILE
 --include=PATTERN        don't exclude files matching PATTERN
 --include-from=FILE      read include patterns from FILE
+--files-from=FILE        read list of source-file names from FILE
 --from0, -0              all *-from/filter files are delimited by 0s
 --numeric-ids            don't map uid/gid values by user/group name
 --ignore-times, -I       don't skip files that match size and time
 --size-only              skip files that match in size
 --update, -u             skip files that are newer on the receiver
 --modify-window=NUM, -@  set the accuracy for mod-time comparisons
+--del                    an alias for --delete-during
+--delete                 delete extraneous files from dest directories
+--delete-before          receiver deletes before xfer, not during
+--delete-during          receiver deletes during the transfer
+--delete-delay           find deletions during, delete after
+--delete-after           receiver deletes after transfer, not during
+--delete-excluded        also delete excluded files from dest directories
+--ignore-missing-args    ignore missing source arguments without error
+--delete-missing-args    delete missing source arguments from destination
+--ignore-errors          delete even if there are I/O errors
+--force                  force deletion of directories even if not empty
+--max-delete=NUM         don't delete more than NUM files
 --existing               skip creating new files on receiver
                          (also --ignore-non-existing)
 --ignore-existing        skip updating files that exist on receiver

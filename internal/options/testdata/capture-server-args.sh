@@ -49,7 +49,14 @@ for o in "-av" "-a" "-r" "-d" "-rd" "-l" "-p" "-t" "-g" "-o" "-D" \
 	"-a --zc=none" "-a --old-compress" "-a --new-compress" "-a -z --no-z" \
 	"-a -z --zc=auto" "-a --zl=3" "-az --cc=md5 --zc=zlibx --zl=2 --stats --numeric-ids" \
 	"--compress" "-z --compress-choice=zstd --compress-level=-5" \
-	"-a --exclude=x" "-a -C" "-azcIC" "-a -F" "-a -FF --include=y -f-_z" "-0 -a --exclude-from=/dev/null"; do
+	"-a --exclude=x" "-a -C" "-azcIC" "-a -F" "-a -FF --include=y -f-_z" "-0 -a --exclude-from=/dev/null" \
+	"-aR" "-R" "-a -R --no-R" "-aR --no-implied-dirs" "-a --no-implied-dirs" \
+	"-R --no-i-d --protocol=29" "-R --no-i-d --i-d" "-ax" "-axx" "-x --no-x" \
+	"-am" "-m --no-m" "-a --files-from=/dev/null" "-r --files-from=/dev/null" \
+	"-a --files-from=/dev/null --no-R" "-a --files-from=/dev/null -0" \
+	"-a --files-from=/dev/null --no-implied-dirs" "-a --files-from=:/list" \
+	"-a --files-from=:/li*st -0" "-a --files-from=localhost:/a;b --no-R" \
+	"-d --files-from=/dev/null" "-aRxxm --no-implied-dirs --protocol=30"; do
 	capture push "$o" /dst
 	capture pull "$o" /src/
 done
@@ -65,6 +72,20 @@ for o in "-a -u" "-au --existing" "--ignore-existing" "--ignore-non-existing" \
 done
 for o in "--list-only" "-u --max-size=1k" "-r --list-only"; do
 	capture list "$o" /src/
+done
+# Deletion.
+for o in "-a --delete" "-r --del" "-a --delete-before" "-a --delete-during" \
+	"-a --delete-delay" "-a --delete-after" "-a --delete-excluded" \
+	"-a --delete --delete-excluded" "-a --delete-after --delete-excluded" \
+	"-a --delete --force" "-a --force" "-a --force --no-force" "-a --delete --max-delete=3" \
+	"-a --delete --max-delete=0" "-a --delete --max-delete=-5" "-a --max-delete=2" \
+	"-a --ignore-errors" "-a --delete --ignore-errors --no-ignore-errors" \
+	"-a --delete-missing-args" "-a --ignore-missing-args" \
+	"-a --ignore-missing-args --delete-missing-args" "-d --delete" "-d --delete-after" \
+	"-a --delete --protocol=29" "-a --delete --max-delete=1 --min-size=1 --max-size=9 --force --stats" \
+	"-av --delete-delay --delete-excluded --force --ignore-errors --delete-missing-args --max-delete=7"; do
+	capture push "$o" /dst
+	capture pull "$o" /src/
 done
 for o in "" "-a" "-r" "-d" "--no-d" "-v"; do
 	capture list "$o" /src/
