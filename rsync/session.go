@@ -13,6 +13,7 @@ import (
 	"github.com/gorsync/gorsync/internal/checksum"
 	"github.com/gorsync/gorsync/internal/delta"
 	"github.com/gorsync/gorsync/internal/engine"
+	"github.com/gorsync/gorsync/internal/fastio"
 	"github.com/gorsync/gorsync/internal/flist"
 	"github.com/gorsync/gorsync/internal/fsys"
 	"github.com/gorsync/gorsync/internal/options"
@@ -292,6 +293,7 @@ func sendSide(c *engine.Conn, eo *engine.Options, srcs []string, server bool, wf
 	srcs = treeWalk(&wo, eo, proto, srcs, ff)
 	if eo.AlwaysChecksum {
 		fh := checksum.NewFileHasher(c.Session.FileParams())
+		sumBuf := make([]byte, 256<<10)
 		wo.ChecksumLen = fo.ChecksumLen
 		wo.Checksum = func(path string) ([]byte, error) {
 			f, err := os.Open(path)
@@ -300,7 +302,7 @@ func sendSide(c *engine.Conn, eo *engine.Options, srcs []string, server bool, wf
 			}
 			defer f.Close()
 			fh.Reset(c.Session.FileParams())
-			if _, err := io.Copy(fh, f); err != nil {
+			if err := fastio.Feed(fh, f, sumBuf); err != nil {
 				return nil, err
 			}
 			return fh.Sum(nil)[:fo.ChecksumLen], nil

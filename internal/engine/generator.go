@@ -4,12 +4,12 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"time"
 
 	"github.com/gorsync/gorsync/internal/checksum"
 	"github.com/gorsync/gorsync/internal/delta"
+	"github.com/gorsync/gorsync/internal/fastio"
 	"github.com/gorsync/gorsync/internal/flist"
 	"github.com/gorsync/gorsync/internal/fsys"
 	"github.com/gorsync/gorsync/internal/wire"
@@ -38,6 +38,7 @@ type generator struct {
 
 	dfltPerms uint32 // ACCESSPERMS & ~umask
 	sigBuf    []byte
+	sumBuf    []byte // reused for --checksum reads
 	block     *checksum.BlockHasher
 	fileSum   *checksum.FileHasher
 	dirs      []dirFix // directories whose times and modes are fixed at the end
@@ -496,7 +497,10 @@ func (g *generator) quickCheck(e *flist.Entry, name string, st *fsys.Stat) bool 
 		}
 		defer f.Close()
 		g.fileSum.Reset(g.c.Session.FileParams())
-		if _, err := io.Copy(g.fileSum, f); err != nil {
+		if g.sumBuf == nil {
+			g.sumBuf = make([]byte, 256<<10)
+		}
+		if err := fastio.Feed(g.fileSum, f, g.sumBuf); err != nil {
 			return false
 		}
 		sum := g.fileSum.Sum(nil)
