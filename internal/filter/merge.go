@@ -126,7 +126,6 @@ func (s *Stack) Push(dir string) error {
 	for i := 0; i < len(s.active); i++ {
 		m := s.active[i]
 		m.levels = append(m.levels, mergeLevel{depth: depth, noInherit: m.rule.Flags&NoInherit != 0})
-		lv := &m.levels[len(m.levels)-1]
 		name := m.name
 		if dir != "" {
 			name = dir + "/" + name
@@ -135,8 +134,8 @@ func (s *Stack) Push(dir string) error {
 		if err := p.parseFile(&rl, name, m.rule.Flags, xAnchored2Abs); err != nil && firstErr == nil {
 			firstErr = err
 		}
-		lv = &m.levels[len(m.levels)-1]
-		lv.ruleList = rl
+		// Reading may have grown m.levels; take the level afresh.
+		m.levels[len(m.levels)-1].ruleList = rl
 	}
 	return firstErr
 }

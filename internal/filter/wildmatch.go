@@ -61,10 +61,6 @@ func dowild(p, t string) int {
 			if at(p, pi) != tch {
 				return wildFalse
 			}
-		default:
-			if tch != pch {
-				return wildFalse
-			}
 		case '?':
 			if tch == '/' {
 				return wildFalse
@@ -176,6 +172,10 @@ func dowild(p, t string) int {
 				}
 			}
 			if matched == negated || tch == '/' {
+				return wildFalse
+			}
+		default:
+			if tch != pch {
 				return wildFalse
 			}
 		}

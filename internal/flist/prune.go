@@ -77,7 +77,7 @@ func (l *List) PruneEmptyDirs(kept func(name string) bool) {
 			}
 			prevDepth = dep[i]
 			if kept != nil && kept(s[i].Name()) {
-				prev = keep(prev, prevDepth-1)
+				keep(prev, prevDepth-1) // rsync moves prev_i here too, then resets it below
 			} else {
 				dep[i] = -prev - 1
 			}
