@@ -76,6 +76,8 @@ type streamFixture struct {
 	recordSh   string
 	replaySh   string
 	push, pull recording
+	// pullZstd and pullZlib are pulls with compressed file data.
+	pullZstd, pullZlib recording
 }
 
 // makeStreamSource writes a small flat tree: a few regular files around
@@ -171,6 +173,8 @@ func newStreamFixture(t *testing.T) *streamFixture {
 	}
 	f.push = record("push", f.src+"/", "localhost:"+filepath.Join(f.dir, "recorded-push")+"/")
 	f.pull = record("pull", "localhost:"+f.src+"/", filepath.Join(f.dir, "recorded-pull")+"/")
+	f.pullZstd = record("pull-zstd", "--zc=zstd", "localhost:"+f.src+"/", filepath.Join(f.dir, "recorded-pull-zstd")+"/")
+	f.pullZlib = record("pull-zlib", "--zc=zlib", "localhost:"+f.src+"/", filepath.Join(f.dir, "recorded-pull-zlib")+"/")
 	return f
 }
 
@@ -458,6 +462,14 @@ func TestDamagedStreamClient(t *testing.T) {
 		}},
 		{"pull", f.pull, func(dst string) []string {
 			return []string{"-a", "-e", f.replaySh, "localhost:" + f.src + "/", dst + "/"}
+		}},
+		// Compressed token streams: a corrupted one must end in an error,
+		// never a panic or a hang.
+		{"pull-zstd", f.pullZstd, func(dst string) []string {
+			return []string{"-a", "--zc=zstd", "-e", f.replaySh, "localhost:" + f.src + "/", dst + "/"}
+		}},
+		{"pull-zlib", f.pullZlib, func(dst string) []string {
+			return []string{"-a", "--zc=zlib", "-e", f.replaySh, "localhost:" + f.src + "/", dst + "/"}
 		}},
 	}
 	replayRun := func(t *testing.T, dir string, input []byte, prog, dst string, args func(string) []string) result {
