@@ -45,7 +45,7 @@ func serverReceiverFilters(c *engine.Conn, o *options.Options, eo *engine.Option
 		Warn: func(msg string) { c.Log.Warning(msg) },
 	})
 	if err != nil {
-		return err
+		return wireRuleError(err)
 	}
 	eo.Filter = l
 	return nil

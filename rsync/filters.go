@@ -1,6 +1,7 @@
 package rsync
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -9,6 +10,7 @@ import (
 	"github.com/gorsync/gorsync/internal/filter"
 	"github.com/gorsync/gorsync/internal/flist"
 	"github.com/gorsync/gorsync/internal/options"
+	"github.com/gorsync/gorsync/internal/wire"
 )
 
 // buildFilters turns the command line's filter options into a rule list,
@@ -123,7 +125,18 @@ func serverFilters(c *engine.Conn, o *options.Options) (*walkFilter, error) {
 		Warn:           func(msg string) { c.Log.Warning(msg) },
 	})
 	if err != nil {
-		return nil, err
+		return nil, wireRuleError(err)
 	}
 	return &walkFilter{list: l}, nil
+}
+
+// wireRuleError makes a malformed rule that came over the wire a protocol
+// data stream error (exit 12), as the issue asks; upstream's server exits 1
+// for it, with the same message.
+func wireRuleError(err error) error {
+	var se *filter.SyntaxError
+	if errors.As(err, &se) {
+		return fmt.Errorf("%s: %w", se.Msg, wire.ErrProtocol)
+	}
+	return err
 }
