@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/gorsync/gorsync/internal/engine"
 	"github.com/gorsync/gorsync/internal/filter"
@@ -51,6 +52,7 @@ type walkFilter struct {
 	list  *filter.List
 	root  string
 	stack *filter.Stack
+	sent  []string // the rules sent to the peer, in wire form
 }
 
 func (w *walkFilter) hooks(wo *flist.WalkOptions) {
@@ -108,7 +110,32 @@ func clientFilters(c *engine.Conn, o *options.Options, env Env, amSender, local 
 			return nil, err
 		}
 	}
-	return &walkFilter{list: l}, nil
+	return &walkFilter{list: l, sent: rules}, nil
+}
+
+// rejectExcluded refuses a received file list that holds a name the rules
+// we sent exclude: an honest sender never sends one, so it is refused as
+// rsync does, unless per-directory merge files (which only the sender can
+// read) make the sender's filtering the one to trust.
+// rsync: flist.c recv_file_entry ("rejecting excluded file-list name")
+func rejectExcluded(l *flist.List, sent []string, protocol int, cvs bool) error {
+	if len(sent) == 0 && !cvs {
+		return nil
+	}
+	view, err := filter.Receive(sent, protocol, true, cvs, filter.Options{Protocol: protocol})
+	if err != nil || view.Empty() || view.HasDirMerge() {
+		return nil
+	}
+	for _, e := range l.Entries {
+		name := strings.TrimPrefix(e.Name(), "/")
+		if name == "." || name == "" || !e.Active() {
+			continue
+		}
+		if view.Check(name, e.IsDir()).Sender == filter.Excluded {
+			return &engine.ExitError{Code: engine.ExitUnsupported, Msg: "ERROR: rejecting excluded file-list name: " + name}
+		}
+	}
+	return nil
 }
 
 // serverFilters reads the rules a client sends to a server's sender.

@@ -5,8 +5,11 @@ import (
 	"encoding/binary"
 	"io"
 	"os"
+	"path"
+	"strings"
 	"testing"
 
+	"github.com/gorsync/gorsync/internal/flist"
 	"github.com/gorsync/gorsync/internal/options"
 )
 
@@ -38,5 +41,40 @@ func TestServerRejectsMalformedWireRule(t *testing.T) {
 	}
 	if !bytes.Contains(stderr.Bytes(), []byte("Unknown filter rule: x bogus")) && !bytes.Contains([]byte(err.Error()), []byte("Unknown filter rule: x bogus")) {
 		t.Errorf("message missing: %v\n%s", err, stderr.String())
+	}
+}
+
+// TestRejectExcludedNames checks the receiving client's guard against a
+// sender that lists what the client's own rules exclude.
+func TestRejectExcludedNames(t *testing.T) {
+	mk := func(names ...string) *flist.List {
+		l := &flist.List{}
+		for _, n := range names {
+			dir, base := path.Split(n)
+			l.Entries = append(l.Entries, &flist.Entry{Dir: strings.TrimSuffix(dir, "/"), Base: base, Mode: flist.ModeRegular | 0o644})
+		}
+		return l
+	}
+	tests := []struct {
+		name   string
+		sent   []string
+		cvs    bool
+		names  []string
+		reject bool
+	}{
+		{"excluded name", []string{"- *.o"}, false, []string{"a.c", "sub/b.o"}, true},
+		{"all allowed", []string{"- *.o"}, false, []string{"a.c", "sub/b.c"}, false},
+		{"no rules", nil, false, []string{"x.o"}, false},
+		{"dir-merge means trust the sender", []string{"- *.o", ":s .rsync-filter"}, false, []string{"x.o"}, false},
+		{"receiver-only rule does not apply", []string{"-r *.o"}, false, []string{"x.o"}, false},
+	}
+	for _, tt := range tests {
+		err := rejectExcluded(mk(tt.names...), tt.sent, 32, tt.cvs)
+		if got := err != nil; got != tt.reject {
+			t.Errorf("%s: err = %v, want reject %v", tt.name, err, tt.reject)
+		}
+		if err != nil && exitCode(err) != 4 {
+			t.Errorf("%s: exit %d, want 4", tt.name, exitCode(err))
+		}
 	}
 }

@@ -190,6 +190,7 @@ func ClientReceive(o *options.Options, in io.Reader, out io.Writer, dst string, 
 	}
 	eo := engineOptions(o, false)
 	eo.Filter = rf.list
+	eo.SentRules, eo.SentCVS = rf.sent, o.CVSExclude
 	ff, err := receiverFilesFrom(o, env, false)
 	if err != nil {
 		return err
@@ -358,6 +359,11 @@ func receiveSide(c *engine.Conn, eo *engine.Options, dst string, server bool, ff
 	}
 	if err := ff.wait(); err != nil {
 		return nil, err
+	}
+	if !server {
+		if err := rejectExcluded(rs.List, eo.SentRules, c.Session.Protocol, eo.SentCVS); err != nil {
+			return nil, err
+		}
 	}
 	finishList(rs, eo)
 	if progress {

@@ -39,6 +39,11 @@ type Options struct {
 	Quiet          bool
 	// CompressLevel is --compress-level, or delta.LevelUnspecified.
 	CompressLevel int
+	// SentRules are the filter rules a receiving client sent to the
+	// sender (wire form), and SentCVS its -C: the sender must not list
+	// what they exclude.
+	SentRules []string
+	SentCVS   bool
 	// Select holds the receiver-side selection, listing and
 	// source-removal options (select.go).
 	Select SelectOptions

@@ -48,6 +48,10 @@ func New(opts Options) *List {
 // Rules returns the list's rules in order (not to be modified).
 func (l *List) Rules() []*Rule { return l.top.rules }
 
+// HasDirMerge reports whether the list names per-directory merge files,
+// whose rules only the sender can know (rsync's trust_sender_filter).
+func (l *List) HasDirMerge() bool { return len(l.perDir) > 0 }
+
 // Empty reports whether the list has no rules.
 func (l *List) Empty() bool { return len(l.top.rules) == 0 }
 
