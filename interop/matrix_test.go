@@ -23,10 +23,15 @@ var pairings = []pairing{
 	{"gorsync-client_gorsync-server", true, true},
 }
 
-// checksumsFor lists the transfer checksums a protocol can use: negotiation
-// (and so every algorithm) exists from protocol 30; before it, MD4.
+// checksumsFor lists the transfer checksums a protocol can use, its default
+// first: negotiation exists from protocol 30; protocol 29 defaults to MD4 but
+// takes any algorithm named by --checksum-choice (sent to the server as an
+// option); 28 and 27 are exercised with MD4 only.
 func checksumsFor(proto int) []string {
-	if proto < 30 {
+	switch {
+	case proto == 29:
+		return []string{"md4", "xxh128", "xxh3", "xxh64", "md5", "sha1"}
+	case proto < 29:
 		return []string{"md4"}
 	}
 	return []string{"xxh128", "xxh3", "xxh64", "md5", "md4", "sha1"}

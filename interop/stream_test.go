@@ -36,6 +36,7 @@ const streamTimeout = 10 * time.Second
 // rsync exit codes the damaged-stream checks name.
 const (
 	exitProtocol = 2
+	exitSocketIO = 10
 	exitStreamIO = 12
 	exitMalloc   = 22
 	exitPartial  = 23
@@ -389,14 +390,22 @@ func checkStream(t *testing.T, c streamCase, got, want result, rc replayCheck) {
 	case got.code == want.code:
 	case got.code == 0 && want.code == rc.baseline:
 		t.Logf("still a valid stream: gorsync completed it; upstream ends its replays with %d", rc.baseline)
+	case got.code == 0 && want.code == exitStreamIO:
+		// The damage stayed within valid values for gorsync (a time, a
+		// name, an item flag) and every file arrived (checked above);
+		// upstream, replaying the same bytes, died of a read it could not
+		// complete. Replays shift by a few bytes between recordings, so
+		// this case comes and goes with the seeded offsets.
+		t.Logf("gorsync completed a stream whose damage it could not see; upstream exited 12")
 	case got.code == 0 && rc.dst == "":
 		// gorsync sent files and found nothing wrong in what came back: a
 		// corruption that stays within valid values (an item flag, a
 		// checksum name) changes nothing a sender can check.
 		t.Logf("gorsync as sender completed; upstream exited %d", want.code)
-	case protoErr(got.code) && (protoErr(want.code) || want.code == exitMalloc):
+	case protoErr(got.code) && (protoErr(want.code) || want.code == exitMalloc || want.code == exitSocketIO):
 		// Both refuse the stream; rsync's choice between 2, 12 and 22
-		// depends on which of its checks trips first.
+		// depends on which of its checks trips first, and its generator
+		// may die of the broken pipe (10) before its receiver reports.
 		t.Logf("gorsync exited %d, upstream %d: both reject the stream", got.code, want.code)
 	case got.code == exitPartial && strings.Contains(got.stderr, "failed verification") && (want.code == exitStreamIO || want.code == rc.baseline):
 		// A corrupted file fails verification; the replay cannot resend it,
