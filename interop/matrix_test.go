@@ -27,10 +27,17 @@ var pairings = []pairing{
 // first: negotiation exists from protocol 30; protocol 29 defaults to MD4 but
 // takes any algorithm named by --checksum-choice (sent to the server as an
 // option); 28 and 27 are exercised with MD4 only.
+//
+// Not md5 at 29: without compat flags (CF_CHKSUM_SEED_FIX) rsync's own MD5
+// code hashes the seed after the block, as rsync 3.0/3.1 do at protocols
+// 30/31, and gorsync does the same so old peers keep their delta; an rsync
+// built with OpenSSL (Debian's) hashes it first whatever the flags say. The
+// two upstream builds disagree there, and the transfer stays correct but
+// without matched blocks.
 func checksumsFor(proto int) []string {
 	switch {
 	case proto == 29:
-		return []string{"md4", "xxh128", "xxh3", "xxh64", "md5", "sha1"}
+		return []string{"md4", "xxh128", "xxh3", "xxh64", "sha1"}
 	case proto < 29:
 		return []string{"md4"}
 	}
