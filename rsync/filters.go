@@ -11,6 +11,7 @@ import (
 	"github.com/gorsync/gorsync/internal/filter"
 	"github.com/gorsync/gorsync/internal/flist"
 	"github.com/gorsync/gorsync/internal/options"
+	"github.com/gorsync/gorsync/internal/transport"
 	"github.com/gorsync/gorsync/internal/wire"
 )
 
@@ -133,6 +134,65 @@ func rejectExcluded(l *flist.List, sent []string, protocol int, cvs bool) error 
 		}
 		if view.Check(name, e.IsDir()).Sender == filter.Excluded {
 			return &engine.ExitError{Code: engine.ExitUnsupported, Msg: "ERROR: rejecting excluded file-list name: " + name}
+		}
+	}
+	return nil
+}
+
+// requestedNames returns, for a pulling client, a check that a name in the
+// sender's list is one the client asked for: the base name of each remote
+// source argument and, recursing, what lies beneath it. It returns nil —
+// every name may come — where rsync's implied rules would admit everything
+// (a trailing slash, ".", an empty path) and where gorsync does not build
+// them yet (-R, --files-from, wildcards, escapes). rsync: exclude.c
+// add_implied_include, flist.c recv_file_entry ("rejecting unrequested
+// file-list name").
+func requestedNames(o *options.Options) func(name string, isDir bool) bool {
+	if o.Relative || o.FilesFrom != "" || len(o.Args) < 2 || o.ListOnly {
+		return nil
+	}
+	var bases []string
+	for _, a := range o.Args[:len(o.Args)-1] {
+		p := transport.Parse(a).Path
+		if p == "" || strings.HasSuffix(p, "/") || strings.ContainsAny(p, "*?[\\") {
+			return nil
+		}
+		base := p[strings.LastIndexByte(p, '/')+1:]
+		if base == "." || base == ".." || base == "~" {
+			return nil
+		}
+		bases = append(bases, base)
+	}
+	recurse, dirs := o.Recursive, o.TransferDirs()
+	return func(name string, isDir bool) bool {
+		for _, b := range bases {
+			switch {
+			case name == b:
+				return true
+			case !strings.HasPrefix(name, b+"/"):
+			case recurse:
+				return true
+			case dirs && !strings.Contains(name[len(b)+1:], "/"):
+				return true
+			}
+		}
+		return false
+	}
+}
+
+// rejectUnrequested refuses a list naming something the client did not ask
+// for (exit 4, as rsync 3.5.0 does).
+func rejectUnrequested(l *flist.List, ok func(name string, isDir bool) bool) error {
+	if ok == nil {
+		return nil
+	}
+	for _, e := range l.Entries {
+		name := e.Name()
+		if name == "." || !e.Active() {
+			continue
+		}
+		if !ok(name, e.IsDir()) {
+			return &engine.ExitError{Code: engine.ExitUnsupported, Msg: "ERROR: rejecting unrequested file-list name: " + name}
 		}
 	}
 	return nil

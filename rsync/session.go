@@ -191,6 +191,7 @@ func ClientReceive(o *options.Options, in io.Reader, out io.Writer, dst string, 
 	eo := engineOptions(o, false)
 	eo.Filter = rf.list
 	eo.SentRules, eo.SentCVS = rf.sent, o.CVSExclude
+	eo.Requested = requestedNames(o)
 	ff, err := receiverFilesFrom(o, env, false)
 	if err != nil {
 		return err
@@ -362,6 +363,9 @@ func receiveSide(c *engine.Conn, eo *engine.Options, dst string, server bool, ff
 	}
 	if !server {
 		if err := rejectExcluded(rs.List, eo.SentRules, c.Session.Protocol, eo.SentCVS); err != nil {
+			return nil, err
+		}
+		if err := rejectUnrequested(rs.List, eo.Requested); err != nil {
 			return nil, err
 		}
 	}

@@ -44,6 +44,9 @@ type Options struct {
 	// what they exclude.
 	SentRules []string
 	SentCVS   bool
+	// Requested, on a pulling client, says whether a listed name is one
+	// the client asked for (nil: any).
+	Requested func(name string, isDir bool) bool
 	// Select holds the receiver-side selection, listing and
 	// source-removal options (select.go).
 	Select SelectOptions
