@@ -270,7 +270,40 @@ func (d *runDecoder) next() int32 {
 	return -1 - d.token
 }
 
+// first decodes a token flag for a reader whose state is *state, moving it
+// to stRunning when a run of tokens follows.
+func (d *runDecoder) first(r *wire.Reader, flag byte, state *int) (int32, error) {
+	tok, err := d.num(r, flag)
+	if err == nil && d.run > 0 {
+		*state = stRunning
+	}
+	return tok, err
+}
+
+// step returns the next token of a run, moving *state back to stIdle at
+// its end.
+func (d *runDecoder) step(state *int) int32 {
+	tok := d.next()
+	if d.run == 0 {
+		*state = stIdle
+	}
+	return tok
+}
+
 var errBadToken = fmt.Errorf("invalid token number in compressed stream: %w", wire.ErrProtocol)
+
+// readData reads a flagData piece (its second length byte, then the bytes)
+// into buf, which must hold maxDataCount bytes.
+func readData(r *wire.Reader, flag byte, buf []byte) ([]byte, error) {
+	n, err := readDataLen(r, flag)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.ReadFull(buf[:n]); err != nil {
+		return nil, fmt.Errorf("read %d compressed bytes: %w", n, err)
+	}
+	return buf[:n], nil
+}
 
 // readDataLen reads the second length byte of a flagData whose first byte
 // is flag, and checks the length.

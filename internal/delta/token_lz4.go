@@ -89,14 +89,11 @@ func (t *lz4TokenReader) ReadToken() (int32, []byte, error) {
 			}
 			switch {
 			case flag&0xc0 == flagData:
-				n, err := readDataLen(t.r, flag)
+				data, err := readData(t.r, flag, t.cbuf)
 				if err != nil {
 					return 0, nil, t.fail(err)
 				}
-				if err := t.r.ReadFull(t.cbuf[:n]); err != nil {
-					return 0, nil, t.fail(fmt.Errorf("read %d compressed bytes: %w", n, err))
-				}
-				m, err := lz4.UncompressBlock(t.cbuf[:n], t.dbuf)
+				m, err := lz4.UncompressBlock(data, t.dbuf)
 				if err != nil {
 					return 0, nil, t.fail(fmt.Errorf("lz4 uncompress failed: %v: %w", err, wire.ErrProtocol))
 				}
@@ -109,21 +106,14 @@ func (t *lz4TokenReader) ReadToken() (int32, []byte, error) {
 				t.state = stInit
 				return 0, nil, nil
 			default:
-				tok, err := t.runs.num(t.r, flag)
+				tok, err := t.runs.first(t.r, flag, &t.state)
 				if err != nil {
 					return 0, nil, t.fail(err)
-				}
-				if t.runs.run > 0 {
-					t.state = stRunning
 				}
 				return tok, nil, nil
 			}
 		case stRunning:
-			tok := t.runs.next()
-			if t.runs.run == 0 {
-				t.state = stIdle
-			}
-			return tok, nil, nil
+			return t.runs.step(&t.state), nil, nil
 		}
 	}
 }

@@ -163,16 +163,12 @@ func (s *deflateSource) fill() error {
 			s.ended = true
 			return nil
 		}
-		n, err := readDataLen(s.r, flag)
+		data, err := readData(s.r, flag, s.cbuf)
 		if err != nil {
 			s.err = err
 			return err
 		}
-		if err := s.r.ReadFull(s.cbuf[:n]); err != nil {
-			s.err = fmt.Errorf("read %d compressed bytes: %w", n, err)
-			return s.err
-		}
-		s.data = s.cbuf[:n]
+		s.data = data
 	}
 	return nil
 }
@@ -254,14 +250,11 @@ func (t *zlibTokenReader) ReadToken() (int32, []byte, error) {
 			switch {
 			case flag&0xc0 == flagData:
 				// Let the source read this piece as if it came next.
-				n, err := readDataLen(t.r, flag)
+				data, err := readData(t.r, flag, t.src.cbuf)
 				if err != nil {
 					return 0, nil, t.fail(err)
 				}
-				if err := t.r.ReadFull(t.src.cbuf[:n]); err != nil {
-					return 0, nil, t.fail(fmt.Errorf("read %d compressed bytes: %w", n, err))
-				}
-				t.src.data, t.src.ended = t.src.cbuf[:n], false
+				t.src.data, t.src.ended = data, false
 				if err := t.resetInflater(); err != nil {
 					return 0, nil, t.fail(err)
 				}
@@ -270,21 +263,14 @@ func (t *zlibTokenReader) ReadToken() (int32, []byte, error) {
 				t.state = stInit
 				return 0, nil, nil
 			default:
-				tok, err := t.runs.num(t.r, flag)
+				tok, err := t.runs.first(t.r, flag, &t.state)
 				if err != nil {
 					return 0, nil, t.fail(err)
-				}
-				if t.runs.run > 0 {
-					t.state = stRunning
 				}
 				return tok, nil, nil
 			}
 		case stRunning:
-			tok := t.runs.next()
-			if t.runs.run == 0 {
-				t.state = stIdle
-			}
-			return tok, nil, nil
+			return t.runs.step(&t.state), nil, nil
 		case stInflating:
 			n, err := t.fr.Read(t.dbuf)
 			if err != nil {

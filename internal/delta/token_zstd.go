@@ -219,40 +219,30 @@ func (t *zstdTokenReader) ReadToken() (int32, []byte, error) {
 			}
 			switch {
 			case flag&0xc0 == flagData:
-				n, err := readDataLen(t.r, flag)
+				data, err := readData(t.r, flag, t.cbuf)
 				if err != nil {
 					return 0, nil, t.fail(err)
 				}
-				if err := t.r.ReadFull(t.cbuf[:n]); err != nil {
-					return 0, nil, t.fail(fmt.Errorf("read %d compressed bytes: %w", n, err))
-				}
 				if t.pipe == nil {
-					if err := t.start(t.cbuf[:n]); err != nil {
+					if err := t.start(data); err != nil {
 						return 0, nil, t.fail(err)
 					}
 				} else {
-					t.pipe.in <- t.cbuf[:n]
+					t.pipe.in <- data
 				}
 				t.state = stInflating
 			case flag == flagEnd:
 				t.state = stInit
 				return 0, nil, nil
 			default:
-				tok, err := t.runs.num(t.r, flag)
+				tok, err := t.runs.first(t.r, flag, &t.state)
 				if err != nil {
 					return 0, nil, t.fail(err)
-				}
-				if t.runs.run > 0 {
-					t.state = stRunning
 				}
 				return tok, nil, nil
 			}
 		case stRunning:
-			tok := t.runs.next()
-			if t.runs.run == 0 {
-				t.state = stIdle
-			}
-			return tok, nil, nil
+			return t.runs.step(&t.state), nil, nil
 		case stInflating:
 			if t.resume {
 				t.resume = false
