@@ -146,24 +146,29 @@ func (r *Reader) ReadVarlong(minBytes int) (int64, error) {
 	if minBytes < 1 || minBytes > 8 {
 		return 0, fmt.Errorf("varlong min bytes %d", minBytes)
 	}
-	var b2 [8]byte
-	if err := r.ReadFull(b2[:minBytes]); err != nil {
+	// Read through r.buf, which lives in the Reader: a local array handed
+	// to io.ReadFull would escape and cost an allocation per integer.
+	b := r.buf[:minBytes]
+	if err := r.ReadFull(b); err != nil {
 		return 0, err
 	}
+	first := b[0]
 	var u [9]byte
-	copy(u[:], b2[1:minBytes])
-	extra := int(intByteExtra[b2[0]/4])
+	copy(u[:], b[1:minBytes])
+	extra := int(intByteExtra[first/4])
 	if extra == 0 {
-		u[minBytes-1] = b2[0]
+		u[minBytes-1] = first
 	} else {
 		if minBytes+extra > 9 {
 			return 0, fmt.Errorf("overflow in varlong: %w", ErrProtocol)
 		}
-		if err := r.ReadFull(u[minBytes-1 : minBytes-1+extra]); err != nil {
+		x := r.buf[:extra]
+		if err := r.ReadFull(x); err != nil {
 			return 0, err
 		}
+		copy(u[minBytes-1:], x)
 		bit := byte(1) << (8 - extra)
-		u[minBytes+extra-1] = b2[0] & (bit - 1)
+		u[minBytes+extra-1] = first & (bit - 1)
 		if u[8] != 0 {
 			return 0, fmt.Errorf("overflow in varlong: %w", ErrProtocol)
 		}

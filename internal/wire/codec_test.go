@@ -181,3 +181,22 @@ func TestMuxRejectsBadTag(t *testing.T) {
 		t.Errorf("bad tag: %v", err)
 	}
 }
+
+// TestReadVarlongAllocatesNothing guards the file-list decoder's hot path.
+func TestReadVarlongAllocatesNothing(t *testing.T) {
+	var b bytes.Buffer
+	w := NewWriter(&b)
+	for range 1000 {
+		w.WriteVarlong(1<<40+12345, 3)
+	}
+	w.Flush()
+	r := NewReader(bytes.NewReader(b.Bytes()))
+	allocs := testing.AllocsPerRun(500, func() {
+		if _, err := r.ReadVarlong(3); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if allocs != 0 {
+		t.Errorf("ReadVarlong allocates %.1f times per call", allocs)
+	}
+}
