@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/gorsync/gorsync/internal/engine"
+	"github.com/gorsync/gorsync/internal/fastio"
 	"github.com/gorsync/gorsync/internal/flist"
 	"github.com/gorsync/gorsync/internal/options"
 	"github.com/gorsync/gorsync/internal/protocol"
@@ -64,6 +65,9 @@ func Main(args []string, env Env) int {
 	}
 	if err := checkProtocolOption(opts); err != nil {
 		return reportErr(env, err, opts.Server)
+	}
+	if err := fastio.EnvError(); err != nil {
+		return reportErr(env, &options.UsageError{Reason: err.Error(), Server: opts.Server}, opts.Server)
 	}
 	if opts.Server {
 		err = RunServer(opts, env.Stdin, env.Stdout, env)
