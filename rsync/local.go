@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/gorsync/gorsync/internal/engine"
+	"github.com/gorsync/gorsync/internal/fastio"
 	"github.com/gorsync/gorsync/internal/options"
 	"github.com/gorsync/gorsync/internal/protocol"
 	"github.com/gorsync/gorsync/internal/transport"
@@ -27,12 +28,20 @@ func localCopy(o *options.Options, env Env, srcs []string, dst string) error {
 	so.Server, so.Sender = true, false
 	so.ClientInfo = protocol.ClientCapabilities
 	so.Args = []string{".", dst}
+	// Whole files go from the sender to the receiver as open files, for
+	// the receiver to copy with copy_file_range (engine/localcopy.go).
+	var handoff *engine.Handoff
+	if fastio.Enabled(fastio.CopyRange) {
+		handoff = engine.NewHandoff()
+		defer handoff.Close()
+	}
 	serverDone := make(chan error, 1)
 	go func() {
 		slog := engine.NewTerminalLogger()
 		slog.Out, slog.Err = env.Stderr, env.Stderr
 		c, err := connect(toServer, toClient, protocolConfig(&so, env, true, false), slog)
 		seo := engineOptions(&so, true)
+		seo.Handoff = handoff
 		if err == nil {
 			err = localReceiverFilters(&so, env, c.Session.Protocol, seo)
 		}
@@ -42,6 +51,9 @@ func localCopy(o *options.Options, env Env, srcs []string, dst string) error {
 				err = serverFailed(c, err, false)
 			}
 			c.W.Flush()
+		}
+		if handoff != nil {
+			handoff.Close() // wakes a sender waiting to hand over more
 		}
 		toClient.CloseWrite(nil)
 		toServer.CloseRead()
@@ -61,7 +73,9 @@ func localCopy(o *options.Options, env Env, srcs []string, dst string) error {
 			ff, err = senderFilesFrom(c, o, env, false)
 		}
 		if err == nil {
-			st, err = sendSide(c, engineOptions(o, true), srcs, false, wf, ff)
+			eo := engineOptions(o, true)
+			eo.Handoff = handoff
+			st, err = sendSide(c, eo, srcs, false, wf, ff)
 		}
 	}
 	toServer.CloseWrite(nil)
@@ -69,6 +83,11 @@ func localCopy(o *options.Options, env Env, srcs []string, dst string) error {
 		toClient.CloseRead()
 	}
 	serr := <-serverDone
+	if st != nil && handoff != nil {
+		// What the receiver copied from handed files is the sender's
+		// literal data, as if it had crossed the stream.
+		st.LiteralData += handoff.Copied()
+	}
 	if st != nil && (err == nil || endOfRun(err)) && (serr == nil || endOfRun(serr)) {
 		summary(o, env, c, st, start)
 	}

@@ -75,6 +75,9 @@ type Options struct {
 	// Filter holds the receiving side's filter rules, which protect
 	// destination entries from deletion (nil for none).
 	Filter *filter.List
+	// Handoff, set on both roles of a local copy, lets the sender pass
+	// whole files to the receiver as open files (localcopy.go).
+	Handoff *Handoff
 }
 
 // compression returns the session's token compression at the level the

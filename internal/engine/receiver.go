@@ -230,6 +230,9 @@ func (rs *Receiving) receiveFile(rx *delta.Receiver, ndx int32, e *flist.Entry, 
 	if err != nil {
 		return fmt.Errorf("receive %s: %w", name, streamErr(err))
 	}
+	if hf, ok := rs.Opts.Handoff.take(ndx); ok {
+		return rs.receiveHanded(hf, ndx, e, name, phase, events, amServer)
+	}
 	var basis *os.File
 	if head.Count > 0 {
 		basis, err = rs.Root.Open(name)
@@ -269,20 +272,7 @@ func (rs *Receiving) receiveFile(rx *delta.Receiver, ndx int32, e *flist.Entry, 
 	if errors.Is(rerr, delta.ErrChecksumMismatch) {
 		tmp.Close()
 		rs.Root.Remove(tmpName)
-		// rsync: receiver.c recv_files, the failed-verification case.
-		if phase == 0 {
-			if rs.Opts.Verbose > 0 {
-				c.Log.Warning(fmt.Sprintf("WARNING: %s failed verification -- update discarded (will try again).\n", name))
-			}
-			if rs.redo == nil {
-				rs.redo = make(map[int32]bool)
-			}
-			rs.redo[ndx] = true
-			events <- genEvent{redo: ndx}
-		} else {
-			delete(rs.redo, ndx)
-			rs.errorf("ERROR: %s failed verification -- update discarded.\n", name)
-		}
+		rs.verificationFailed(ndx, name, phase, events)
 		return nil
 	}
 	delete(rs.redo, ndx)
@@ -295,6 +285,25 @@ func (rs *Receiving) receiveFile(rx *delta.Receiver, ndx int32, e *flist.Entry, 
 		c.Log.Info(itemName(e, "") + "\n") // the list's name, as rsync logs it
 	}
 	return nil
+}
+
+// verificationFailed asks for file ndx again in the redo phase, or gives it
+// up when it already failed there. rsync: receiver.c recv_files, the
+// failed-verification case.
+func (rs *Receiving) verificationFailed(ndx int32, name string, phase int, events chan<- genEvent) {
+	if phase == 0 {
+		if rs.Opts.Verbose > 0 {
+			rs.Conn.Log.Warning(fmt.Sprintf("WARNING: %s failed verification -- update discarded (will try again).\n", name))
+		}
+		if rs.redo == nil {
+			rs.redo = make(map[int32]bool)
+		}
+		rs.redo[ndx] = true
+		events <- genEvent{redo: ndx}
+		return
+	}
+	delete(rs.redo, ndx)
+	rs.errorf("ERROR: %s failed verification -- update discarded.\n", name)
 }
 
 // finish sets the temporary file's attributes and renames it into place.

@@ -218,8 +218,17 @@ func (s *Sender) Run(amServer bool) error {
 			}
 			continue
 		}
+		handed := s.handOff(ndx, head, comp, f)
 		writeNdxAndAttrs(c, s.outNdx, ndx, iflags)
 		delta.WriteSumHead(c.W, head)
+		if handed {
+			// The receiver copies the file from f (localcopy.go).
+			sent[ndx] = true
+			if s.Opts.Verbose > 0 && !amServer {
+				c.Log.Info(itemName(e, "") + "\n")
+			}
+			continue
+		}
 		res, readErr, err := matchFile(m, tw, f, &sums)
 		f.Close()
 		if err != nil {

@@ -1,0 +1,180 @@
+package engine
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"sync"
+	"sync/atomic"
+
+	"github.com/gorsync/gorsync/internal/delta"
+	"github.com/gorsync/gorsync/internal/fastio"
+	"github.com/gorsync/gorsync/internal/flist"
+)
+
+// maxHanded caps the source files a local copy's sender has handed over
+// and its receiver has not finished: each holds an open descriptor.
+const maxHanded = 64
+
+// Handoff joins the sender and the receiver of a local copy, both running
+// in this process: for a file that travels whole and uncompressed, the
+// sender hands the receiver its open source file instead of pushing the
+// bytes through the in-memory stream, and the receiver copies it with
+// fastio.CopyFile (copy_file_range, a reflink where the file system makes
+// one). The stream then carries, for that file, the index, item flags and
+// empty sum head rsync's sender writes, and neither data tokens nor the
+// whole-file checksum: a gorsync-private form that only these two ends,
+// which agree through the Handoff, ever see. Nothing a peer process reads
+// changes: a Handoff exists only when both roles are ours.
+type Handoff struct {
+	mu     sync.Mutex
+	files  map[int32]handedFile
+	closed bool
+	slots  chan struct{} // one per handed file not yet finished
+	done   chan struct{} // closed by Close
+	once   sync.Once
+	copied atomic.Int64
+}
+
+// handedFile is an open source file and the size the sender found when it
+// opened it: the bytes rsync's sender would read and send.
+type handedFile struct {
+	f    *os.File
+	size int64
+}
+
+// NewHandoff returns a Handoff for one local copy; give it to both roles
+// through Options.Handoff and Close it when the receiver stops.
+func NewHandoff() *Handoff {
+	return &Handoff{
+		files: make(map[int32]handedFile),
+		slots: make(chan struct{}, maxHanded),
+		done:  make(chan struct{}),
+	}
+}
+
+// Copied returns the bytes the receiver copied straight from handed files:
+// the transfer's literal data for them.
+func (h *Handoff) Copied() int64 { return h.copied.Load() }
+
+// Close closes the files the receiver never took and wakes a sender
+// waiting for room; after it no file is handed over.
+func (h *Handoff) Close() {
+	h.once.Do(func() {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		h.closed = true
+		close(h.done)
+		for ndx, hf := range h.files {
+			hf.f.Close()
+			delete(h.files, ndx)
+		}
+	})
+}
+
+// give registers f as the data of file ndx. The sender calls it before it
+// writes the file's index, so the receiver finds the file once the index
+// arrives. When maxHanded files are outstanding it flushes the sender's
+// buffered output, so the receiver can reach them, and waits. It reports
+// false when the file goes the ordinary way instead.
+func (h *Handoff) give(ndx int32, f *os.File, flush func() error) bool {
+	st, err := f.Stat()
+	if err != nil || !st.Mode().IsRegular() {
+		return false
+	}
+	select {
+	case h.slots <- struct{}{}:
+	default:
+		if flush() != nil {
+			return false
+		}
+		select {
+		case h.slots <- struct{}{}:
+		case <-h.done:
+			return false
+		}
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if _, dup := h.files[ndx]; dup || h.closed {
+		<-h.slots
+		return false
+	}
+	h.files[ndx] = handedFile{f: f, size: st.Size()}
+	return true
+}
+
+// take returns the file handed over for ndx, if the sender handed one.
+func (h *Handoff) take(ndx int32) (handedFile, bool) {
+	if h == nil {
+		return handedFile{}, false
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	hf, ok := h.files[ndx]
+	delete(h.files, ndx)
+	return hf, ok
+}
+
+// release closes a taken file and frees its slot.
+func (h *Handoff) release(hf handedFile) {
+	hf.f.Close()
+	<-h.slots
+}
+
+// handOff hands f to the receiver of a local copy when the file is sent
+// whole (no basis blocks: -W, or nothing to compare against) and without
+// compression. It must run before the file's index is written.
+func (s *Sender) handOff(ndx int32, head delta.SumHead, comp delta.Compression, f *os.File) bool {
+	h := s.Opts.Handoff
+	if h == nil || head.Count != 0 || comp != delta.NoCompression {
+		return false
+	}
+	return h.give(ndx, f, s.Conn.W.Flush)
+}
+
+// receiveHanded writes a file whose source the sender handed over open,
+// then finishes it as receiveFile does. The copy never crosses the stream
+// and comes without the sender's whole-file checksum, so it is not
+// verified against one: that check guards the stream's bytes, and these
+// files (only these) skip it. A source that ends before the size the
+// sender saw (it shrank meanwhile) or cannot be read is what rsync's
+// sender reports as read errors, and the file is redone as after a failed
+// checksum; it is then handed over again at its new size.
+func (rs *Receiving) receiveHanded(hf handedFile, ndx int32, e *flist.Entry, name string, phase int, events chan<- genEvent, amServer bool) error {
+	h := rs.Opts.Handoff
+	defer h.release(hf)
+	c := rs.Conn
+	tmp, tmpName, err := rs.Root.CreateTemp(name)
+	if err != nil {
+		rs.errorf("rsync: [receiver] mkstemp %q failed: %v\n", name, unwrapPathErr(err))
+		return nil
+	}
+	n, err := fastio.CopyFile(tmp, hf.f, hf.size)
+	rs.Stats.LiteralData += n
+	h.copied.Add(n)
+	if err == nil && n < hf.size {
+		err = fmt.Errorf("%w %s: file shrank from %d to %d bytes while copied", fastio.ErrSourceRead, e.Name(), hf.size, n)
+	}
+	if err != nil {
+		tmp.Close()
+		rs.Root.Remove(tmpName)
+		if !errors.Is(err, fastio.ErrSourceRead) {
+			rs.errorf("rsync: [receiver] write failed on %q: %v\n", name, err)
+			return nil
+		}
+		c.XferError(fmt.Sprintf("rsync: [sender] read errors mapping %q: %v\n", e.Name(), err))
+		rs.verificationFailed(ndx, name, phase, events)
+		return nil
+	}
+	delete(rs.redo, ndx)
+	if err := rs.finish(tmp, tmpName, name, e); err != nil {
+		rs.errorf("rsync: [receiver] %v\n", err)
+	} else {
+		c.succeeded(rs.Opts, rs.Root, name, ndx)
+	}
+	if rs.Opts.Verbose > 0 && !amServer {
+		c.Log.Info(itemName(e, "") + "\n") // the list's name, as rsync logs it
+	}
+	return nil
+}
