@@ -97,9 +97,16 @@ func (s *Session) XferParams() checksum.Params {
 	return checksum.Params{Kind: s.XferSum, Seed: s.Seed, ProperSeedOrder: s.ProperSeedOrder()}
 }
 
-// FileParams returns the parameters for --checksum sums.
+// FileParams returns the parameters for --checksum sums. They are never
+// seeded: rsync's file_checksum hashes the file alone, so the MD4 implied
+// by protocols 27–29, whose transfer sums start with the seed, is plain
+// MD4 here.
 func (s *Session) FileParams() checksum.Params {
-	return checksum.Params{Kind: s.FileSum, Seed: s.Seed, ProperSeedOrder: s.ProperSeedOrder()}
+	k := s.FileSum
+	if k == checksum.MD4Old {
+		k = checksum.MD4
+	}
+	return checksum.Params{Kind: k, ProperSeedOrder: s.ProperSeedOrder()}
 }
 
 // ExchangeVersions sends our version and reads the peer's; it must happen

@@ -119,3 +119,26 @@ func FuzzClientSetup(f *testing.F) {
 		Setup(wire.NewReader(bytes.NewReader(data)), wire.NewWriter(&out), Config{Protocol: 32}, 32, 32)
 	})
 }
+
+// TestFileParamsUnseeded checks that --checksum sums at protocol 29 are
+// plain MD4 of the file (rsync's file_checksum), not the seeded MD4 of the
+// transfer sums: the same data under two seeds sums the same, and equals
+// the MD4 of the data with no seed.
+func TestFileParamsUnseeded(t *testing.T) {
+	data := bytes.Repeat([]byte("gorsync "), 1000)
+	var sums [][]byte
+	for _, seed := range []int32{0, 1234567} {
+		s := &Session{Protocol: 29, Seed: seed, XferSum: checksum.MD4Old, FileSum: checksum.MD4Old}
+		h := checksum.NewFileHasher(s.FileParams())
+		h.Write(data)
+		sums = append(sums, h.Sum(nil))
+	}
+	plain := checksum.NewFileHasher(checksum.Params{Kind: checksum.MD4})
+	plain.Write(data)
+	want := plain.Sum(nil)
+	for i, got := range sums {
+		if !bytes.Equal(got, want) {
+			t.Errorf("sum %d = %x, want plain MD4 %x", i, got, want)
+		}
+	}
+}
