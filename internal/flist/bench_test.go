@@ -107,3 +107,67 @@ func BenchmarkBuild(b *testing.B) {
 	}
 	b.ReportMetric(float64(heap)/float64(entries), "live-B/entry")
 }
+
+// t7Entries is a list shaped like bench's T7 workload in the sender's walk
+// order: the transfer root, then dirs directories of perDir empty files
+// each, every directory's names in reverse (tmpfs readdir) order.
+func t7Entries(dirs, perDir int) []*Entry {
+	es := []*Entry{{Base: ".", Mode: ModeDir | 0o755, Mtime: 1735732800, UID: 1000, GID: 1000, Flags: FlagTopDir | FlagContentDir}}
+	for d := dirs - 1; d >= 0; d-- {
+		es = append(es, &Entry{Base: fmt.Sprintf("d%04d", d), Mode: ModeDir | 0o755, Mtime: 1735732800, UID: 1000, GID: 1000, Flags: FlagContentDir})
+	}
+	for d := dirs - 1; d >= 0; d-- {
+		dir := fmt.Sprintf("d%04d", d)
+		for f := perDir - 1; f >= 0; f-- {
+			es = append(es, &Entry{Dir: dir, Base: fmt.Sprintf("e%07d", d*perDir+f), Mode: ModeRegular | 0o644, Mtime: 1735732800, MtimeNsec: uint32(f), UID: 1000, GID: 1000})
+		}
+	}
+	return es
+}
+
+// t7Opts are the list options of "rsync -a" at protocol 31.
+var t7Opts = Options{Protocol: 31, CompatFlags: CFSafeFlist | CFVarintFlistFlags | CFID0Names, Recurse: true, PreserveUID: true, PreserveGID: true, PreserveLinks: true, PreserveDevices: true, PreserveSpecials: true}
+
+// BenchmarkReadList decodes, sorts and cleans a T7-shaped list of 100,000
+// entries as a receiver does, and reports the heap bytes the received list
+// keeps per entry.
+func BenchmarkReadList(b *testing.B) {
+	es := t7Entries(100, 1000)
+	data := encodeList(b, t7Opts, es, 0)
+	b.ReportAllocs()
+	b.SetBytes(int64(len(data)))
+	var heap uint64
+	for b.Loop() {
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		dec, err := NewDecoder(t7Opts)
+		if err != nil {
+			b.Fatal(err)
+		}
+		l, err := dec.ReadList(wire.NewReader(bytes.NewReader(data)))
+		if err != nil {
+			b.Fatal(err)
+		}
+		dec = nil
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		heap = after.HeapAlloc - before.HeapAlloc
+		runtime.KeepAlive(l)
+	}
+	b.ReportMetric(float64(heap)/float64(len(es)), "live-B/entry")
+	b.ReportMetric(float64(b.N*len(es))/b.Elapsed().Seconds(), "entries/s")
+}
+
+// BenchmarkSortWalkOrder sorts a T7-shaped list of 100,000 entries from the
+// sender's walk order (each directory's names reversed) into rsync's order.
+func BenchmarkSortWalkOrder(b *testing.B) {
+	es := t7Entries(100, 1000)
+	work := make([]*Entry, len(es))
+	b.ReportAllocs()
+	for b.Loop() {
+		copy(work, es)
+		Sort(work, 31)
+	}
+	b.ReportMetric(float64(b.N*len(es))/b.Elapsed().Seconds(), "entries/s")
+}
