@@ -39,6 +39,31 @@ type FS interface {
 	ReadDirNames(path string) ([]string, error)
 }
 
+// DirFS is an FS that can also open a directory once and describe its
+// entries relative to it, which the walk prefers when fastio.Batch is on.
+// OSFS implements it on Linux with getdents64 into a large buffer, and
+// fstatat and readlinkat on the directory's descriptor.
+type DirFS interface {
+	FS
+	// OpenDir opens the directory at path, following symlinks as
+	// ReadDirNames does.
+	OpenDir(path string) (Dir, error)
+}
+
+// Dir is an open directory of a DirFS. Errors carry the entry's full path
+// and should wrap the underlying syscall.Errno, as FS's do.
+type Dir interface {
+	// ReadNames lists the entries as FS.ReadDirNames does; on a failure
+	// it returns the names read so far (never nil) and the error.
+	ReadNames() ([]string, error)
+	// Lstat describes the entry name without following a symlink.
+	Lstat(name string) (Stat, error)
+	// Readlink returns the target of the symlink name.
+	Readlink(name string) (string, error)
+	// Close releases the directory.
+	Close() error
+}
+
 // OSFS is the plain system-call implementation of FS.
 type OSFS struct{}
 

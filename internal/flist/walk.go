@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
+
+	"github.com/gorsync/gorsync/internal/fastio"
 )
 
 // Severity classifies a walk problem the way rsync's log codes do.
@@ -109,6 +111,7 @@ type walker struct {
 	fsDev      uint64 // -x: the current argument's device
 	noFilter   bool   // sending implied directories: no filters apply
 	fatal      error  // stops the walk (rsync exits at once)
+	dir        Dir    // the directory being listed, with fastio.Batch
 }
 
 // Build walks the source arguments as rsync's sender does for a
@@ -368,12 +371,12 @@ func (w *walker) sendFileName(dir, base string, st *Stat, flags uint32, filtered
 		var err error
 		if st != nil {
 			s = *st
-		} else if s, err = w.fs.Lstat(path); err != nil {
+		} else if s, err = w.lstat(path, base); err != nil {
 			w.statFailed(name, err)
 			return nil
 		}
 		if s.Mode&ModeTypeMask == ModeSymlink {
-			if target, err = w.fs.Readlink(path); err != nil {
+			if target, err = w.readlink(path, base); err != nil {
 				w.statFailed(name, err)
 				return nil
 			}
@@ -441,6 +444,23 @@ func (w *walker) sendFileName(dir, base string, st *Stat, flags uint32, filtered
 	return e
 }
 
+// lstat describes an entry at path, named base in the directory being
+// listed when there is one.
+func (w *walker) lstat(path, base string) (Stat, error) {
+	if w.dir != nil {
+		return w.dir.Lstat(base)
+	}
+	return w.fs.Lstat(path)
+}
+
+// readlink is lstat's counterpart for a symlink's target.
+func (w *walker) readlink(path, base string) (string, error) {
+	if w.dir != nil {
+		return w.dir.Readlink(base)
+	}
+	return w.fs.Readlink(path)
+}
+
 // statFailed reports a failed lstat or readlink of a listed name.
 func (w *walker) statFailed(name string, err error) {
 	if errors.Is(err, fs.ErrNotExist) {
@@ -460,6 +480,23 @@ func (w *walker) sendIfDirectory(e *Entry, name string, flags uint32) {
 	}
 }
 
+// readDir lists dir's names. With fastio.Batch and a DirFS it leaves the
+// directory open in w.dir, for its entries to be described relative to it;
+// the caller closes it. An error with nil names means the directory could
+// not be opened.
+func (w *walker) readDir(dir string) ([]string, error) {
+	dfs, ok := w.fs.(DirFS)
+	if !ok || !fastio.Enabled(fastio.Batch) {
+		return w.fs.ReadDirNames(w.path(dir))
+	}
+	d, err := dfs.OpenDir(w.path(dir))
+	if err != nil {
+		return nil, err
+	}
+	w.dir = d
+	return d.ReadNames()
+}
+
 // sendDirectory lists one directory's entries in readdir order, then, with
 // -r, descends into the subdirectories among them in the same order.
 // rsync: flist.c send_directory
@@ -470,7 +507,7 @@ func (w *walker) sendDirectory(dir string, flags uint32) {
 	if w.opts.LeaveDir != nil {
 		defer w.opts.LeaveDir()
 	}
-	names, err := w.fs.ReadDirNames(w.path(dir))
+	names, err := w.readDir(dir)
 	if err != nil && names == nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			w.list.IOError |= IOErrVanished
@@ -502,6 +539,10 @@ func (w *walker) sendDirectory(dir string, flags uint32) {
 			continue
 		}
 		w.sendFileName(parent, n, nil, flags, true)
+	}
+	if w.dir != nil {
+		w.dir.Close()
+		w.dir = nil
 	}
 	if err != nil {
 		w.list.IOError |= IOErrGeneral

@@ -107,6 +107,14 @@ func (r *Root) Rename(oldName, newName string) error {
 	if err := unix.Renameat(od.fd, obase, nd.fd, nbase); err != nil {
 		return &os.LinkError{Op: "rename", Old: oldName, New: newName, Err: err}
 	}
+	if r.dirs != nil {
+		// Either name may have been a directory (or the parent of cached
+		// ones): the old path is gone, the new one is another directory.
+		o, _ := checkName("", oldName)
+		n, _ := checkName("", newName)
+		r.forget(o)
+		r.forget(n)
+	}
 	return nil
 }
 
@@ -128,6 +136,10 @@ func (r *Root) Remove(name string) error {
 	if err != nil {
 		return &os.PathError{Op: "remove", Path: name, Err: err}
 	}
+	if r.dirs != nil {
+		clean, _ := checkName("", name)
+		r.forget(clean)
+	}
 	return nil
 }
 
@@ -141,6 +153,8 @@ func (r *Root) RemoveAll(name string) error {
 	if clean == "." {
 		return &os.PathError{Op: "removeall", Path: name, Err: errors.New("refusing to remove the root")}
 	}
+	// Forget even after a failure: part of the tree may be gone.
+	defer r.forget(clean)
 	return r.root.RemoveAll(clean)
 }
 

@@ -7,6 +7,10 @@
 // the final component is then acted on with an *at system call that never
 // follows it when it is a symbolic link. Symbolic links inside the tree may be
 // traversed in parent components as long as they stay beneath the root.
+//
+// With the fastio.Batch fast path on, a Root keeps the parent directories of
+// its recent operations open (see dirCache), so an operation in a directory
+// it has just used costs one system call.
 package fsys
 
 import (
@@ -16,6 +20,7 @@ import (
 	"strings"
 	"sync/atomic"
 
+	"github.com/gorsync/gorsync/internal/fastio"
 	"golang.org/x/sys/unix"
 )
 
@@ -29,13 +34,15 @@ type Root struct {
 	root *os.Root
 	fd   int // O_PATH descriptor of the root directory, for *at calls
 	path string
+	dirs *dirCache // open parent directories; nil without fastio.Batch
 }
 
 // noOpenat2 is set once openat2 has proved unavailable (old kernel or a
 // seccomp filter), and by tests to exercise the os.Root fallback.
 var noOpenat2 atomic.Bool
 
-// OpenRoot opens the existing directory dir as a destination root.
+// OpenRoot opens the existing directory dir as a destination root. Whether
+// it caches parent directories is decided here, by fastio.Batch.
 func OpenRoot(dir string) (*Root, error) {
 	or, err := os.OpenRoot(dir)
 	if err != nil {
@@ -46,11 +53,18 @@ func OpenRoot(dir string) (*Root, error) {
 		or.Close()
 		return nil, &os.PathError{Op: "open", Path: dir, Err: err}
 	}
-	return &Root{root: or, fd: fd, path: dir}, nil
+	r := &Root{root: or, fd: fd, path: dir}
+	if fastio.Enabled(fastio.Batch) {
+		r.dirs = &dirCache{}
+	}
+	return r, nil
 }
 
 // Close releases the root's descriptors.
 func (r *Root) Close() error {
+	if r.dirs != nil {
+		r.dirs.close()
+	}
 	err := unix.Close(r.fd)
 	if err2 := r.root.Close(); err == nil {
 		err = err2
@@ -76,15 +90,19 @@ func checkName(op, name string) (string, error) {
 	return path.Clean(name), nil
 }
 
-// dirFD is a directory descriptor that is closed after use unless it is the
-// root's own.
+// dirFD is a directory descriptor for one operation: the root's own, one
+// opened for it (owned, closed after use) or a cached one (ref, released).
 type dirFD struct {
 	fd    int
 	owned bool
+	ref   *dirRef
 }
 
 func (d dirFD) close() {
-	if d.owned {
+	switch {
+	case d.ref != nil:
+		d.ref.release()
+	case d.owned:
 		unix.Close(d.fd)
 	}
 }
@@ -100,17 +118,55 @@ func (r *Root) parent(op, name string) (dirFD, string, error) {
 	if i < 0 {
 		return dirFD{fd: r.fd}, clean, nil
 	}
-	fd, err := r.openBeneath(clean[:i], unix.O_PATH|unix.O_DIRECTORY)
+	dir, base := clean[:i], clean[i+1:]
+	if r.dirs != nil {
+		if d, ok, err := r.cachedParent(dir); ok {
+			if err != nil {
+				return dirFD{}, "", &os.PathError{Op: op, Path: name, Err: err}
+			}
+			return d, base, nil
+		}
+	}
+	fd, err := r.openBeneath(dir, unix.O_PATH|unix.O_DIRECTORY)
 	if err != nil {
 		return dirFD{}, "", &os.PathError{Op: op, Path: name, Err: err}
 	}
-	return dirFD{fd: fd, owned: true}, clean[i+1:], nil
+	return dirFD{fd: fd, owned: true}, base, nil
+}
+
+// cachedParent returns the directory dir from the cache, opening and caching
+// it if it is reached without symbolic links. ok is false when dir has a
+// symbolic link on its way (or openat2 is unavailable): the caller opens it
+// uncached, following in-tree links.
+func (r *Root) cachedParent(dir string) (d dirFD, ok bool, err error) {
+	if ref := r.dirs.get(dir); ref != nil {
+		return dirFD{fd: ref.fd, ref: ref}, true, nil
+	}
+	o := r.dirs.begin(dir)
+	fd, ok, err := r.openat2(dir, unix.O_PATH|unix.O_DIRECTORY, unix.RESOLVE_NO_SYMLINKS)
+	if !ok || err != nil {
+		r.dirs.finish(o, -1)
+		if err == unix.ELOOP {
+			return dirFD{}, false, nil
+		}
+		return dirFD{}, ok, err
+	}
+	ref := r.dirs.finish(o, fd)
+	return dirFD{fd: fd, ref: ref}, true, nil
+}
+
+// forget drops cached directories at or beneath the cleaned name, after an
+// operation that removed, moved or replaced it.
+func (r *Root) forget(name string) {
+	if r.dirs != nil {
+		r.dirs.invalidate(name)
+	}
 }
 
 // openBeneath opens the cleaned name relative to the root, following symlinks
 // only while they resolve beneath it.
 func (r *Root) openBeneath(name string, flags int) (int, error) {
-	if fd, ok, err := r.openat2(name, flags); ok {
+	if fd, ok, err := r.openat2(name, flags, 0); ok {
 		return fd, err
 	}
 	fd, err := dupFromRoot(r.root, name, flags)
@@ -127,15 +183,16 @@ func (r *Root) openBeneath(name string, flags int) (int, error) {
 	return fd, err
 }
 
-// openat2 opens name with RESOLVE_BENEATH. ok is false when openat2 is not
-// available and the caller must fall back to os.Root.
-func (r *Root) openat2(name string, flags int) (fd int, ok bool, err error) {
+// openat2 opens name with RESOLVE_BENEATH and any further resolve flags.
+// ok is false when openat2 is not available and the caller must fall back
+// to os.Root.
+func (r *Root) openat2(name string, flags int, resolve uint64) (fd int, ok bool, err error) {
 	if noOpenat2.Load() {
 		return -1, false, nil
 	}
 	how := unix.OpenHow{
 		Flags:   uint64(flags | unix.O_CLOEXEC),
-		Resolve: unix.RESOLVE_BENEATH | unix.RESOLVE_NO_MAGICLINKS,
+		Resolve: unix.RESOLVE_BENEATH | unix.RESOLVE_NO_MAGICLINKS | resolve,
 	}
 	for range 16 {
 		fd, err = unix.Openat2(r.fd, name, &how)

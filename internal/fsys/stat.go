@@ -107,7 +107,7 @@ func (r *Root) StatT(name string) (Stat, error) {
 	if err != nil {
 		return Stat{}, err
 	}
-	fd, ok, err := r.openat2(clean, unix.O_PATH)
+	fd, ok, err := r.openat2(clean, unix.O_PATH, 0)
 	if !ok {
 		fi, err := r.root.Stat(clean)
 		if err != nil {

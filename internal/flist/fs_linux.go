@@ -1,0 +1,87 @@
+package flist
+
+import (
+	"os"
+
+	"github.com/gorsync/gorsync/internal/fastio"
+	"golang.org/x/sys/unix"
+)
+
+// OpenDir implements DirFS.
+func (OSFS) OpenDir(path string) (Dir, error) {
+	for {
+		fd, err := unix.Open(path, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return nil, &os.PathError{Op: "open", Path: path, Err: err}
+		}
+		return &osDir{fd: fd, path: path}, nil
+	}
+}
+
+// osDir is a directory open for a batched walk.
+type osDir struct {
+	fd   int
+	path string
+}
+
+func (d *osDir) entry(name string) string {
+	if d.path == "/" {
+		return "/" + name
+	}
+	return d.path + "/" + name
+}
+
+// ReadNames implements Dir.
+func (d *osDir) ReadNames() ([]string, error) {
+	names, err := fastio.ReadDirNames(d.fd, nil)
+	if names == nil {
+		names = []string{}
+	}
+	if err != nil {
+		return names, &os.PathError{Op: "readdirent", Path: d.path, Err: err}
+	}
+	return names, nil
+}
+
+// Lstat implements Dir.
+func (d *osDir) Lstat(name string) (Stat, error) {
+	var st unix.Stat_t
+	for {
+		err := unix.Fstatat(d.fd, name, &st, unix.AT_SYMLINK_NOFOLLOW)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return Stat{}, &os.PathError{Op: "lstat", Path: d.entry(name), Err: err}
+		}
+		return fromUnix(&st), nil
+	}
+}
+
+// Readlink implements Dir.
+func (d *osDir) Readlink(name string) (string, error) {
+	for size := 256; ; size *= 2 {
+		buf := make([]byte, size)
+		n, err := unix.Readlinkat(d.fd, name, buf)
+		for err == unix.EINTR {
+			n, err = unix.Readlinkat(d.fd, name, buf)
+		}
+		if err != nil {
+			return "", &os.PathError{Op: "readlink", Path: d.entry(name), Err: err}
+		}
+		if n < size {
+			return string(buf[:n]), nil
+		}
+		if size > unix.PathMax {
+			return "", &os.PathError{Op: "readlink", Path: d.entry(name), Err: unix.ENAMETOOLONG}
+		}
+	}
+}
+
+// Close implements Dir.
+func (d *osDir) Close() error {
+	return unix.Close(d.fd)
+}
