@@ -22,9 +22,11 @@ type machine struct {
 	Rsync      string  `json:"rsync"`
 	Strace     string  `json:"strace,omitempty"`
 	Gorsync    string  `json:"gorsync_commit"`
-	Scratch    string  `json:"scratch"`
-	LoadStart  string  `json:"loadavg_start"` // /proc/loadavg when the suite started
-	LoadEnd    string  `json:"loadavg_end,omitempty"`
+	// FastIO is GORSYNC_FASTIO as the gorsync runs saw it ("" = defaults).
+	FastIO    string `json:"gorsync_fastio,omitempty"`
+	Scratch   string `json:"scratch"`
+	LoadStart string `json:"loadavg_start"` // /proc/loadavg when the suite started
+	LoadEnd   string `json:"loadavg_end,omitempty"`
 }
 
 // loadavg returns the first three fields of /proc/loadavg.
@@ -47,6 +49,7 @@ func describeMachine(root string, e *env) machine {
 		Reflink:   e.reflink,
 		Scratch:   e.scratch,
 		LoadStart: loadavg(),
+		FastIO:    os.Getenv("GORSYNC_FASTIO"),
 	}
 	if e.strace != "" {
 		m.Strace = firstLine(cmdOut(e.strace, "-V"))

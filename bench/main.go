@@ -85,8 +85,12 @@ func main() {
 	flag.StringVar(&transports, "transports", "local,rsh", "comma-separated transports: local, rsh (daemon is not implemented by gorsync yet)")
 	flag.StringVar(&cfg.Syscalls, "syscalls", "auto", "how to count syscalls in one extra run per cell and tool: strace (strace -c -f), perf (perf stat on the raw_syscalls:sys_enter tracepoint), off, or auto (strace, but perf for workloads of more than 50,000 files, where strace takes minutes)")
 	flag.BoolVar(&cfg.Keep, "keep", false, "keep generated workload data in the scratch directory and reuse it in the next invocation")
+	fastio := flag.String("fastio", "", "run gorsync with GORSYNC_FASTIO set to this (e.g. all=off, uring=on); the report records it")
 	flag.StringVar(&render, "render", "", "re-render report.md and chart.svg in DIR from its results.json, without running anything")
 	flag.Parse()
+	if *fastio != "" {
+		os.Setenv("GORSYNC_FASTIO", *fastio)
+	}
 
 	if render != "" {
 		if err := rerender(render); err != nil {

@@ -159,6 +159,11 @@ func (r *results) markdown() string {
 	fmt.Fprintf(&b, "- Scratch directory %s on %s (reflinks: %v)\n", m.Scratch, m.Filesystem, m.Reflink)
 	fmt.Fprintf(&b, "- Load average (1, 5, 15 min) at start: %s; at end: %s\n", m.LoadStart, m.LoadEnd)
 	fmt.Fprintf(&b, "- %s\n- %s\n- gorsync commit %s\n", m.Go, m.Rsync, m.Gorsync)
+	if m.FastIO != "" {
+		fmt.Fprintf(&b, "- gorsync's fast paths: GORSYNC_FASTIO=%s\n", m.FastIO)
+	} else {
+		b.WriteString("- gorsync's fast paths: defaults (GORSYNC_FASTIO unset)\n")
+	}
 	if m.Strace != "" {
 		fmt.Fprintf(&b, "- %s\n", m.Strace)
 	}
