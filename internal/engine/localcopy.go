@@ -12,6 +12,10 @@ import (
 	"github.com/gorsync/gorsync/internal/flist"
 )
 
+// TestHookHanded, when set, runs in the receiver of a local copy before it
+// copies a handed-over file (list name): tests change the source there.
+var TestHookHanded func(name string)
+
 // maxHanded caps the source files a local copy's sender has handed over
 // and its receiver has not finished: each holds an open descriptor.
 const maxHanded = 64
@@ -149,6 +153,9 @@ func (rs *Receiving) receiveHanded(hf handedFile, ndx int32, e *flist.Entry, nam
 	if err != nil {
 		rs.errorf("rsync: [receiver] mkstemp %q failed: %v\n", name, unwrapPathErr(err))
 		return nil
+	}
+	if TestHookHanded != nil {
+		TestHookHanded(e.Name())
 	}
 	n, err := fastio.CopyFile(tmp, hf.f, hf.size)
 	rs.Stats.LiteralData += n

@@ -1,0 +1,72 @@
+package engine
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+func openFiles(t *testing.T, n int) []*os.File {
+	t.Helper()
+	dir := t.TempDir()
+	fs := make([]*os.File, n)
+	for i := range fs {
+		name := filepath.Join(dir, "f")
+		if i == 0 {
+			os.WriteFile(name, []byte("data"), 0o644)
+		}
+		f, err := os.Open(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { f.Close() })
+		fs[i] = f
+	}
+	return fs
+}
+
+// TestHandoffBounded checks the Handoff's rules: one file per index at a
+// time, at most maxHanded outstanding (the sender flushes, then waits for
+// the receiver), and Close wakes a waiting sender and closes what was
+// never taken.
+func TestHandoffBounded(t *testing.T) {
+	h := NewHandoff()
+	fs := openFiles(t, maxHanded+2)
+	noFlush := func() error { t.Fatal("flushed with room left"); return nil }
+	for i := 0; i < maxHanded; i++ {
+		if !h.give(int32(i), fs[i], noFlush) {
+			t.Fatalf("give %d refused", i)
+		}
+	}
+	hf, ok := h.take(3)
+	if !ok || hf.f != fs[3] || hf.size != 4 {
+		t.Fatalf("take(3) = %v, %v", hf, ok)
+	}
+	if _, ok := h.take(3); ok {
+		t.Fatal("index 3 taken twice")
+	}
+	flushed := make(chan struct{}, 2)
+	given := make(chan bool)
+	go func() {
+		given <- h.give(maxHanded, fs[maxHanded], func() error { flushed <- struct{}{}; return nil })
+	}()
+	<-flushed
+	h.release(hf) // the receiver finishes file 3: room for one more
+	if !<-given {
+		t.Fatal("give after a release refused")
+	}
+	go func() {
+		given <- h.give(maxHanded+1, fs[maxHanded+1], func() error { flushed <- struct{}{}; return nil })
+	}()
+	<-flushed
+	h.Close()
+	if <-given {
+		t.Fatal("give accepted after Close")
+	}
+	if _, ok := h.take(0); ok {
+		t.Fatal("a file outlived Close")
+	}
+	if _, err := fs[0].Stat(); err == nil {
+		t.Fatal("Close left an untaken file open")
+	}
+}
