@@ -97,7 +97,7 @@ func connect(in io.Reader, out io.Writer, cfg protocol.Config, log engine.Logger
 	// Our input: a client always reads multiplexed; a server from 30.
 	muxIn := !cfg.AmServer || p >= 30 || cfg.GeneratorMessages && cfg.AmSender
 	if muxOut {
-		c.Mux = wire.NewMuxWriter(cout)
+		c.Mux = wire.NewMuxWriter(cout.Vectored())
 		c.W = wire.NewWriter(c.Mux)
 	} else {
 		c.W = rawW

@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 
 	"github.com/gorsync/gorsync/internal/delta"
+	"github.com/gorsync/gorsync/internal/fastio"
 	"github.com/gorsync/gorsync/internal/filter"
 	"github.com/gorsync/gorsync/internal/protocol"
 	"github.com/gorsync/gorsync/internal/report"
@@ -451,6 +452,30 @@ func (c *Counter) Write(p []byte) (int, error) {
 
 // N returns the bytes counted so far.
 func (c *Counter) N() int64 { return c.n.Load() }
+
+// Vectored returns a writer to W that counts into c and, when W is a
+// descriptor writev can serve (fastio.NewVecWriter), also writes several
+// buffers with one system call; otherwise it returns c itself.
+func (c *Counter) Vectored() io.Writer {
+	if v := fastio.NewVecWriter(c.W); v != nil {
+		return &vecCounter{c: c, v: v}
+	}
+	return c
+}
+
+// vecCounter is a Counter's fastio.BuffersWriter.
+type vecCounter struct {
+	c *Counter
+	v *fastio.VecWriter
+}
+
+func (vc *vecCounter) Write(p []byte) (int, error) { return vc.c.Write(p) }
+
+func (vc *vecCounter) WriteBuffers(bufs [][]byte) (int64, error) {
+	n, err := vc.v.WriteBuffers(bufs)
+	vc.c.n.Add(n)
+	return n, err
+}
 
 // BytesRead is the raw byte count received on the connection.
 func (c *Conn) BytesRead() int64 {

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"sync"
+
+	"github.com/gorsync/gorsync/internal/fastio"
 )
 
 // MsgCode is a multiplexed message's tag. rsync: rsync.h enum msgcode.
@@ -79,22 +81,55 @@ func (c MsgCode) String() string {
 
 // MuxWriter frames everything written to it as MSG_DATA and sends other
 // messages between frames. It is safe for concurrent use, so several roles
-// can share one connection. rsync: io.c mplex_write.
+// can share one connection. Every call has put its frames on the connection
+// when it returns: nothing is held back for a later flush. rsync: io.c
+// mplex_write.
+//
+// When the connection can write several buffers at once (a
+// fastio.BuffersWriter, such as a fastio.VecWriter on a pipe or socket), a
+// call's headers and payloads go out together in one vectored write, without
+// copying; otherwise each frame is copied into one buffer and written with
+// one Write (two for a payload larger than that buffer).
 type MuxWriter struct {
 	mu    sync.Mutex
 	w     io.Writer
-	frame []byte
+	vw    fastio.BuffersWriter // w's vectored write, or nil
+	frame []byte               // header and payload copied together, when vw is nil
+
+	// One vectored write being assembled: the frames' headers (4 bytes
+	// each) and payloads, then the pieces in wire order.
+	hdrs []byte
+	pays [][]byte
+	bufs [][]byte
 }
 
-// NewMuxWriter returns a MuxWriter sending frames to w.
+// frameBuf is the size of the buffer a MuxWriter without vectored writes
+// copies a header and its payload into.
+const frameBuf = 4 + 256<<10
+
+// NewMuxWriter returns a MuxWriter sending frames to w, with one vectored
+// write per call when w is a fastio.BuffersWriter.
 func NewMuxWriter(w io.Writer) *MuxWriter {
-	return &MuxWriter{w: w, frame: make([]byte, 0, 4+256<<10)}
+	m := &MuxWriter{w: w}
+	if vw, ok := w.(fastio.BuffersWriter); ok {
+		m.vw = vw
+	} else {
+		m.frame = make([]byte, 0, frameBuf)
+	}
+	return m
 }
 
 // Write sends p as one or more MSG_DATA frames.
 func (m *MuxWriter) Write(p []byte) (int, error) {
+	if len(p) == 0 {
+		return 0, nil
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if m.vw != nil {
+		m.addFrames(MsgData, p)
+		return m.writeFrames()
+	}
 	n := 0
 	for len(p) > 0 {
 		c := min(len(p), maxFrame)
@@ -107,6 +142,36 @@ func (m *MuxWriter) Write(p []byte) (int, error) {
 	return n, nil
 }
 
+// WriteBuffers sends each of bufs as MSG_DATA frames, the same bytes as one
+// Write per buffer, but with one vectored write when the connection has
+// one: a short piece of buffered data and the large block after it leave
+// in one system call instead of two. It returns the payload bytes sent.
+func (m *MuxWriter) WriteBuffers(bufs [][]byte) (int64, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.vw == nil {
+		var n int64
+		for _, p := range bufs {
+			for len(p) > 0 {
+				c := min(len(p), maxFrame)
+				if err := m.send(MsgData, p[:c]); err != nil {
+					return n, err
+				}
+				n += int64(c)
+				p = p[c:]
+			}
+		}
+		return n, nil
+	}
+	for _, p := range bufs {
+		if len(p) > 0 {
+			m.addFrames(MsgData, p)
+		}
+	}
+	n, err := m.writeFrames()
+	return int64(n), err
+}
+
 // WriteMsg sends one message of the given code.
 func (m *MuxWriter) WriteMsg(code MsgCode, payload []byte) error {
 	if len(payload) > maxFrame {
@@ -114,12 +179,22 @@ func (m *MuxWriter) WriteMsg(code MsgCode, payload []byte) error {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if m.vw != nil {
+		m.addFrames(code, payload)
+		_, err := m.writeFrames()
+		return err
+	}
 	return m.send(code, payload)
 }
 
+func header(code MsgCode, n int) uint32 {
+	return uint32(mplexBase+int(code))<<24 | uint32(n)
+}
+
+// send writes one frame through the copy buffer.
 func (m *MuxWriter) send(code MsgCode, p []byte) error {
 	var hdr [4]byte
-	binary.LittleEndian.PutUint32(hdr[:], uint32(mplexBase+int(code))<<24|uint32(len(p)))
+	binary.LittleEndian.PutUint32(hdr[:], header(code, len(p)))
 	if len(p) <= cap(m.frame)-4 {
 		f := append(append(m.frame[:0], hdr[:]...), p...)
 		_, err := m.w.Write(f)
@@ -130,6 +205,42 @@ func (m *MuxWriter) send(code MsgCode, p []byte) error {
 	}
 	_, err := m.w.Write(p)
 	return err
+}
+
+// addFrames queues p as frames of code, split where a frame is full (an
+// empty p is one empty frame).
+func (m *MuxWriter) addFrames(code MsgCode, p []byte) {
+	for {
+		c := min(len(p), maxFrame)
+		m.hdrs = binary.LittleEndian.AppendUint32(m.hdrs, header(code, c))
+		m.pays = append(m.pays, p[:c])
+		p = p[c:]
+		if len(p) == 0 {
+			return
+		}
+	}
+}
+
+// writeFrames writes the queued frames with the connection's vectored
+// write and returns how many payload bytes went out.
+func (m *MuxWriter) writeFrames() (int, error) {
+	for i, p := range m.pays {
+		m.bufs = append(m.bufs, m.hdrs[4*i:4*i+4], p)
+	}
+	n, err := m.vw.WriteBuffers(m.bufs)
+	sent := 0
+	for _, p := range m.pays {
+		if n < 4 {
+			break
+		}
+		c := int(min(n-4, int64(len(p))))
+		sent += c
+		n -= 4 + int64(c)
+	}
+	clear(m.pays) // hold no caller's buffer past the call
+	clear(m.bufs)
+	m.hdrs, m.pays, m.bufs = m.hdrs[:0], m.pays[:0], m.bufs[:0]
+	return sent, err
 }
 
 // MsgHandler receives the non-data messages a MuxReader meets. The payload is
