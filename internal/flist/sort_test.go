@@ -1,6 +1,7 @@
 package flist
 
 import (
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"testing"
@@ -186,6 +187,104 @@ func TestFindName(t *testing.T) {
 		}
 		if got != tt.want {
 			t.Errorf("FindName(%q, %d) = %q, want %q", tt.name, tt.wantDir, got, tt.want)
+		}
+	}
+}
+
+// randomEntries makes n entries with short names over a small alphabet
+// (so that prefixes, duplicates and "/" versus "." collide), in random
+// order, with a few "." directories, cleared entries and --relative
+// "/name" bases.
+func randomEntries(r *rand.Rand, n int) []*Entry {
+	const alpha = "ab./-0"
+	word := func() string {
+		b := make([]byte, 1+r.IntN(3))
+		for i := range b {
+			b[i] = alpha[r.IntN(len(alpha)-1)]
+			if b[i] == '/' {
+				b[i] = '.'
+			}
+		}
+		return string(b)
+	}
+	dirs := []string{"", "a", "a/b", "a.b", "ab", "a/b/c", "b", "a-", "/x"}
+	es := make([]*Entry, n)
+	for i := range es {
+		e := &Entry{Dir: dirs[r.IntN(len(dirs))], Base: word(), Mode: ModeRegular, Size: int64(i)}
+		switch r.IntN(8) {
+		case 0, 1, 2:
+			e.Mode = ModeDir
+		case 3:
+			e.Mode, e.Base = ModeDir, "."
+		case 4:
+			if e.Dir == "" {
+				e.Base = "/" + e.Base
+			}
+		}
+		if r.IntN(20) == 0 {
+			e.Flags |= FlagCleared
+		}
+		es[i] = e
+	}
+	return es
+}
+
+// TestCompareFastPaths checks Compare's same-directory and
+// differing-directory shortcuts against f_name_cmp's full walk.
+func TestCompareFastPaths(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	es := randomEntries(r, 400)
+	for _, proto := range []int{28, 29, 32} {
+		for _, a := range es {
+			for _, b := range es {
+				if !a.Active() || !b.Active() {
+					continue
+				}
+				got, want := Compare(a, b, proto), compareCursors(a, b, proto, 0)
+				if (got < 0) != (want < 0) || (got > 0) != (want > 0) {
+					t.Fatalf("protocol %d: Compare(%q dir=%v, %q dir=%v) = %d, full walk %d", proto, a.Name(), a.IsDir(), b.Name(), b.IsDir(), got, want)
+				}
+			}
+		}
+	}
+}
+
+// TestSortMatchesStableSort checks the merge sort against the standard
+// library's stable sort on random lists, on presorted and reversed ones,
+// and on runs shaped like a walk's directories.
+func TestSortMatchesStableSort(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	for _, proto := range []int{28, 32} {
+		cmp := func(a, b *Entry) int { return Compare(a, b, proto) }
+		for _, n := range []int{0, 1, 2, 3, 23, 24, 25, 100, 1000, 5000} {
+			base := randomEntries(r, n)
+			sorted := slices.Clone(base)
+			slices.SortStableFunc(sorted, cmp)
+			reversed := slices.Clone(sorted)
+			slices.Reverse(reversed)
+			// Sorted chunks in random order, each chunk reversed or not.
+			chunked := slices.Clone(sorted)
+			var chunks [][]*Entry
+			for len(chunked) > 0 {
+				k := min(len(chunked), 1+r.IntN(300))
+				c := chunked[:k]
+				if r.IntN(2) == 0 {
+					c = slices.Clone(c)
+					slices.Reverse(c)
+				}
+				chunks = append(chunks, c)
+				chunked = chunked[k:]
+			}
+			r.Shuffle(len(chunks), func(i, j int) { chunks[i], chunks[j] = chunks[j], chunks[i] })
+			for name, in := range map[string][]*Entry{"random": base, "sorted": sorted, "reversed": reversed, "chunks": slices.Concat(chunks...)} {
+				want := slices.Clone(in)
+				slices.SortStableFunc(want, cmp)
+				got := slices.Clone(in)
+				Sort(got, proto)
+				if !slices.Equal(got, want) {
+					t.Fatalf("protocol %d, %d %s entries: order differs from a stable sort", proto, n, name)
+				}
+			}
 		}
 	}
 }
