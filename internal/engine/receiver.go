@@ -309,13 +309,19 @@ func (rs *Receiving) verificationFailed(ndx int32, name string, phase int, event
 // finish sets the temporary file's attributes and renames it into place.
 func (rs *Receiving) finish(tmp *os.File, tmpName, name string, e *flist.Entry) error {
 	defer tmp.Close()
-	st, err := rs.Root.LstatT(name)
-	exists := err == nil && st.IsRegular()
-	var a fsys.Attrs
 	o := rs.Opts
+	// Only a mode kept from the file being replaced needs its stat.
+	var st fsys.Stat
+	exists := false
+	if !o.Perms {
+		var err error
+		st, err = rs.Root.LstatT(name)
+		exists = err == nil && st.IsRegular()
+	}
+	var a fsys.Attrs
 	if o.Owner && fsys.AmRoot() {
 		a.Set |= fsys.SetUID | fsys.SetGID
-		a.UID, a.GID = e.UID, uint32(os.Getegid())
+		a.UID, a.GID = e.UID, fsys.Egid()
 	}
 	if o.Group && e.Flags&flist.FlagSkipGroup == 0 {
 		a.Set |= fsys.SetUID | fsys.SetGID
@@ -323,7 +329,7 @@ func (rs *Receiving) finish(tmp *os.File, tmpName, name string, e *flist.Entry) 
 		if o.Owner && fsys.AmRoot() {
 			a.UID = e.UID
 		} else {
-			a.UID = uint32(os.Geteuid())
+			a.UID = fsys.Euid()
 		}
 	}
 	if o.Times {

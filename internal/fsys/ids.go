@@ -121,6 +121,18 @@ func AmRoot() bool { return amRoot() }
 
 var amRoot = sync.OnceValue(func() bool { return os.Geteuid() == 0 })
 
+// Euid and Egid return the process's effective ids, read once like AmRoot's:
+// the receiver gives them to every file it creates.
+func Euid() uint32 { return euid() }
+
+// Egid returns the effective group id; see Euid.
+func Egid() uint32 { return egid() }
+
+var (
+	euid = sync.OnceValue(func() uint32 { return uint32(os.Geteuid()) })
+	egid = sync.OnceValue(func() uint32 { return uint32(os.Getegid()) })
+)
+
 // ourGroups is the process's group list plus its own gid, which some
 // systems leave out of getgroups (rsync: uidlist.c is_in_group).
 var ourGroups = sync.OnceValue(func() []int {
