@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gorsync/gorsync/internal/fastio"
 	"golang.org/x/sys/unix"
 )
 
@@ -82,10 +83,16 @@ func (fx *fixture) checkOutside(t *testing.T) {
 	}
 }
 
-// eachResolver runs fn with openat2 and again with the os.Root fallback.
+// eachResolver runs fn with openat2 (with and without the parent directory
+// cache of fastio.Batch) and again with the os.Root fallback.
 func eachResolver(t *testing.T, fn func(t *testing.T)) {
 	t.Run("openat2", func(t *testing.T) {
 		noOpenat2.Store(false)
+		fn(t)
+	})
+	t.Run("openat2-nocache", func(t *testing.T) {
+		noOpenat2.Store(false)
+		defer fastio.Force(fastio.Batch, false)()
 		fn(t)
 	})
 	t.Run("osroot", func(t *testing.T) {
