@@ -33,12 +33,27 @@ type Matcher struct {
 	sum     [checksum.MaxDigestLen]byte
 	inplace bool
 
-	// Per-search state.
-	src       []byte
+	// Per-search state. win holds the source's bytes from base on: the
+	// whole file, or, with a Source, a window that slides forward.
+	source    Source
+	win       []byte
+	base      int64
+	n         int64
 	s         *Sums
 	tw        TokenWriter
 	lastMatch int64
 	res       MatchResult
+}
+
+// Source is a file the block search reads through a sliding window, like
+// rsync's map_ptr, for a file that is not held in memory whole.
+type Source interface {
+	// Window returns the file's bytes from off on: at least want of them
+	// (want never reaches past the end of the file), and as many more as
+	// the source holds. The slice is valid until the next call; off never
+	// decreases from one call to the next. A source that cannot read
+	// zero-fills, as map_ptr does, and reports the failure by other means.
+	Window(off int64, want int) []byte
 }
 
 // NewMatcher returns a Matcher for the transfer checksum p. inplace is
@@ -59,9 +74,21 @@ func NewMatcher(p checksum.Params, inplace bool) *Matcher {
 //
 // rsync: match.c match_sums
 func (m *Matcher) Match(tw TokenWriter, src []byte, s *Sums) (MatchResult, error) {
-	m.start(tw, src, s)
+	m.start(tw, nil, src, int64(len(src)), s)
+	return m.run()
+}
+
+// MatchSource is Match over a file of size bytes read through src's
+// window; the tokens are the ones Match sends for the same bytes.
+func (m *Matcher) MatchSource(tw TokenWriter, src Source, size int64, s *Sums) (MatchResult, error) {
+	m.start(tw, src, nil, size, s)
+	return m.run()
+}
+
+func (m *Matcher) run() (MatchResult, error) {
+	s := m.s
 	var err error
-	if len(src) > 0 && s.Head.Count > 0 {
+	if m.n > 0 && s.Head.Count > 0 {
 		if int(s.Head.S2Len) > m.p.DigestLen() {
 			return MatchResult{}, fmt.Errorf("match: %d-byte strong sums exceed the %d-byte %v digest", s.Head.S2Len, m.p.DigestLen(), m.p.Kind)
 		}
@@ -84,7 +111,7 @@ func (m *Matcher) Match(tw TokenWriter, src []byte, s *Sums) (MatchResult, error
 func (m *Matcher) MatchAppend(tw TokenWriter, src []byte, head SumHead, verify bool) (MatchResult, error) {
 	var s Sums
 	s.Head = head
-	m.start(tw, src, &s)
+	m.start(tw, nil, src, int64(len(src)), &s)
 	prefix := min(fileLen(&head), int64(len(src)))
 	if verify {
 		m.file.Write(src[:prefix])
@@ -93,15 +120,25 @@ func (m *Matcher) MatchAppend(tw TokenWriter, src []byte, head SumHead, verify b
 	return m.finish(m.literalOnly())
 }
 
-func (m *Matcher) start(tw TokenWriter, src []byte, s *Sums) {
-	m.src, m.s, m.tw = src, s, tw
+func (m *Matcher) start(tw TokenWriter, source Source, src []byte, n int64, s *Sums) {
+	m.source, m.win, m.base, m.n = source, src, 0, n
+	m.s, m.tw = s, tw
 	m.lastMatch = 0
 	m.res = MatchResult{}
 	m.file.Reset(m.p)
 }
 
+// window makes the window hold the bytes from lastMatch to hi (at most
+// the file's length).
+func (m *Matcher) window(hi int64) {
+	if m.source != nil && hi > m.base+int64(len(m.win)) {
+		m.win = m.source.Window(m.lastMatch, int(hi-m.lastMatch))
+		m.base = m.lastMatch
+	}
+}
+
 func (m *Matcher) finish(err error) (MatchResult, error) {
-	m.src, m.s, m.tw = nil, nil, nil
+	m.source, m.win, m.s, m.tw = nil, nil, nil, nil
 	if err != nil {
 		return MatchResult{}, fmt.Errorf("match: %w", err)
 	}
@@ -111,33 +148,37 @@ func (m *Matcher) finish(err error) (MatchResult, error) {
 
 // literalOnly sends src from lastMatch on as literal data.
 func (m *Matcher) literalOnly() error {
-	n := int64(len(m.src))
+	n := m.n
 	for j := m.lastMatch + ChunkSize; j < n; j += ChunkSize {
+		m.window(j)
 		if err := m.matched(j, TokenLiteral); err != nil {
 			return err
 		}
 	}
+	m.window(n)
 	return m.matched(n, TokenEnd)
 }
 
 // matched sends the literal data from lastMatch to offset followed by token
 // i (a block, TokenLiteral or TokenEnd), and adds both to the file sum.
+// The window holds them.
 //
 // rsync: match.c matched
 func (m *Matcher) matched(offset int64, i int32) error {
-	lit := m.src[m.lastMatch:offset]
+	src, base := m.win, m.base
+	lit := src[m.lastMatch-base : offset-base]
 	var match []byte
 	end := offset
 	if i >= 0 {
 		end += int64(m.s.BlockLen(i))
-		match = m.src[offset:end]
+		match = src[offset-base : end-base]
 	}
 	if err := m.tw.WriteToken(lit, i, match); err != nil {
 		return err
 	}
 	m.res.Literal += int64(len(lit))
 	m.res.Matched += int64(len(match))
-	m.file.Write(m.src[m.lastMatch:end])
+	m.file.Write(src[m.lastMatch-base : end-base])
 	m.lastMatch = end
 	return nil
 }
@@ -195,8 +236,8 @@ func (s *Sums) bucket(sum uint32) uint32 { return (sum * 0x9e3779b1) >> s.shift 
 //
 // rsync: match.c hash_search
 func (m *Matcher) search() error {
-	s, src := m.s, m.src
-	n := int64(len(src))
+	s := m.s
+	n := m.n
 	blen := int64(s.Head.BlockLen)
 	count := s.Head.Count
 	s2len := int(s.Head.S2Len)
@@ -204,6 +245,11 @@ func (m *Matcher) search() error {
 	var sum2buf [checksum.MaxDigestLen]byte
 	sum2 := sum2buf[:s2len]
 
+	// The window reaches from lastMatch to the furthest byte one turn of
+	// the loop below can read: the fast scan stops by lastMatch+blen+
+	// ChunkSize, and a match looks up to two blocks past its offset.
+	m.window(min(n, blen+ChunkSize+2*blen+1))
+	src, base := m.win, m.base
 	k := min(n, blen)
 	sum := checksum.Checksum1(src[:k])
 	s1, s2 := sum&0xffff, sum>>16
@@ -213,12 +259,18 @@ func (m *Matcher) search() error {
 	wantI := int32(0)
 
 	for {
+		if m.source != nil {
+			if hi := min(n, max(offset, m.lastMatch+blen+ChunkSize)+2*blen+1); hi > base+int64(len(src)) {
+				m.window(hi)
+				src, base = m.win, m.base
+			}
+		}
 		if k == blen {
 			// Fast scan over offsets no block can match: a full window
 			// rolling on, no literal flush due, not at the end.
 			stop := min(n-k, end-1, m.lastMatch+blen+ChunkSize)
 			if offset < stop {
-				win := src[offset : stop+k]
+				win := src[offset-base : stop+k-base]
 				in := win[k:]
 				kk := uint32(k)
 				j := 0
@@ -261,7 +313,7 @@ func (m *Matcher) search() error {
 					continue
 				}
 				if !doneSum2 {
-					m.strong(sum2, src[offset:offset+int64(l)])
+					m.strong(sum2, src[offset-base:offset-base+int64(l)])
 					doneSum2 = true
 				}
 				if !bytes.Equal(sum2, s.Strong(i)) {
@@ -287,7 +339,7 @@ func (m *Matcher) search() error {
 							// Zeros here are zeros further on in the basis
 							// too: realign with the basis if the source
 							// matches there, to seek rather than write.
-							blk := src[alignedOffset : alignedOffset+int64(l)]
+							blk := src[alignedOffset-base : alignedOffset-base+int64(l)]
 							sum = checksum.Checksum1(blk)
 							if sum != s.Sum1[i] {
 								goto checkWantI
@@ -318,7 +370,7 @@ func (m *Matcher) search() error {
 				}
 				offset += int64(s.BlockLen(i)) - 1
 				k = min(blen, n-offset)
-				sum = checksum.Checksum1(src[offset : offset+k])
+				sum = checksum.Checksum1(src[offset-base : offset-base+k])
 				s1, s2 = sum&0xffff, sum>>16
 				m.res.Matches++
 				break
@@ -328,11 +380,11 @@ func (m *Matcher) search() error {
 	roll:
 		// Roll the window one byte on, shrinking it at the end of the file.
 		backup := max(offset-m.lastMatch, 0)
-		out := uint32(int8(src[offset]))
+		out := uint32(int8(src[offset-base]))
 		s1 -= out
 		s2 -= uint32(k) * out
 		if offset+k < n {
-			s1 += uint32(int8(src[offset+k]))
+			s1 += uint32(int8(src[offset+k-base]))
 			s2 += s1
 		} else {
 			k--
@@ -348,6 +400,7 @@ func (m *Matcher) search() error {
 			break
 		}
 	}
+	m.window(n)
 	return m.matched(n, TokenEnd)
 }
 
