@@ -4,6 +4,7 @@ package flist
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,6 +14,7 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/gorsync/gorsync/internal/fastio"
 	"github.com/gorsync/gorsync/internal/rsynctest"
 )
 
@@ -98,43 +100,46 @@ func TestWalkProblems(t *testing.T) {
 			wantErr: IOErrGeneral,
 		},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			var ps []Problem
-			opts := tt.opts
-			opts.Report = collect(&ps)
-			opts.Cwd = dir
-			if opts.FS == nil {
-				opts.FS = chdirFS{dir}
-			} else {
-				opts.FS = chdirFaultFS{chdirFS{dir}, opts.FS.(faultFS)}
-			}
-			l, err := Build(tt.args, opts)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var got []string
-			for _, p := range ps {
-				got = append(got, p.String())
-			}
-			slices.Sort(got)
-			want := slices.Clone(tt.want)
-			slices.Sort(want)
-			if !slices.Equal(got, want) {
-				t.Errorf("problems:\n got %q\nwant %q", got, want)
-			}
-			if l.IOError != tt.wantErr {
-				t.Errorf("io_error %d, want %d", l.IOError, tt.wantErr)
-			}
-			l.SortAndClean(32, false)
-			var names []string
-			for _, e := range l.Entries {
-				names = append(names, e.Name())
-			}
-			if !slices.Equal(names, tt.wantList) {
-				t.Errorf("list %q, want %q", names, tt.wantList)
-			}
-		})
+	for _, batch := range []bool{true, false} {
+		for _, tt := range tests {
+			t.Run(fmt.Sprintf("%s/batch=%v", tt.name, batch), func(t *testing.T) {
+				defer fastio.Force(fastio.Batch, batch)()
+				var ps []Problem
+				opts := tt.opts
+				opts.Report = collect(&ps)
+				opts.Cwd = dir
+				if opts.FS == nil {
+					opts.FS = chdirFS{dir}
+				} else {
+					opts.FS = chdirFaultFS{chdirFS{dir}, opts.FS.(faultFS)}
+				}
+				l, err := Build(tt.args, opts)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var got []string
+				for _, p := range ps {
+					got = append(got, p.String())
+				}
+				slices.Sort(got)
+				want := slices.Clone(tt.want)
+				slices.Sort(want)
+				if !slices.Equal(got, want) {
+					t.Errorf("problems:\n got %q\nwant %q", got, want)
+				}
+				if l.IOError != tt.wantErr {
+					t.Errorf("io_error %d, want %d", l.IOError, tt.wantErr)
+				}
+				l.SortAndClean(32, false)
+				var names []string
+				for _, e := range l.Entries {
+					names = append(names, e.Name())
+				}
+				if !slices.Equal(names, tt.wantList) {
+					t.Errorf("list %q, want %q", names, tt.wantList)
+				}
+			})
+		}
 	}
 }
 
@@ -149,6 +154,32 @@ func (x chdirFaultFS) Stat(p string) (Stat, error)       { return x.f.Stat(x.c.a
 func (x chdirFaultFS) Readlink(p string) (string, error) { return x.f.Readlink(x.c.abs(p)) }
 func (x chdirFaultFS) ReadDirNames(p string) ([]string, error) {
 	return x.f.ReadDirNames(x.c.abs(p))
+}
+
+// OpenDir makes chdirFaultFS a DirFS with the same faults, for the batched
+// walk.
+func (x chdirFaultFS) OpenDir(p string) (Dir, error) {
+	if err := x.f.readdir[filepath.Base(p)]; err != nil {
+		return nil, &os.PathError{Op: "open", Path: p, Err: err}
+	}
+	d, err := OSFS{}.OpenDir(x.c.abs(p))
+	if err != nil {
+		return nil, err
+	}
+	return faultDir{d, x.f}, nil
+}
+
+// faultDir injects faultFS's lstat errors into an open directory.
+type faultDir struct {
+	Dir
+	f faultFS
+}
+
+func (d faultDir) Lstat(name string) (Stat, error) {
+	if err := d.f.lstat[name]; err != nil {
+		return Stat{}, &os.PathError{Op: "lstat", Path: name, Err: err}
+	}
+	return d.Dir.Lstat(name)
 }
 
 func TestSourcePath(t *testing.T) {
