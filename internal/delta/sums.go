@@ -1,11 +1,15 @@
 package delta
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
+	"sync"
 
 	"github.com/gorsync/gorsync/internal/checksum"
+	"github.com/gorsync/gorsync/internal/fastio"
 	"github.com/gorsync/gorsync/internal/wire"
 )
 
@@ -147,6 +151,12 @@ func WriteSignature(w *wire.Writer, r io.ReaderAt, size int64, head SumHead, h *
 	if head.Count == 0 {
 		return buf, w.Err()
 	}
+	if workers := runtime.GOMAXPROCS(0); workers > 1 && size >= parallelMinSize && fastio.Enabled(fastio.Parallel) {
+		if err := writeSumsParallel(w, r, size, head, h.Params(), workers, parallelChunk); err != nil {
+			return buf, err
+		}
+		return buf, w.Err()
+	}
 	var sum2 [checksum.MaxDigestLen]byte
 	win := readWindow(head.BlockLen)
 	if len(buf) < win {
@@ -170,6 +180,101 @@ func WriteSignature(w *wire.Writer, r io.ReaderAt, size int64, head SumHead, h *
 		}
 	}
 	return buf, w.Err()
+}
+
+// A basis of parallelMinSize bytes or more has its block sums computed in
+// chunks of about parallelChunk bytes by a pool of workers (fastio.Parallel).
+const (
+	parallelMinSize = 8 << 20
+	parallelChunk   = 1 << 20
+)
+
+// sumChunk is one piece of a basis on its way through writeSumsParallel:
+// its bytes, then the wire form of its blocks' sums.
+type sumChunk struct {
+	off  int64
+	data []byte
+	out  []byte
+	err  error
+	done chan struct{}
+}
+
+// writeSumsParallel writes the block sums of a basis of size bytes exactly
+// as the serial loop of WriteSignature does, computing them in chunks of
+// whole blocks (about chunk bytes) on workers goroutines, each with its own
+// hasher, and writing the chunks in order. At most two chunks per worker
+// are in memory. A read error is returned where the serial loop would
+// return it, after the sums of the chunks before it.
+func writeSumsParallel(w *wire.Writer, r io.ReaderAt, size int64, head SumHead, p checksum.Params, workers, chunk int) error {
+	bl := int(head.BlockLen)
+	chunk = max(1, chunk/bl) * bl
+	perBlock := 4 + int(head.S2Len)
+	nChunks := int((size + int64(chunk) - 1) / int64(chunk))
+	inFlight := min(2*workers, nChunks)
+	free := make(chan *sumChunk, inFlight)
+	for range inFlight {
+		free <- &sumChunk{
+			data: make([]byte, chunk),
+			out:  make([]byte, 0, chunk/bl*perBlock),
+			done: make(chan struct{}, 1),
+		}
+	}
+	work := make(chan *sumChunk, inFlight)
+	ordered := make(chan *sumChunk, inFlight)
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for range min(workers, nChunks) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			h := checksum.NewBlockHasher(p)
+			var sum2 [checksum.MaxDigestLen]byte
+			var s1 [4]byte
+			for c := range work {
+				c.out, c.err = c.out[:0], readAt(r, c.data, c.off)
+				for data := c.data; c.err == nil && len(data) > 0; {
+					n := min(bl, len(data))
+					binary.LittleEndian.PutUint32(s1[:], checksum.Checksum1(data[:n]))
+					h.Sum(sum2[:], data[:n])
+					c.out = append(append(c.out, s1[:]...), sum2[:head.S2Len]...)
+					data = data[n:]
+				}
+				c.done <- struct{}{}
+			}
+		}()
+	}
+	go func() {
+		defer close(ordered)
+		defer close(work)
+		for off := int64(0); off < size; off += int64(chunk) {
+			var c *sumChunk
+			select {
+			case c = <-free:
+			case <-stop:
+				return
+			}
+			c.off, c.data = off, c.data[:int(min(int64(chunk), size-off))]
+			work <- c
+			ordered <- c
+		}
+	}()
+	var err error
+	for c := range ordered {
+		<-c.done
+		if err == nil && c.err != nil {
+			err = fmt.Errorf("write signature: read basis at %d: %w", c.off, c.err)
+			close(stop)
+		}
+		if err == nil {
+			if _, werr := w.Write(c.out); werr != nil {
+				err = fmt.Errorf("write signature: %w", werr)
+				close(stop)
+			}
+		}
+		free <- c
+	}
+	wg.Wait()
+	return err
 }
 
 // ReadSums reads the block sums that follow head (already read with
