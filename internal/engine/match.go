@@ -1,37 +1,139 @@
 package engine
 
 import (
+	"errors"
 	"os"
+	"sync"
 
 	"github.com/gorsync/gorsync/internal/delta"
 	"github.com/gorsync/gorsync/internal/fastio"
 	"github.com/gorsync/gorsync/internal/flist"
 )
 
-// matchFile maps the source file and runs the block search over it. A read
-// fault while mapped is returned as readErr, with the delta still complete
-// (zero-filled), so the caller can spoil the checksum and keep the stream in
-// step. rsync: sender.c send_files (map_file, match_sums).
+// TestHookMapped runs in the sender once a source file's view is open,
+// before the block search reads it (tests truncate the file here). Only
+// tests set it.
+var TestHookMapped func(name string, mapped bool)
+
+// matchFile sends the source file f as a delta against sums, or, when there
+// are none (a whole-file transfer), as literal data streamed through an
+// adaptive buffer, never mapped. A block search reads a mapping of the file
+// when it is large enough (fastio.MapFile), else a window read into a
+// pooled buffer.
+//
+// A read that fails is rsync's "read errors mapping": the missing bytes go
+// out as zeros and the failure comes back as readErr, with the delta
+// complete and the stream in step, for the caller to spoil the whole-file
+// checksum (the receiver then discards the file and asks again). A mapping
+// faults instead of failing a read (the file was truncated underneath it):
+// the fault is recovered, what the search had not sent yet goes out as
+// zeros, and readErr is fastio.ErrFault.
+//
+// rsync: sender.c send_files (map_file, match_sums, unmap_file)
 func matchFile(m *delta.Matcher, tw delta.TokenWriter, f *os.File, sums *delta.Sums) (res delta.MatchResult, readErr, err error) {
 	st, err := f.Stat()
 	if err != nil {
 		return res, nil, err
 	}
-	mf, err := fastio.Map(f, st.Size())
+	access := fastio.Sequential
+	if sums.Head.Count == 0 {
+		access = fastio.Stream
+	}
+	mf, err := fastio.Open(f, st.Size(), access)
 	if err != nil {
 		return res, nil, err
 	}
 	defer mf.Close()
+	if TestHookMapped != nil {
+		TestHookMapped(f.Name(), mf.Mapped())
+	}
+	if !mf.Mapped() {
+		res, err = m.MatchSource(tw, mf, mf.Size(), sums)
+		return res, mf.Err(), err
+	}
+
+	// Tokens take their data from a copy, made under the guard, so that
+	// a fault leaves tw untouched and the stream whole.
+	st2 := stagers.Get().(*stagedTokens)
+	defer func() {
+		st2.tw = nil
+		stagers.Put(st2)
+	}()
+	_, plain := tw.(*delta.PlainTokenWriter)
+	*st2 = stagedTokens{tw: tw, match: !plain, buf: st2.buf}
 	gerr := fastio.Guard(func() error {
 		var merr error
-		res, merr = m.Match(tw, mf.Data, sums)
+		res, merr = m.MatchSource(st2, mf, mf.Size(), sums)
 		return merr
 	})
-	if gerr == fastio.ErrFault {
-		return res, gerr, gerr
+	if !errors.Is(gerr, fastio.ErrFault) {
+		return res, nil, gerr
 	}
-	return res, nil, gerr
+	// rsync: fileio.c map_ptr zero-fills what it cannot read.
+	zeros := make([]byte, delta.ChunkSize)
+	for left := mf.Size() - st2.sent; left > 0; left -= delta.ChunkSize {
+		if err := tw.WriteToken(zeros[:min(left, delta.ChunkSize)], delta.TokenLiteral, nil); err != nil {
+			return res, gerr, err
+		}
+	}
+	if !st2.ended {
+		if err := tw.WriteToken(nil, delta.TokenEnd, nil); err != nil {
+			return res, gerr, err
+		}
+	}
+	// The caller spoils the sum; any of the right length will do.
+	empty, err := m.Match(discardTokens{}, nil, &delta.Sums{})
+	if err != nil {
+		return res, gerr, err
+	}
+	res = delta.MatchResult{Literal: st2.literal + mf.Size() - st2.sent, Matched: st2.matched, Sum: empty.Sum}
+	return res, gerr, nil
 }
+
+// stagedTokens passes tokens on to tw with their data copied out of the
+// mapping first, so that a fault (the file truncated underneath) strikes
+// before tw is touched; it counts the file bytes the tokens passed on
+// cover.
+type stagedTokens struct {
+	tw    delta.TokenWriter
+	match bool // tw reads the matched data too (zlib keeps it as history)
+	buf   *fastio.Buffer
+
+	sent, literal, matched int64
+	ended                  bool // TokenEnd has gone
+}
+
+var stagers = sync.Pool{New: func() any { return new(stagedTokens) }}
+
+// WriteToken implements delta.TokenWriter.
+func (s *stagedTokens) WriteToken(lit []byte, tok int32, match []byte) error {
+	n := len(lit)
+	if s.match {
+		n += len(match)
+	}
+	if s.buf == nil || len(s.buf.B) < n {
+		fastio.PutBuffer(s.buf)
+		s.buf = fastio.GetBuffer(n)
+	}
+	l := s.buf.B[:copy(s.buf.B, lit)]
+	var mm []byte
+	if s.match {
+		mm = s.buf.B[len(l) : len(l)+copy(s.buf.B[len(l):], match)]
+	}
+	if err := s.tw.WriteToken(l, tok, mm); err != nil {
+		return err
+	}
+	s.literal += int64(len(lit))
+	s.matched += int64(len(match))
+	s.sent += int64(len(lit) + len(match))
+	s.ended = tok == delta.TokenEnd
+	return nil
+}
+
+// discardTokens is a TokenWriter that drops everything.
+type discardTokens struct{}
+
+func (discardTokens) WriteToken([]byte, int32, []byte) error { return nil }
 
 // CountList adds a file list's per-type counts and total size to st.
 func CountList(l *flist.List, st *Stats) {

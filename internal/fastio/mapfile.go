@@ -1,5 +1,6 @@
 // Package fastio is gorsync's home of low-level I/O: memory-mapped file
-// views and the guards that turn a fault in one into an ordinary error.
+// views, pooled buffers sized by file, and the guards that turn a fault in
+// a mapping into an ordinary error.
 package fastio
 
 import (
@@ -8,6 +9,8 @@ import (
 	"io"
 	"os"
 	"runtime/debug"
+	"sync"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -16,51 +19,235 @@ import (
 // it was truncated while mapped.
 var ErrFault = errors.New("file changed while it was read (memory fault)")
 
-// MapFile is a read-only view of a whole file: a memory mapping where the
-// kernel allows one, else a copy read into memory.
-type MapFile struct {
-	Data   []byte
-	mapped bool
+// errShrank reports a file that ended before the size it was opened with.
+var errShrank = errors.New("file shrank while it was read")
+
+// MapThreshold is the size from which a file is mapped (with Mmap on);
+// smaller files are read whole into a pooled buffer, which costs fewer
+// system calls than mapping, faulting in and unmapping them.
+const MapThreshold = 256 << 10
+
+// dropBehind is how far a sequential reader of a mapping gets past pages
+// before they are unmapped from the process (they stay in the page cache):
+// the sender's resident memory stays bounded on a huge file.
+const dropBehind = 32 << 20
+
+// Access says how a MapFile will be read, for the kernel's read-ahead.
+type Access int
+
+const (
+	// Sequential is one pass from the start on, through Window: the
+	// sender's block search.
+	Sequential Access = iota
+	// Random is reads anywhere, through ReadAt: the receiver's basis.
+	Random
+	// Stream is one pass read once, through Window: a whole-file
+	// transfer's literal data. It is never mapped: the window is the
+	// adaptive buffer.
+	Stream
+)
+
+// advice is the madvise hint for each mapped access pattern (see the
+// mapping benchmarks for why).
+var advice = [...]int{
+	Sequential: unix.MADV_SEQUENTIAL,
+	Random:     unix.MADV_WILLNEED,
 }
 
-// Map returns a view of the first size bytes of f.
-func Map(f *os.File, size int64) (*MapFile, error) {
-	if size == 0 {
-		return &MapFile{}, nil
-	}
-	if int64(int(size)) != size {
+// MapFile is a read-only view of a file: a memory mapping of the whole file
+// when it is large enough, Mmap is on and the kernel agrees, otherwise a
+// window read into a pooled buffer. A read the file cannot satisfy (it
+// shrank, or the disk failed) is zero-filled, as rsync's map_ptr does, and
+// reported by ReadAt and Err; a mapping faults instead, and Guard turns
+// the fault into ErrFault.
+type MapFile struct {
+	f      *os.File
+	size   int64
+	access Access
+	data   []byte // the mapping, nil when reading through the window
+
+	buf  *Buffer // the window's storage
+	win  []byte  // the file's bytes from base on, in buf
+	base int64
+
+	dropped int64 // mapped bytes before this are released (Window)
+	err     error // first failed read
+	bad     int64 // the window's bytes from here on are zero-filled
+}
+
+var mapFiles = sync.Pool{New: func() any { return new(MapFile) }}
+
+// mmap maps files; tests replace it to make mapping fail.
+var mmap = unix.MmapPtr
+
+// Open returns a view of the first size bytes of f, read in the pattern a.
+// Close it when done.
+func Open(f *os.File, size int64, a Access) (*MapFile, error) {
+	if size < 0 || int64(int(size)) != size {
 		return nil, fmt.Errorf("map %s: file of %d bytes is too large", f.Name(), size)
 	}
-	data, err := unix.Mmap(int(f.Fd()), 0, int(size), unix.PROT_READ, unix.MAP_SHARED)
-	if err == nil {
-		unix.Madvise(data, unix.MADV_SEQUENTIAL)
-		return &MapFile{Data: data, mapped: true}, nil
+	m := mapFiles.Get().(*MapFile)
+	*m = MapFile{f: f, size: size, access: a, bad: size}
+	if a != Stream && size >= MapThreshold && Enabled(Mmap) {
+		p, err := mmap(int(f.Fd()), 0, nil, uintptr(size), unix.PROT_READ, unix.MAP_SHARED)
+		if err == nil {
+			m.data = unsafe.Slice((*byte)(p), size)
+			// Only a hint: a kernel that refuses it reads as usual.
+			_ = unix.Madvise(m.data, advice[a])
+			return m, nil
+		}
+		// Fall back to the window (a file system without mmap, a
+		// mapping limit): same bytes, read with pread.
 	}
-	buf := make([]byte, size)
-	if _, err := io.ReadFull(f, buf); err != nil {
-		return nil, fmt.Errorf("read %s: %w", f.Name(), err)
-	}
-	return &MapFile{Data: buf}, nil
+	return m, nil
 }
 
-// Close releases the view.
-func (m *MapFile) Close() error {
-	if m.mapped {
-		m.mapped = false
-		return unix.Munmap(m.Data)
+// Mapped reports whether the view is a memory mapping.
+func (m *MapFile) Mapped() bool { return m.data != nil }
+
+// Size is the length the view was opened with.
+func (m *MapFile) Size() int64 { return m.size }
+
+// Err reports the first read that failed and was zero-filled.
+func (m *MapFile) Err() error { return m.err }
+
+// Window returns the file's bytes from off on, at least want of them (want
+// must not reach past Size), valid until the next call; off must not
+// decrease from one call to the next. A mapping returns tens of MiB from
+// off on, and releases from the process what lies behind; the window
+// slides forward, reading what it lacks and zero-filling what the file no
+// longer has. It serves as a delta.Source.
+func (m *MapFile) Window(off int64, want int) []byte {
+	if m.data != nil {
+		if off-m.dropped >= dropBehind {
+			// Unmap what the reader has left behind, whole pages only;
+			// they stay in the page cache.
+			end := off &^ int64(os.Getpagesize()-1)
+			_ = unix.Madvise(m.data[m.dropped:end], unix.MADV_DONTNEED)
+			m.dropped = end
+		}
+		// A bounded slice, so that the reader comes back for more.
+		return m.data[off:min(m.size, off+int64(max(want, dropBehind)))]
 	}
-	return nil
+	if off >= m.base && off+int64(want) <= m.base+int64(len(m.win)) {
+		return m.win[off-m.base:]
+	}
+	m.fill(off, want)
+	return m.win
+}
+
+// fill makes the window start at off and hold at least want bytes, and as
+// many more as its buffer does, keeping what it already has of them.
+func (m *MapFile) fill(off int64, want int) {
+	n := int(min(m.size-off, int64(max(want, BufferSize(m.size)))))
+	if m.buf == nil || len(m.buf.B) < n {
+		// A larger buffer, twice the need so that slides stay rare;
+		// what the old one held is read again (it happens at most a
+		// few times per file).
+		PutBuffer(m.buf)
+		m.buf = GetBuffer(max(n, min(2*want, int(m.size-off))))
+		m.win = nil
+		n = int(min(m.size-off, int64(len(m.buf.B))))
+	}
+	b := m.buf.B[:n]
+	kept := 0
+	if off >= m.base && off < m.base+int64(len(m.win)) {
+		kept = copy(b, m.win[off-m.base:])
+	}
+	m.readAt(b[kept:], off+int64(kept))
+	m.win, m.base = b, off
+}
+
+// readAt fills p from the file at off, zero-filling and recording what it
+// cannot read; it returns that failure too.
+func (m *MapFile) readAt(p []byte, off int64) error {
+	n, err := m.f.ReadAt(p, off)
+	if n == len(p) {
+		return nil
+	}
+	clear(p[n:])
+	if err == nil || err == io.EOF {
+		err = errShrank
+	}
+	err = fmt.Errorf("read %s at %d: %w", m.f.Name(), off+int64(n), err)
+	if m.err == nil {
+		m.err = err
+	}
+	m.bad = min(m.bad, off+int64(n))
+	return err
+}
+
+// ReadAt implements io.ReaderAt over the view. A mapping is read under
+// Guard: a fault comes back as ErrFault. Without a mapping, reads go
+// through the window, or straight into p when p is larger than the window
+// is worth. Either way a failed read returns an error, p zero-filled.
+func (m *MapFile) ReadAt(p []byte, off int64) (int, error) {
+	if off < 0 {
+		return 0, fmt.Errorf("read %s: negative offset %d", m.f.Name(), off)
+	}
+	if off >= m.size {
+		return 0, io.EOF
+	}
+	n := int(min(int64(len(p)), m.size-off))
+	switch {
+	case m.data != nil:
+		err := Guard(func() error {
+			copy(p[:n], m.data[off:])
+			return nil
+		})
+		if err != nil {
+			clear(p[:n])
+			if m.err == nil {
+				m.err = fmt.Errorf("read %s: %w", m.f.Name(), err)
+			}
+			return 0, err
+		}
+	case n > BufferSize(m.size)/2:
+		if err := m.readAt(p[:n], off); err != nil {
+			return 0, err
+		}
+	default:
+		if off < m.base || off+int64(n) > m.base+int64(len(m.win)) {
+			// Refill around off; a file the buffer holds is read whole.
+			start := max(0, min(off, m.size-int64(BufferSize(m.size))))
+			m.fill(start, int(off-start)+n)
+		}
+		if off+int64(n) > m.bad {
+			clear(p[:n])
+			return 0, m.err
+		}
+		copy(p, m.win[off-m.base:])
+	}
+	if n < len(p) {
+		return n, io.EOF
+	}
+	return n, nil
+}
+
+// Close releases the view (not the file).
+func (m *MapFile) Close() error {
+	var err error
+	if m.data != nil {
+		err = unix.MunmapPtr(unsafe.Pointer(unsafe.SliceData(m.data)), uintptr(len(m.data)))
+		if err != nil {
+			err = fmt.Errorf("unmap %s: %w", m.f.Name(), err)
+		}
+	}
+	PutBuffer(m.buf)
+	*m = MapFile{}
+	mapFiles.Put(m)
+	return err
 }
 
 // Guard runs fn, turning a memory fault inside it (a mapped file truncated
-// underneath us) into ErrFault instead of a crash.
+// underneath us) into ErrFault instead of a crash. Whatever fn was doing
+// when the fault hit is abandoned half done.
 func Guard(fn func() error) (err error) {
 	old := debug.SetPanicOnFault(true)
 	defer debug.SetPanicOnFault(old)
 	defer func() {
 		if r := recover(); r != nil {
-			if re, ok := r.(interface{ Addr() uintptr }); ok {
-				_ = re
+			if _, ok := r.(interface{ Addr() uintptr }); ok {
 				err = ErrFault
 				return
 			}
