@@ -422,7 +422,7 @@ func (g *generator) replaceable(name string, st *fsys.Stat, e *flist.Entry) bool
 func (g *generator) genSymlink(ndx int32, e *flist.Entry, name string, st *fsys.Stat, exists bool) error {
 	if exists {
 		if st.IsSymlink() {
-			if target, err := g.root.Readlink(name); err == nil && target == e.LinkTarget {
+			if target, err := g.root.Readlink(name); err == nil && target == e.LinkTarget() {
 				g.itemize(ndx, e, st, true, 0)
 				g.applyAttrs(name, e, st, true, true)
 				if g.opts.Select.RemoveSource == 1 {
@@ -439,8 +439,8 @@ func (g *generator) genSymlink(ndx int32, e *flist.Entry, name string, st *fsys.
 	if g.opts.DryRun {
 		return nil
 	}
-	if err := g.root.Symlink(e.LinkTarget, name); err != nil {
-		g.errorf("rsync: [generator] symlink %q -> %q failed: %v\n", name, e.LinkTarget, unwrapPathErr(err))
+	if err := g.root.Symlink(e.LinkTarget(), name); err != nil {
+		g.errorf("rsync: [generator] symlink %q -> %q failed: %v\n", name, e.LinkTarget(), unwrapPathErr(err))
 		return nil
 	}
 	g.applyAttrs(name, e, st, false, true)
@@ -451,7 +451,7 @@ func (g *generator) genSymlink(ndx int32, e *flist.Entry, name string, st *fsys.
 }
 
 func (g *generator) genSpecial(ndx int32, e *flist.Entry, name string, st *fsys.Stat, exists bool) error {
-	rdev := unix.Mkdev(e.RdevMajor, e.RdevMinor)
+	rdev := unix.Mkdev(e.Rdev())
 	if exists {
 		sameType := st.Type() == e.Type()
 		if sameType && (!e.IsDevice() || st.Rdev == rdev) {
@@ -504,7 +504,8 @@ func (g *generator) quickCheck(e *flist.Entry, name string, st *fsys.Stat) bool 
 			return false
 		}
 		sum := g.fileSum.Sum(nil)
-		return len(e.Sum) > 0 && bytes.Equal(sum[:min(len(sum), len(e.Sum))], e.Sum)
+		want := e.Sum()
+		return len(want) > 0 && bytes.Equal(sum[:min(len(sum), len(want))], want)
 	}
 	if g.opts.SizeOnly {
 		return true

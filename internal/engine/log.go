@@ -17,7 +17,7 @@ func itemName(e *flist.Entry, localName string) string {
 		}
 		return name + "/"
 	case e.IsSymlink():
-		return name + " -> " + e.LinkTarget
+		return name + " -> " + e.LinkTarget()
 	}
 	return name
 }

@@ -229,7 +229,7 @@ func (g *generator) listEntry(e *flist.Entry) {
 	fmt.Fprintf(&b, " %*s %s %s", width, report.HumanNum(e.Size, o.Human), report.TimeString(e.Mtime), e.Name())
 	if g.opts.Links && e.IsSymlink() {
 		b.WriteString(" -> ")
-		b.WriteString(e.LinkTarget)
+		b.WriteString(e.LinkTarget())
 	}
 	b.WriteByte('\n')
 	g.c.Log.Info(b.String())

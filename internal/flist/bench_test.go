@@ -21,9 +21,11 @@ func benchEntries() []*Entry {
 		dd, db := splitName(dir)
 		es = append(es, &Entry{Dir: dd, Base: db, Mode: ModeDir | 0o755, Mtime: 1700000000, UID: 1000, GID: 1000})
 		for f := 0; f < 100; f++ {
-			e := &Entry{Dir: dir, Base: fmt.Sprintf("file%04d.go", f), Mode: ModeRegular | 0o644, Size: int64(f * 1000), Mtime: 1700000000 + int64(f), MtimeNsec: uint32(f), UID: 1000, GID: 1000, Sum: make([]byte, 16)}
+			e := &Entry{Dir: dir, Base: fmt.Sprintf("file%04d.go", f), Mode: ModeRegular | 0o644, Size: int64(f * 1000), Mtime: 1700000000 + int64(f), MtimeNsec: uint32(f), UID: 1000, GID: 1000}
+			e.SetSum(make([]byte, 16))
 			if f%10 == 0 {
-				e.Mode, e.LinkTarget = ModeSymlink|0o777, "../target"
+				e.Mode = ModeSymlink | 0o777
+				e.SetLinkTarget("../target")
 			}
 			es = append(es, e)
 		}

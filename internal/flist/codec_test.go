@@ -76,13 +76,13 @@ func sampleEntries() []*Entry {
 	long := strings.Repeat("L", 300)
 	return []*Entry{
 		{Base: ".", Mode: ModeDir | 0o755, Size: 4096, Mtime: 1700000000, MtimeNsec: 5, Flags: FlagTopDir | FlagContentDir, UID: 0, GID: 0},
-		{Base: "file", Mode: ModeRegular | 0o644, Size: 1 << 40, Mtime: 1700000001, Atime: 1700000100, Crtime: 1700000001, UID: 1000, GID: 1000, Nlink: 2, Dev: 7, Ino: 99},
-		{Base: "link", Mode: ModeSymlink | 0o777, Size: 4, Mtime: 1700000001, Atime: 5, Crtime: 9, LinkTarget: "file", UID: 1000, GID: 1000},
+		{Base: "file", Mode: ModeRegular | 0o644, Size: 1 << 40, Mtime: 1700000001, UID: 1000, GID: 1000, x: &entryExt{atime: 1700000100, crtime: 1700000001, nlink: 2, dev: 7, ino: 99}},
+		{Base: "link", Mode: ModeSymlink | 0o777, Size: 4, Mtime: 1700000001, UID: 1000, GID: 1000, x: &entryExt{atime: 5, crtime: 9, linkTarget: "file"}},
 		// A hard link shares its inode, hence every attribute, with "file".
-		{Dir: "sub", Base: "hard", Mode: ModeRegular | 0o644, Size: 1 << 40, Mtime: 1700000001, Atime: 1700000100, Crtime: 1700000001, UID: 1000, GID: 1000, Nlink: 2, Dev: 7, Ino: 99},
-		{Base: "chr", Mode: ModeChar | 0o600, Mtime: -5, RdevMajor: 1, RdevMinor: 3, UID: 7, GID: 8},
-		{Base: "chr2", Mode: ModeChar | 0o600, Mtime: -5, RdevMajor: 1, RdevMinor: 300},
-		{Base: "blk", Mode: ModeBlock | 0o600, Mtime: 1 << 33, RdevMajor: 259, RdevMinor: 1 << 20},
+		{Dir: "sub", Base: "hard", Mode: ModeRegular | 0o644, Size: 1 << 40, Mtime: 1700000001, UID: 1000, GID: 1000, x: &entryExt{atime: 1700000100, crtime: 1700000001, nlink: 2, dev: 7, ino: 99}},
+		{Base: "chr", Mode: ModeChar | 0o600, Mtime: -5, UID: 7, GID: 8, x: &entryExt{rdevMajor: 1, rdevMinor: 3}},
+		{Base: "chr2", Mode: ModeChar | 0o600, Mtime: -5, x: &entryExt{rdevMajor: 1, rdevMinor: 300}},
+		{Base: "blk", Mode: ModeBlock | 0o600, Mtime: 1 << 33, x: &entryExt{rdevMajor: 259, rdevMinor: 1 << 20}},
 		{Base: "fifo", Mode: ModeFIFO | 0o644, Mtime: 3},
 		{Base: "sock", Mode: ModeSocket | 0o755, Mtime: 3},
 		{Base: "sub", Mode: ModeDir | 0o700, Size: 10, Mtime: 3, Flags: FlagContentDir},
@@ -122,7 +122,7 @@ func TestCodecRoundTrip(t *testing.T) {
 			in := sampleEntries()
 			for _, e := range in {
 				if e.IsRegular() {
-					e.Sum = bytes.Repeat([]byte{byte(e.Size)}, 16)
+					e.SetSum(bytes.Repeat([]byte{byte(e.Size)}, 16))
 				}
 			}
 			data := encodeList(t, o, in, 0)
@@ -136,6 +136,10 @@ func TestCodecRoundTrip(t *testing.T) {
 			for i, a := range in {
 				b := out[i]
 				want := *a
+				if a.x != nil {
+					x := *a.x
+					want.x = &x
+				}
 				if o.Protocol < 30 {
 					want.Mtime = int64(uint32(want.Mtime))
 				}
@@ -143,7 +147,7 @@ func TestCodecRoundTrip(t *testing.T) {
 					want.MtimeNsec = 0
 				}
 				if !o.PreserveLinks {
-					want.LinkTarget = ""
+					want.SetLinkTarget("")
 				}
 				if !o.PreserveUID {
 					want.UID = 0
@@ -151,22 +155,21 @@ func TestCodecRoundTrip(t *testing.T) {
 				if !o.PreserveGID {
 					want.GID = 0
 				}
-				if !o.PreserveDevices {
-					want.RdevMajor, want.RdevMinor = 0, 0
+				if major, minor := want.Rdev(); !o.PreserveDevices {
+					want.SetRdev(0, 0)
 				} else if o.Protocol < 28 {
 					// A 32-bit dev_t on the wire keeps 12 bits of the
 					// major and 20 of the minor.
-					want.RdevMajor &= 0xfff
-					want.RdevMinor &= 0xfffff
+					want.SetRdev(major&0xfff, minor&0xfffff)
 				}
 				if !o.PreserveAtimes || want.IsDir() {
-					want.Atime = 0
+					want.SetAtime(0)
 				}
 				if !o.PreserveCrtimes {
-					want.Crtime = 0
+					want.SetCrtime(0)
 				}
 				if !o.AlwaysChecksum {
-					want.Sum = nil
+					want.SetSum(nil)
 				}
 				if want.IsDir() && o.Protocol < 30 {
 					// Only XMIT_TOP_DIR travels; content-ness is derived.
@@ -179,17 +182,19 @@ func TestCodecRoundTrip(t *testing.T) {
 						want.Flags = 0
 					}
 				}
-				got := fmt.Sprintf("%s mode=%o size=%d mtime=%d.%d atime=%d crtime=%d uid=%d gid=%d rdev=%d,%d link=%q sum=%x flags=%b",
-					b.Name(), b.Mode, b.Size, b.Mtime, b.MtimeNsec, b.Atime, b.Crtime, b.UID, b.GID, b.RdevMajor, b.RdevMinor, b.LinkTarget, b.Sum, b.Flags&(FlagTopDir|FlagContentDir|FlagImpliedDir))
-				exp := fmt.Sprintf("%s mode=%o size=%d mtime=%d.%d atime=%d crtime=%d uid=%d gid=%d rdev=%d,%d link=%q sum=%x flags=%b",
-					want.Name(), want.Mode, want.Size, want.Mtime, want.MtimeNsec, want.Atime, want.Crtime, want.UID, want.GID, want.RdevMajor, want.RdevMinor, want.LinkTarget, want.Sum, want.Flags&(FlagTopDir|FlagContentDir|FlagImpliedDir))
+				describe := func(e *Entry) string {
+					major, minor := e.Rdev()
+					return fmt.Sprintf("%s mode=%o size=%d mtime=%d.%d atime=%d crtime=%d uid=%d gid=%d rdev=%d,%d link=%q sum=%x flags=%b",
+						e.Name(), e.Mode, e.Size, e.Mtime, e.MtimeNsec, e.Atime(), e.Crtime(), e.UID, e.GID, major, minor, e.LinkTarget(), e.Sum(), e.Flags&(FlagTopDir|FlagContentDir|FlagImpliedDir))
+				}
+				got, exp := describe(b), describe(&want)
 				if got != exp {
 					t.Errorf("entry %d:\n got %s\nwant %s", i, got, exp)
 				}
 			}
 			if o.PreserveHardLinks {
 				f, h := out[1], out[3]
-				if f.Flags&FlagHLinked == 0 || h.Flags&FlagHLinked == 0 || f.HLinkGroup != h.HLinkGroup {
+				if f.Flags&FlagHLinked == 0 || h.Flags&FlagHLinked == 0 || f.HLinkGroup() != h.HLinkGroup() {
 					t.Errorf("hard links not grouped: %+v / %+v", f, h)
 				}
 			}
@@ -319,7 +324,7 @@ func TestDecodeCleansAndSanitizes(t *testing.T) {
 	o := Options{Protocol: 31, PreserveLinks: true, RelativePaths: true}
 	data := encodeList(t, o, []*Entry{
 		{Dir: "a//b/.", Base: "c", Mode: ModeRegular | 0o644},
-		{Dir: "/abs", Base: "d", Mode: ModeSymlink | 0o777, LinkTarget: "../../../etc"},
+		{Dir: "/abs", Base: "d", Mode: ModeSymlink | 0o777, x: &entryExt{linkTarget: "../../../etc"}},
 	}, 0)
 	out, _, err := decodeEntries(o, data)
 	if err != nil {
@@ -328,21 +333,21 @@ func TestDecodeCleansAndSanitizes(t *testing.T) {
 	if n := out[0].Name(); n != "a/b/c" {
 		t.Errorf("cleaned name %q, want a/b/c", n)
 	}
-	if n := out[1].Name(); n != "/abs/d" || out[1].LinkTarget != "../../../etc" {
-		t.Errorf("relative name %q -> %q", n, out[1].LinkTarget)
+	if n := out[1].Name(); n != "/abs/d" || out[1].LinkTarget() != "../../../etc" {
+		t.Errorf("relative name %q -> %q", n, out[1].LinkTarget())
 	}
 	o.SanitizePaths = true
 	out, _, err = decodeEntries(o, data)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := out[1].Name(); n != "abs/d" || out[1].LinkTarget != "../etc" {
-		t.Errorf("sanitized %q -> %q, want abs/d -> ../etc", n, out[1].LinkTarget)
+	if n := out[1].Name(); n != "abs/d" || out[1].LinkTarget() != "../etc" {
+		t.Errorf("sanitized %q -> %q, want abs/d -> ../etc", n, out[1].LinkTarget())
 	}
 	o.SanitizePaths, o.MungeSymlinks = false, true
 	out, _, _ = decodeEntries(o, data)
-	if out[1].LinkTarget != "/rsyncd-munged/../../../etc" {
-		t.Errorf("munged target %q", out[1].LinkTarget)
+	if out[1].LinkTarget() != "/rsyncd-munged/../../../etc" {
+		t.Errorf("munged target %q", out[1].LinkTarget())
 	}
 }
 

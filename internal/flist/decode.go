@@ -30,7 +30,6 @@ func (s *slab) next() *Entry {
 	}
 	e := &s.buf[0]
 	s.buf = s.buf[1:]
-	e.ACL, e.Xattr = -1, -1
 	return e
 }
 
@@ -281,10 +280,10 @@ func (d *Decoder) readEntry(r *wire.Reader, xflags uint32) (*Entry, error) {
 		e.MtimeNsec = first.MtimeNsec
 		d.mode = first.Mode
 		if o.PreserveAtimes && first.Mode&ModeTypeMask != ModeDir {
-			d.atime = first.Atime
+			d.atime = first.Atime()
 		}
 		if o.PreserveCrtimes {
-			d.crtime = first.Crtime
+			d.crtime = first.Crtime()
 		}
 		if o.PreserveUID {
 			d.uid = first.UID
@@ -293,11 +292,12 @@ func (d *Decoder) readEntry(r *wire.Reader, xflags uint32) (*Entry, error) {
 			d.gid = first.GID
 		}
 		if o.PreserveDevices && isDevice(d.mode) {
-			d.rdevMaj = first.RdevMajor
-			d.rdev = [2]uint32{first.RdevMajor, first.RdevMinor}
+			major, minor := first.Rdev()
+			d.rdevMaj = major
+			d.rdev = [2]uint32{major, minor}
 		}
-		e.LinkTarget = first.LinkTarget
-		e.Sum = first.Sum
+		e.SetLinkTarget(first.LinkTarget())
+		e.SetSum(first.Sum())
 		e.Flags |= first.Flags & FlagSkipGroup
 	} else if err := d.readAttrs(r, e, xflags); err != nil {
 		return nil, err
@@ -306,10 +306,10 @@ func (d *Decoder) readEntry(r *wire.Reader, xflags uint32) (*Entry, error) {
 	e.Mode = d.mode
 	e.Mtime = d.modtime
 	if o.PreserveAtimes && !e.IsDir() {
-		e.Atime = d.atime
+		e.SetAtime(d.atime)
 	}
 	if o.PreserveCrtimes {
-		e.Crtime = d.crtime
+		e.SetCrtime(d.crtime)
 	}
 	if o.PreserveUID {
 		e.UID = d.uid
@@ -318,7 +318,7 @@ func (d *Decoder) readEntry(r *wire.Reader, xflags uint32) (*Entry, error) {
 		e.GID = d.gid
 	}
 	if o.PreserveDevices && e.IsDevice() {
-		e.RdevMajor, e.RdevMinor = d.rdev[0], d.rdev[1]
+		e.SetRdev(d.rdev[0], d.rdev[1])
 	}
 	if e.Mode == 0 && o.DeleteMissingArgs {
 		e.Flags |= FlagMissing
@@ -358,7 +358,7 @@ func (d *Decoder) readEntry(r *wire.Reader, xflags uint32) (*Entry, error) {
 			return nil, err
 		}
 		if e.IsRegular() {
-			e.Sum = d.keepSum(sum)
+			e.SetSum(d.keepSum(sum))
 		}
 	}
 	return e, nil
@@ -532,11 +532,11 @@ func (d *Decoder) readLink(r *wire.Reader, e *Entry, raw []byte) error {
 	}
 	switch {
 	case o.MungeSymlinks:
-		e.LinkTarget = symlinkMungePrefix + string(target)
+		e.SetLinkTarget(symlinkMungePrefix + string(target))
 	case o.SanitizePaths && len(target) > 0:
-		e.LinkTarget = SanitizePath(string(target), d.lastDirDepth)
+		e.SetLinkTarget(SanitizePath(string(target), d.lastDirDepth))
 	default:
-		e.LinkTarget = string(target)
+		e.SetLinkTarget(string(target))
 	}
 	return nil
 }
@@ -546,10 +546,10 @@ func (d *Decoder) readLink(r *wire.Reader, e *Entry, raw []byte) error {
 func (d *Decoder) readHLink(r *wire.Reader, e *Entry, xflags uint32, firstNdx int32) error {
 	if d.opts.Protocol >= 30 {
 		if xflags&xmitHLinkFirst != 0 {
-			e.HLinkGroup = d.ndxStart + int32(len(d.entries))
+			e.SetHLinkGroup(d.ndxStart + int32(len(d.entries)))
 			e.Flags |= FlagHLinkFirst
 		} else {
-			e.HLinkGroup = firstNdx
+			e.SetHLinkGroup(firstNdx)
 		}
 		return nil
 	}
@@ -574,8 +574,8 @@ func (d *Decoder) readHLink(r *wire.Reader, e *Entry, xflags uint32, firstNdx in
 		d.idev[key] = g
 		d.hlinkCnt++
 	}
-	e.HLinkGroup = g
-	e.Dev, e.Ino = uint64(d.dev-1), uint64(ino)
+	e.SetHLinkGroup(g)
+	e.SetInode(uint64(d.dev-1), uint64(ino), 0)
 	return nil
 }
 

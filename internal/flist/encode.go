@@ -60,13 +60,14 @@ func (enc *Encoder) hasIdev(e *Entry) bool {
 		return false
 	}
 	if enc.opts.Protocol >= 28 {
-		return !e.IsDir() && e.Nlink > 1
+		_, _, nlink := e.Inode()
+		return !e.IsDir() && nlink > 1
 	}
 	return e.IsRegular()
 }
 
 // WriteEntry encodes e. Names must already be clean and shorter than
-// MaxPath; e.Sum must hold ChecksumLen bytes under AlwaysChecksum.
+// MaxPath; e.Sum() must hold ChecksumLen bytes under AlwaysChecksum.
 func (enc *Encoder) WriteEntry(w *wire.Writer, e *Entry) error {
 	o := &enc.opts
 	proto := o.Protocol
@@ -104,20 +105,21 @@ func (enc *Encoder) WriteEntry(w *wire.Writer, e *Entry) error {
 	sendRdev := (o.PreserveDevices && isDevice(mode)) || (o.PreserveSpecials && isSpecial(mode) && proto < 31)
 	switch {
 	case o.PreserveDevices && isDevice(mode):
+		major, minor := e.Rdev()
 		if proto < 28 {
-			if cur := [2]uint32{e.RdevMajor, e.RdevMinor}; cur == enc.rdev {
+			if cur := [2]uint32{major, minor}; cur == enc.rdev {
 				xflags |= xmitSameRdevPre28
 			} else {
 				enc.rdev = cur
 			}
 		} else {
-			enc.rdev = [2]uint32{e.RdevMajor, e.RdevMinor}
-			if e.RdevMajor == enc.rdevMaj {
+			enc.rdev = [2]uint32{major, minor}
+			if major == enc.rdevMaj {
 				xflags |= xmitSameRdevMajor
 			} else {
-				enc.rdevMaj = e.RdevMajor
+				enc.rdevMaj = major
 			}
-			if proto < 30 && e.RdevMinor <= 0xff {
+			if proto < 30 && minor <= 0xff {
 				xflags |= xmitRdevMinor8Pre30
 			}
 		}
@@ -169,21 +171,22 @@ func (enc *Encoder) WriteEntry(w *wire.Writer, e *Entry) error {
 		xflags |= xmitModNsec
 	}
 	if o.PreserveAtimes && !e.IsDir() {
-		if e.Atime == enc.atime {
+		if e.Atime() == enc.atime {
 			xflags |= xmitSameAtime
 		} else {
-			enc.atime = e.Atime
+			enc.atime = e.Atime()
 		}
 	}
-	if o.PreserveCrtimes && e.Crtime == enc.modtime {
+	if o.PreserveCrtimes && e.Crtime() == enc.modtime {
 		xflags |= xmitCrtimeEqMtime
 	}
 
 	firstHLink := int32(-1)
 	idev := enc.hasIdev(e)
+	dev, ino, _ := e.Inode()
 	if idev {
 		if proto >= 30 {
-			key := [2]uint64{e.Dev, e.Ino}
+			key := [2]uint64{dev, ino}
 			if enc.idev == nil {
 				enc.idev = make(map[[2]uint64]int32)
 			}
@@ -193,12 +196,12 @@ func (enc *Encoder) WriteEntry(w *wire.Writer, e *Entry) error {
 				enc.idev[key] = enc.ndxStart + enc.ndx
 				xflags |= xmitHLinkFirst
 			}
-		} else if e.Dev == enc.dev {
+		} else if dev == enc.dev {
 			if proto >= 28 {
 				xflags |= xmitSameDevPre30
 			}
 		} else {
-			enc.dev = e.Dev
+			enc.dev = dev
 		}
 		xflags |= xmitHLinked
 	}
@@ -276,13 +279,13 @@ func (enc *Encoder) WriteEntry(w *wire.Writer, e *Entry) error {
 		w.WriteVarint(int32(e.MtimeNsec))
 	}
 	if o.PreserveCrtimes && xflags&xmitCrtimeEqMtime == 0 {
-		w.WriteVarlong(e.Crtime, 4)
+		w.WriteVarlong(e.Crtime(), 4)
 	}
 	if xflags&xmitSameMode == 0 {
 		w.WriteInt(int32(mode))
 	}
 	if o.PreserveAtimes && !e.IsDir() && xflags&xmitSameAtime == 0 {
-		w.WriteVarlong(e.Atime, 4)
+		w.WriteVarlong(e.Atime(), 4)
 	}
 	if o.PreserveUID && xflags&xmitSameUID == 0 {
 		if proto < 30 {
@@ -328,11 +331,12 @@ func (enc *Encoder) WriteEntry(w *wire.Writer, e *Entry) error {
 		}
 	}
 	if o.PreserveLinks && e.IsSymlink() {
-		if len(e.LinkTarget) == 0 || len(e.LinkTarget) >= MaxPath {
-			return fmt.Errorf("flist: %s: cannot send symlink target of %d bytes", name, len(e.LinkTarget))
+		target := e.LinkTarget()
+		if len(target) == 0 || len(target) >= MaxPath {
+			return fmt.Errorf("flist: %s: cannot send symlink target of %d bytes", name, len(target))
 		}
-		writeVarint30(w, o, int32(len(e.LinkTarget)))
-		enc.scratch = append(enc.scratch[:0], e.LinkTarget...)
+		writeVarint30(w, o, int32(len(target)))
+		enc.scratch = append(enc.scratch[:0], target...)
 		w.Write(enc.scratch)
 	}
 	if idev && proto < 30 {
@@ -340,12 +344,12 @@ func (enc *Encoder) WriteEntry(w *wire.Writer, e *Entry) error {
 		if xflags&xmitSameDevPre30 == 0 {
 			w.WriteLongint(int64(enc.dev + 1))
 		}
-		w.WriteLongint(int64(e.Ino))
+		w.WriteLongint(int64(ino))
 	}
 	if o.AlwaysChecksum && (e.IsRegular() || proto < 28) {
 		n := o.sumLen()
-		if e.IsRegular() && len(e.Sum) >= n {
-			w.Write(e.Sum[:n])
+		if sum := e.Sum(); e.IsRegular() && len(sum) >= n {
+			w.Write(sum[:n])
 		} else {
 			enc.scratch = append(enc.scratch[:0], make([]byte, n)...)
 			w.Write(enc.scratch)

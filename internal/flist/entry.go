@@ -55,44 +55,199 @@ const (
 // Dir string, so a large list costs one name per entry plus one per
 // directory. Times are Unix seconds; MtimeNsec != 0 is rsync's
 // FLAG_MOD_NSEC.
+//
+// The fields every transfer uses are plain fields; what few entries carry
+// (a symlink's target, a device's numbers, a --checksum sum, atime and
+// crtime, hard-link identity, ACL and xattr indexes) lives in an extension
+// that only those entries allocate, behind accessor methods. A copy of an
+// Entry shares its extension: set those attributes on one entry only.
 type Entry struct {
 	// Dir is the directory part of the name without a trailing slash, ""
 	// for a top-level name; Base is the last component ("." for the
 	// transfer root).
 	Dir, Base string
-	// LinkTarget is a symlink's target (sent only with --links).
-	LinkTarget string
-	// Sum is the whole-file checksum sent with --checksum, for regular
-	// files only.
-	Sum []byte
 
 	Size      int64
 	Mtime     int64
-	Atime     int64
-	Crtime    int64
 	MtimeNsec uint32
 	// Mode is the Unix st_mode including the file-type bits.
-	Mode uint32
-	UID  uint32
-	GID  uint32
-	// RdevMajor and RdevMinor are a device's numbers.
-	RdevMajor, RdevMinor uint32
-	Flags                uint32
-
-	// Dev, Ino and Nlink identify hard links on the sender; HLinkGroup is
-	// the receiver's hard-link group number (F_HL_GNUM).
-	Nlink      uint32
-	Dev, Ino   uint64
-	HLinkGroup int32
-
-	// ACL and Xattr index the connection's ACL table (an access ACL and,
-	// for a directory, a default ACL) and xattr table; -1 when absent.
-	// Reserved for --acls and --xattrs.
-	ACL, Xattr int32
+	Mode  uint32
+	UID   uint32
+	GID   uint32
+	Flags uint32
 
 	// Root indexes List.Roots: the sender-side directory this entry's name
 	// is relative to.
 	Root int32
+
+	x *entryExt
+}
+
+// entryExt holds the attributes most entries lack (see Entry).
+type entryExt struct {
+	linkTarget string
+	sum        []byte
+	atime      int64
+	crtime     int64
+	// dev, ino and nlink identify hard links on the sender.
+	dev, ino             uint64
+	nlink                uint32
+	rdevMajor, rdevMinor uint32
+	// hlinkGroup is the receiver's hard-link group number (F_HL_GNUM).
+	hlinkGroup int32
+	// acl and xattr index the connection's ACL table (an access ACL and,
+	// for a directory, a default ACL) and xattr table; -1 when absent.
+	acl, xattr int32
+}
+
+// ext returns e's extension, allocating it on first use.
+func (e *Entry) ext() *entryExt {
+	if e.x == nil {
+		e.x = &entryExt{acl: -1, xattr: -1}
+	}
+	return e.x
+}
+
+// LinkTarget returns a symlink's target (sent only with --links), or "".
+func (e *Entry) LinkTarget() string {
+	if e.x == nil {
+		return ""
+	}
+	return e.x.linkTarget
+}
+
+// SetLinkTarget sets a symlink's target.
+func (e *Entry) SetLinkTarget(t string) {
+	if t != "" || e.x != nil {
+		e.ext().linkTarget = t
+	}
+}
+
+// Sum returns the whole-file checksum sent with --checksum (regular files
+// only), or nil.
+func (e *Entry) Sum() []byte {
+	if e.x == nil {
+		return nil
+	}
+	return e.x.sum
+}
+
+// SetSum sets the whole-file checksum; e keeps sum, not a copy.
+func (e *Entry) SetSum(sum []byte) {
+	if sum != nil || e.x != nil {
+		e.ext().sum = sum
+	}
+}
+
+// Atime returns the access time sent with --atimes (non-directories).
+func (e *Entry) Atime() int64 {
+	if e.x == nil {
+		return 0
+	}
+	return e.x.atime
+}
+
+// SetAtime sets the access time.
+func (e *Entry) SetAtime(t int64) {
+	if t != 0 || e.x != nil {
+		e.ext().atime = t
+	}
+}
+
+// Crtime returns the creation time sent with --crtimes.
+func (e *Entry) Crtime() int64 {
+	if e.x == nil {
+		return 0
+	}
+	return e.x.crtime
+}
+
+// SetCrtime sets the creation time.
+func (e *Entry) SetCrtime(t int64) {
+	if t != 0 || e.x != nil {
+		e.ext().crtime = t
+	}
+}
+
+// Rdev returns a device's major and minor numbers.
+func (e *Entry) Rdev() (major, minor uint32) {
+	if e.x == nil {
+		return 0, 0
+	}
+	return e.x.rdevMajor, e.x.rdevMinor
+}
+
+// SetRdev sets a device's numbers.
+func (e *Entry) SetRdev(major, minor uint32) {
+	if major != 0 || minor != 0 || e.x != nil {
+		x := e.ext()
+		x.rdevMajor, x.rdevMinor = major, minor
+	}
+}
+
+// Inode returns the device, inode and link count that identify hard links
+// on the sender (kept for -H).
+func (e *Entry) Inode() (dev, ino uint64, nlink uint32) {
+	if e.x == nil {
+		return 0, 0, 0
+	}
+	return e.x.dev, e.x.ino, e.x.nlink
+}
+
+// SetInode sets the hard-link identity.
+func (e *Entry) SetInode(dev, ino uint64, nlink uint32) {
+	if dev != 0 || ino != 0 || nlink != 0 || e.x != nil {
+		x := e.ext()
+		x.dev, x.ino, x.nlink = dev, ino, nlink
+	}
+}
+
+// HLinkGroup returns the receiver's hard-link group number (F_HL_GNUM) of
+// an entry with FlagHLinked.
+func (e *Entry) HLinkGroup() int32 {
+	if e.x == nil {
+		return 0
+	}
+	return e.x.hlinkGroup
+}
+
+// SetHLinkGroup sets the hard-link group number.
+func (e *Entry) SetHLinkGroup(g int32) {
+	if g != 0 || e.x != nil {
+		e.ext().hlinkGroup = g
+	}
+}
+
+// ACL returns the entry's index in the connection's ACL table, -1 when it
+// has none (reserved for --acls).
+func (e *Entry) ACL() int32 {
+	if e.x == nil {
+		return -1
+	}
+	return e.x.acl
+}
+
+// SetACL sets the ACL table index.
+func (e *Entry) SetACL(i int32) {
+	if i != -1 || e.x != nil {
+		e.ext().acl = i
+	}
+}
+
+// Xattr returns the entry's index in the connection's xattr table, -1 when
+// it has none (reserved for --xattrs).
+func (e *Entry) Xattr() int32 {
+	if e.x == nil {
+		return -1
+	}
+	return e.x.xattr
+}
+
+// SetXattr sets the xattr table index.
+func (e *Entry) SetXattr(i int32) {
+	if i != -1 || e.x != nil {
+		e.ext().xattr = i
+	}
 }
 
 // Name returns the entry's path within the transfer, dir/base.

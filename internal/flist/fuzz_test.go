@@ -45,7 +45,7 @@ func fuzzSeeds(f *testing.F) {
 		in := sampleEntries()
 		for _, e := range in {
 			if e.IsRegular() {
-				e.Sum = make([]byte, 16)
+				e.SetSum(make([]byte, 16))
 			}
 		}
 		f.Add(append([]byte{byte(v)}, encodeList(f, o, in, 1)...))

@@ -194,7 +194,7 @@ func batchCases() []batchCase {
 	return []batchCase{
 		{name: "archive", flags: []string{"-a"}, args: []string{"src/"}, opts: all, walk: rec},
 		{name: "archive-noslash", flags: []string{"-a"}, args: []string{"src"}, opts: all, walk: rec},
-		{name: "hardlinks", flags: []string{"-aH"}, args: []string{"src/"}, opts: withH, walk: rec},
+		{name: "hardlinks", flags: []string{"-aH"}, args: []string{"src/"}, opts: withH, walk: WalkOptions{Recurse: true, HardLinks: true}},
 		{name: "numeric", flags: []string{"-a", "--numeric-ids"}, args: []string{"src/"}, opts: numeric, walk: rec},
 		{name: "checksum", flags: []string{"-ac"}, args: []string{"src/sub/", "src/a", "src/a.b"}, opts: withC, walk: rec},
 		{name: "recurse-only", flags: []string{"-r"}, args: []string{"src/"}, opts: Options{Recurse: true}, walk: rec},
@@ -319,6 +319,7 @@ func (c chdirFS) Lstat(p string) (Stat, error)            { return OSFS{}.Lstat(
 func (c chdirFS) Stat(p string) (Stat, error)             { return OSFS{}.Stat(c.abs(p)) }
 func (c chdirFS) Readlink(p string) (string, error)       { return OSFS{}.Readlink(c.abs(p)) }
 func (c chdirFS) ReadDirNames(p string) ([]string, error) { return OSFS{}.ReadDirNames(c.abs(p)) }
+func (c chdirFS) OpenDir(p string) (Dir, error)           { return OSFS{}.OpenDir(c.abs(p)) }
 
 // compareEntries checks our walk against upstream's decoded list, entry by
 // entry in sending order, for every attribute the options carry.
@@ -357,10 +358,12 @@ func compareEntries(t *testing.T, o Options, ours, theirs []*Entry) {
 			check("mtime nsec", a.MtimeNsec, b.MtimeNsec)
 		}
 		if o.PreserveLinks && a.IsSymlink() {
-			check("link target", a.LinkTarget, b.LinkTarget)
+			check("link target", a.LinkTarget(), b.LinkTarget())
 		}
 		if o.PreserveDevices && a.IsDevice() {
-			check("rdev", [2]uint32{a.RdevMajor, a.RdevMinor}, [2]uint32{b.RdevMajor, b.RdevMinor})
+			amaj, amin := a.Rdev()
+			bmaj, bmin := b.Rdev()
+			check("rdev", [2]uint32{amaj, amin}, [2]uint32{bmaj, bmin})
 		}
 		if o.PreserveUID {
 			check("uid", a.UID, b.UID)
@@ -369,7 +372,7 @@ func compareEntries(t *testing.T, o Options, ours, theirs []*Entry) {
 			check("gid", a.GID, b.GID)
 		}
 		if o.AlwaysChecksum && a.IsRegular() {
-			check("sum", fmt.Sprintf("%x", a.Sum), fmt.Sprintf("%x", b.Sum))
+			check("sum", fmt.Sprintf("%x", a.Sum()), fmt.Sprintf("%x", b.Sum()))
 		}
 		if a.IsDir() {
 			const dirFlags = FlagTopDir | FlagContentDir | FlagImpliedDir

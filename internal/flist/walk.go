@@ -55,6 +55,10 @@ type WalkOptions struct {
 	ChecksumLen int
 	// MissingArgs is --ignore-missing-args (1) or --delete-missing-args (2).
 	MissingArgs int
+	// Atimes keeps non-directories' access times (--atimes); HardLinks
+	// keeps their device, inode and link count (-H). Without them entries
+	// carry neither.
+	Atimes, HardLinks bool
 	// Exclude, if set, reports whether the filter rules exclude a name
 	// found inside a directory (or a top-level name that is not a dot-dir).
 	Exclude func(name string, isDir bool) bool
@@ -418,14 +422,18 @@ func (w *walker) sendFileName(dir, base string, st *Stat, flags uint32, filtered
 	if s.MtimeNsec > maxWireNsec {
 		e.MtimeNsec = 0
 	}
-	e.Atime = s.Atime
 	e.UID, e.GID = s.UID, s.GID
-	e.Dev, e.Ino, e.Nlink = s.Dev, s.Ino, s.Nlink
+	if w.opts.Atimes && !isDir {
+		e.SetAtime(s.Atime)
+	}
+	if w.opts.HardLinks && !isDir {
+		e.SetInode(s.Dev, s.Ino, s.Nlink)
+	}
 	e.Flags = flags
 	e.Root = w.root
-	e.LinkTarget = target
+	e.SetLinkTarget(target)
 	if isDevice(s.Mode) {
-		e.RdevMajor, e.RdevMinor = s.RdevMajor, s.RdevMinor
+		e.SetRdev(s.RdevMajor, s.RdevMinor)
 		e.Size = 0
 	} else if isSpecial(s.Mode) {
 		e.Size = 0
@@ -438,7 +446,7 @@ func (w *walker) sendFileName(dir, base string, st *Stat, flags uint32, filtered
 		if err != nil || len(sum) < w.opts.ChecksumLen {
 			sum = make([]byte, w.opts.ChecksumLen)
 		}
-		e.Sum = sum
+		e.SetSum(sum)
 	}
 	w.list.Entries = append(w.list.Entries, e)
 	return e
