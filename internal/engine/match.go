@@ -2,6 +2,7 @@ package engine
 
 import (
 	"errors"
+	"io"
 	"os"
 	"sync"
 
@@ -128,6 +129,52 @@ func (s *stagedTokens) WriteToken(lit []byte, tok int32, match []byte) error {
 	s.sent += int64(len(lit) + len(match))
 	s.ended = tok == delta.TokenEnd
 	return nil
+}
+
+// basisView is the receiver's view of its basis file for block reads.
+type basisView struct {
+	f  *os.File
+	mf *fastio.MapFile
+}
+
+// openBasis opens a view of the basis file f (nil: none) for reads of its
+// blocks in any order: a mapping when it is large, else a pooled read
+// window (fastio.MapFile, Random). If f cannot be stat'ed, the reads go to
+// f itself. A read that fails, or faults because the basis was truncated,
+// is zero-filled by the receiver and fails the file's checksum, so that
+// the file is redone.
+func openBasis(f *os.File) basisView {
+	if f == nil {
+		return basisView{}
+	}
+	st, err := f.Stat()
+	if err != nil {
+		return basisView{f: f}
+	}
+	mf, err := fastio.Open(f, st.Size(), fastio.Random)
+	if err != nil {
+		return basisView{f: f}
+	}
+	return basisView{f: f, mf: mf}
+}
+
+// reader is the view as an io.ReaderAt, nil without a basis (never a typed
+// nil).
+func (b basisView) reader() io.ReaderAt {
+	switch {
+	case b.mf != nil:
+		return b.mf
+	case b.f != nil:
+		return b.f
+	}
+	return nil
+}
+
+// close releases the view, not the file.
+func (b basisView) close() {
+	if b.mf != nil {
+		b.mf.Close()
+	}
 }
 
 // discardTokens is a TokenWriter that drops everything.

@@ -198,3 +198,46 @@ func TestMatchFileTruncated(t *testing.T) {
 		}
 	}
 }
+
+// TestBasisTruncatedWhileMapped truncates the receiver's basis file after
+// its view is open, mapped and not: reading the matched blocks fails (a
+// fault, or a short read), which the receiver zero-fills and reports as a
+// checksum mismatch, the signal to redo the file — never a crash.
+func TestBasisTruncatedWhileMapped(t *testing.T) {
+	const size = 3 << 20
+	for _, mmap := range []bool{true, false} {
+		t.Run(fmt.Sprintf("mmap=%v", mmap), func(t *testing.T) {
+			defer fastio.Force(fastio.Mmap, mmap)()
+			c := newMatchCase(t, size, false)
+			stream, _ := c.stream(t, delta.NoCompression, true)
+			p := filepath.Join(t.TempDir(), "basis")
+			os.WriteFile(p, c.basis, 0o644)
+			f, err := os.Open(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			bv := openBasis(f)
+			defer bv.close()
+			if bv.mf == nil || bv.mf.Mapped() != mmap {
+				t.Fatalf("basis view %+v, want mapped=%v", bv.mf, mmap)
+			}
+			r := wire.NewReader(bytes.NewReader(stream))
+			var out bytes.Buffer
+			// A sound read first, then the truncation.
+			if _, err := bv.reader().ReadAt(make([]byte, 100), 0); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Truncate(p, size/3); err != nil {
+				t.Fatal(err)
+			}
+			_, err = delta.NewReceiver().Receive(r, delta.NewTokenReader(r, delta.NoCompression, 31), c.sums.Head, matchParams, bv.reader(), &out)
+			if !errors.Is(err, delta.ErrChecksumMismatch) {
+				t.Fatalf("receive = %v, want the checksum mismatch", err)
+			}
+			if mmap && !errors.Is(err, fastio.ErrFault) {
+				t.Errorf("receive = %v, want the fault named", err)
+			}
+		})
+	}
+}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/gorsync/gorsync/internal/checksum"
 	"github.com/gorsync/gorsync/internal/delta"
+	"github.com/gorsync/gorsync/internal/fastio"
 	"github.com/gorsync/gorsync/internal/flist"
 	"github.com/gorsync/gorsync/internal/fsys"
 	"github.com/gorsync/gorsync/internal/wire"
@@ -254,7 +255,16 @@ func (rs *Receiving) receiveFile(rx *delta.Receiver, ndx int32, e *flist.Entry, 
 		return nil
 	}
 	out := &trackWriter{w: tmp}
-	res, rerr := rx.Receive(c.R, rs.tokens, head, params, basisReader(basis), out)
+	bw := fastio.GetWriter(out, e.Size)
+	bv := openBasis(basis)
+	res, rerr := rx.Receive(c.R, rs.tokens, head, params, bv.reader(), bw)
+	if rerr == nil {
+		if err := bw.Flush(); err != nil {
+			rerr = fmt.Errorf("write: %w", err)
+		}
+	}
+	fastio.PutWriter(bw)
+	bv.close()
 	if basis != nil {
 		basis.Close()
 	}
@@ -370,14 +380,6 @@ func (t *trackWriter) Write(p []byte) (int, error) {
 		t.err = err
 	}
 	return n, err
-}
-
-// basisReader avoids handing a typed nil *os.File to an io.ReaderAt.
-func basisReader(f *os.File) io.ReaderAt {
-	if f == nil {
-		return nil
-	}
-	return f
 }
 
 var cachedUmask = func() uint32 {
