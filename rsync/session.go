@@ -293,7 +293,15 @@ func sendSide(c *engine.Conn, eo *engine.Options, srcs []string, server bool, wf
 	wf.hooks(&wo)
 	wo.MissingArgs = eo.MissingArgs
 	srcs = treeWalk(&wo, eo, proto, srcs, ff)
-	if eo.AlwaysChecksum {
+	var sums *engine.FileSums
+	switch {
+	case eo.AlwaysChecksum && fastio.Enabled(fastio.Parallel):
+		// Workers sum the files while the walk goes on; the list waits
+		// for them before it is sent.
+		sums = engine.NewFileSums(c.Session.FileParams(), fo.ChecksumLen)
+		wo.ChecksumLen = fo.ChecksumLen
+		wo.Checksum = func(path string) ([]byte, error) { return sums.Start(path), nil }
+	case eo.AlwaysChecksum:
 		fh := checksum.NewFileHasher(c.Session.FileParams())
 		sumBuf := make([]byte, 256<<10)
 		wo.ChecksumLen = fo.ChecksumLen
@@ -316,6 +324,9 @@ func sendSide(c *engine.Conn, eo *engine.Options, srcs []string, server bool, wf
 		c.Log.Info("building file list ... ")
 	}
 	list, err := flist.Build(srcs, wo)
+	if sums != nil {
+		sums.Wait()
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -47,6 +47,7 @@ type generator struct {
 	failed    bool
 	amServer  bool
 	del       *deleter
+	ahead     *sumAhead // --checksum sums computed ahead (parallel.go)
 }
 
 func (g *generator) name(e *flist.Entry) string {
@@ -66,6 +67,8 @@ func (g *generator) run() error {
 	c := g.c
 	proto := c.Session.Protocol
 	g.del = newDeleter(g)
+	g.ahead = startSumAhead(g)
+	defer g.ahead.stop()
 	solo := g.rs.LocalName != ""
 	if g.del.mode == DeleteBefore && !solo && len(g.list.Entries) > 0 {
 		g.del.pass()
@@ -486,11 +489,15 @@ func (g *generator) genSpecial(ndx int32, e *flist.Entry, name string, st *fsys.
 
 // quickCheck reports whether a destination file already matches. rsync:
 // generator.c quick_check_ok (FT_REG).
-func (g *generator) quickCheck(e *flist.Entry, name string, st *fsys.Stat) bool {
+func (g *generator) quickCheck(ndx int32, e *flist.Entry, name string, st *fsys.Stat) bool {
 	if st.Size != e.Size {
 		return false
 	}
 	if g.opts.AlwaysChecksum {
+		if sum, ok := g.ahead.sum(ndx, st); ok {
+			want := e.Sum()
+			return len(want) > 0 && bytes.Equal(sum[:min(len(sum), len(want))], want)
+		}
 		f, err := g.root.Open(name)
 		if err != nil {
 			return false
@@ -526,7 +533,7 @@ func (g *generator) genFile(ndx int32, e *flist.Entry, name string, st *fsys.Sta
 		}
 		exists = false
 	}
-	if exists && !redo && g.quickCheck(e, name, st) {
+	if exists && !redo && g.quickCheck(ndx, e, name, st) {
 		g.itemize(ndx, e, st, true, 0)
 		g.applyAttrs(name, e, st, true, true)
 		if g.opts.Select.RemoveSource == 1 {

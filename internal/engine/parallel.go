@@ -1,0 +1,256 @@
+package engine
+
+import (
+	"os"
+	"runtime"
+	"sync"
+
+	"github.com/gorsync/gorsync/internal/checksum"
+	"github.com/gorsync/gorsync/internal/fastio"
+	"github.com/gorsync/gorsync/internal/fsys"
+	"golang.org/x/sys/unix"
+)
+
+// sumReadBuf is the read buffer of each --checksum worker.
+const sumReadBuf = 256 << 10
+
+// hashFile appends the whole-file checksum of f under p to out.
+func hashFile(h *checksum.FileHasher, p checksum.Params, f *os.File, buf, out []byte) ([]byte, error) {
+	h.Reset(p)
+	if err := fastio.Feed(h, f, buf); err != nil {
+		return nil, err
+	}
+	return h.Sum(out), nil
+}
+
+// FileSums computes the sender's --checksum sums on a pool of workers, one
+// per processor, while the walk that lists the files goes on
+// (fastio.Parallel). Start hands out the slice a worker fills; after Wait
+// every slice is final. At most a few files per worker wait in the queue.
+type FileSums struct {
+	params checksum.Params
+	sumLen int
+	jobs   chan fileSumJob
+	wg     sync.WaitGroup
+	slab   []byte
+}
+
+type fileSumJob struct {
+	path string
+	dst  []byte
+}
+
+// NewFileSums starts the workers for sums of sumLen bytes (the file list's
+// checksum length) under p.
+func NewFileSums(p checksum.Params, sumLen int) *FileSums {
+	n := max(1, runtime.GOMAXPROCS(0))
+	fs := &FileSums{params: p, sumLen: sumLen, jobs: make(chan fileSumJob, 4*n)}
+	for range n {
+		fs.wg.Add(1)
+		go fs.work()
+	}
+	return fs
+}
+
+func (fs *FileSums) work() {
+	defer fs.wg.Done()
+	h := checksum.NewFileHasher(fs.params)
+	buf := make([]byte, sumReadBuf)
+	var out [checksum.MaxDigestLen]byte
+	for j := range fs.jobs {
+		f, err := os.Open(j.path)
+		if err != nil {
+			continue
+		}
+		sum, err := hashFile(h, fs.params, f, buf, out[:0])
+		f.Close()
+		if err == nil {
+			copy(j.dst, sum)
+		}
+	}
+}
+
+// Start queues the file at path and returns the slice its sum will fill:
+// zeros until then, and for good if the file cannot be read, which is
+// what rsync sends for such a file. Only the walk's goroutine calls it.
+func (fs *FileSums) Start(path string) []byte {
+	if len(fs.slab) < fs.sumLen {
+		fs.slab = make([]byte, 1024*fs.sumLen)
+	}
+	dst := fs.slab[:fs.sumLen:fs.sumLen]
+	fs.slab = fs.slab[fs.sumLen:]
+	fs.jobs <- fileSumJob{path: path, dst: dst}
+	return dst
+}
+
+// Wait returns when every started sum is done; Start must not follow.
+func (fs *FileSums) Wait() {
+	close(fs.jobs)
+	fs.wg.Wait()
+}
+
+// aheadWindow is how many list entries past the generator the --checksum
+// workers of sumAhead may go.
+const aheadWindow = 128
+
+// Slot states of sumAhead.
+const (
+	slotFree = iota
+	slotRunning
+	slotDone
+)
+
+// aheadSlot is one entry's destination checksum, computed ahead of the
+// generator, with the identity of the file it was computed from.
+type aheadSlot struct {
+	ndx   int32
+	state int8
+	ok    bool
+	st    unix.Stat_t
+	sum   [checksum.MaxDigestLen]byte
+	n     int
+}
+
+// sumAhead computes the --checksum sums of destination files on a pool of
+// workers ahead of the generator, which walks the list in order and takes
+// each sum when its quick check needs it (fastio.Parallel). The workers go
+// through the regular files of the list at most aheadWindow entries past
+// the generator's last request. A sum counts only if the file it was read
+// from is still the one the generator stats (device, inode, size, mtime);
+// otherwise, and for an entry no worker reached, the generator computes it
+// itself as before.
+type sumAhead struct {
+	g      *generator
+	params checksum.Params
+
+	mu     sync.Mutex
+	cond   sync.Cond
+	base   int32 // the generator's position
+	next   int32 // the next entry a worker considers
+	closed bool
+	ring   [aheadWindow]aheadSlot
+	wg     sync.WaitGroup
+}
+
+// startSumAhead starts the workers for g, or returns nil when the sums
+// are not needed or the parallel path is off.
+func startSumAhead(g *generator) *sumAhead {
+	if !g.opts.AlwaysChecksum || g.root == nil || g.rs.DryRunMissing || g.opts.Select.ListOnly || !fastio.Enabled(fastio.Parallel) {
+		return nil
+	}
+	a := &sumAhead{g: g, params: g.c.Session.FileParams()}
+	a.cond.L = &a.mu
+	for range max(1, runtime.GOMAXPROCS(0)) {
+		a.wg.Add(1)
+		go a.work()
+	}
+	return a
+}
+
+// stop ends the workers; a nil sumAhead is stopped.
+func (a *sumAhead) stop() {
+	if a == nil {
+		return
+	}
+	a.mu.Lock()
+	a.closed = true
+	a.cond.Broadcast()
+	a.mu.Unlock()
+	a.wg.Wait()
+}
+
+// claim returns the next entry to sum, waiting for room in the window;
+// ok is false when the workers are done.
+func (a *sumAhead) claim() (ndx int32, slot *aheadSlot, ok bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	entries := a.g.list.Entries
+	for {
+		if a.closed {
+			return 0, nil, false
+		}
+		a.next = max(a.next, a.base)
+		for int(a.next) < len(entries) && !entries[a.next].IsRegular() {
+			a.next++
+		}
+		if int(a.next) >= len(entries) {
+			return 0, nil, false
+		}
+		s := &a.ring[a.next%aheadWindow]
+		if a.next < a.base+aheadWindow && s.state != slotRunning {
+			*s = aheadSlot{ndx: a.next, state: slotRunning}
+			a.next++
+			return a.next - 1, s, true
+		}
+		a.cond.Wait()
+	}
+}
+
+func (a *sumAhead) work() {
+	defer a.wg.Done()
+	h := checksum.NewFileHasher(a.params)
+	buf := make([]byte, sumReadBuf)
+	for {
+		ndx, s, ok := a.claim()
+		if !ok {
+			return
+		}
+		var out [checksum.MaxDigestLen]byte
+		var st unix.Stat_t
+		sum, good := a.sumOne(h, ndx, buf, out[:0], &st)
+		a.mu.Lock()
+		if s.ndx == ndx {
+			s.state, s.ok, s.st = slotDone, good, st
+			s.n = copy(s.sum[:], sum)
+		}
+		a.cond.Broadcast()
+		a.mu.Unlock()
+	}
+}
+
+// sumOne reads entry ndx's destination file, if it is a regular file of
+// the listed size, and returns its sum and identity.
+func (a *sumAhead) sumOne(h *checksum.FileHasher, ndx int32, buf, out []byte, st *unix.Stat_t) ([]byte, bool) {
+	e := a.g.list.Entries[ndx]
+	f, err := a.g.root.Open(a.g.name(e))
+	if err != nil {
+		return nil, false
+	}
+	defer f.Close()
+	if unix.Fstat(int(f.Fd()), st) != nil || st.Mode&unix.S_IFMT != unix.S_IFREG || st.Size != e.Size {
+		return nil, false
+	}
+	sum, err := hashFile(h, a.params, f, buf, out)
+	return sum, err == nil
+}
+
+// sum returns the destination sum of entry ndx computed ahead, if a worker
+// computed it from the file st describes; it waits for a worker that is
+// at it. A nil sumAhead has nothing.
+func (a *sumAhead) sum(ndx int32, st *fsys.Stat) ([]byte, bool) {
+	if a == nil {
+		return nil, false
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if ndx > a.base {
+		a.base = ndx
+		a.cond.Broadcast()
+	}
+	s := &a.ring[ndx%aheadWindow]
+	for s.ndx == ndx && s.state == slotRunning {
+		a.cond.Wait()
+	}
+	if s.ndx != ndx || s.state != slotDone {
+		// No worker got here: none will, the generator sums it itself.
+		a.next = max(a.next, ndx+1)
+		return nil, false
+	}
+	s.state = slotFree
+	same := s.ok && uint64(s.st.Dev) == st.Dev && s.st.Ino == st.Ino && s.st.Size == st.Size &&
+		s.st.Mtim.Sec == st.Mtime && uint32(s.st.Mtim.Nsec) == st.MtimeNsec
+	if !same {
+		return nil, false
+	}
+	return s.sum[:s.n], true
+}
