@@ -34,6 +34,13 @@ type VecWriter struct {
 	w   io.Writer
 	rc  syscall.RawConn
 	iov []unix.Iovec
+
+	// One writev's state, shared with attempt (a method value made once,
+	// so that a write allocates nothing).
+	cur     []unix.Iovec
+	n       uintptr
+	errno   syscall.Errno
+	attempt func(fd uintptr) bool
 }
 
 // NewVecWriter returns a VecWriter for w when the Writev path is on and w is
@@ -52,7 +59,9 @@ func NewVecWriter(w io.Writer) *VecWriter {
 	if err != nil {
 		return nil
 	}
-	return &VecWriter{w: w, rc: rc, iov: make([]unix.Iovec, 0, 16)}
+	v := &VecWriter{w: w, rc: rc, iov: make([]unix.Iovec, 0, 16)}
+	v.attempt = v.writev
+	return v
 }
 
 // Write writes p through the descriptor's own Write.
@@ -86,32 +95,34 @@ func (v *VecWriter) WriteBuffers(bufs [][]byte) (int64, error) {
 // writeIov writes every byte v.iov describes.
 func (v *VecWriter) writeIov() (int64, error) {
 	var total int64
-	iov := v.iov
-	for len(iov) > 0 {
-		var n uintptr
-		var errno syscall.Errno
-		err := v.rc.Write(func(fd uintptr) bool {
-			for {
-				writevCalls.Add(1)
-				n, _, errno = unix.Syscall(unix.SYS_WRITEV, fd, uintptr(unsafe.Pointer(&iov[0])), uintptr(len(iov)))
-				if errno != unix.EINTR {
-					return errno != unix.EAGAIN
-				}
-			}
-		})
-		if err == nil && errno != 0 {
-			err = errno
+	v.cur = v.iov
+	for len(v.cur) > 0 {
+		err := v.rc.Write(v.attempt)
+		if err == nil && v.errno != 0 {
+			err = v.errno
 		}
 		if err != nil {
 			return total, fmt.Errorf("writev: %w", err)
 		}
-		if n == 0 {
+		if v.n == 0 {
 			return total, fmt.Errorf("writev: %w", io.ErrShortWrite)
 		}
-		total += int64(n)
-		iov = advance(iov, int(n))
+		total += int64(v.n)
+		v.cur = advance(v.cur, int(v.n))
 	}
 	return total, nil
+}
+
+// writev makes one writev of v.cur on fd, retrying when interrupted; it
+// returns false, to wait in the poller, when the descriptor is full.
+func (v *VecWriter) writev(fd uintptr) bool {
+	for {
+		writevCalls.Add(1)
+		v.n, _, v.errno = unix.Syscall(unix.SYS_WRITEV, fd, uintptr(unsafe.Pointer(&v.cur[0])), uintptr(len(v.cur)))
+		if v.errno != unix.EINTR {
+			return v.errno != unix.EAGAIN
+		}
+	}
 }
 
 // advance drops the first n bytes from iov, shortening the first buffer

@@ -88,13 +88,14 @@ func (c MsgCode) String() string {
 // When the connection can write several buffers at once (a
 // fastio.BuffersWriter, such as a fastio.VecWriter on a pipe or socket), a
 // call's headers and payloads go out together in one vectored write, without
-// copying; otherwise each frame is copied into one buffer and written with
+// copying (a call of at most 1 KiB is copied and written plainly, which is
+// cheaper); otherwise each frame is copied into one buffer and written with
 // one Write (two for a payload larger than that buffer).
 type MuxWriter struct {
 	mu    sync.Mutex
 	w     io.Writer
 	vw    fastio.BuffersWriter // w's vectored write, or nil
-	frame []byte               // header and payload copied together, when vw is nil
+	frame []byte               // header and payload copied together (only small ones when vw is set)
 
 	// One vectored write being assembled: the frames' headers (4 bytes
 	// each) and payloads, then the pieces in wire order.
@@ -102,6 +103,10 @@ type MuxWriter struct {
 	pays [][]byte
 	bufs [][]byte
 }
+
+// smallFrames is the most a vectored MuxWriter copies into one buffer for
+// a plain write instead of gathering (a short message with its header).
+const smallFrames = 1 << 10
 
 // frameBuf is the size of the buffer a MuxWriter without vectored writes
 // copies a header and its payload into.
@@ -113,6 +118,7 @@ func NewMuxWriter(w io.Writer) *MuxWriter {
 	m := &MuxWriter{w: w}
 	if vw, ok := w.(fastio.BuffersWriter); ok {
 		m.vw = vw
+		m.frame = make([]byte, 0, smallFrames)
 	} else {
 		m.frame = make([]byte, 0, frameBuf)
 	}
@@ -224,10 +230,28 @@ func (m *MuxWriter) addFrames(code MsgCode, p []byte) {
 // writeFrames writes the queued frames with the connection's vectored
 // write and returns how many payload bytes went out.
 func (m *MuxWriter) writeFrames() (int, error) {
-	for i, p := range m.pays {
-		m.bufs = append(m.bufs, m.hdrs[4*i:4*i+4], p)
+	size := len(m.hdrs)
+	for _, p := range m.pays {
+		size += len(p)
 	}
-	n, err := m.vw.WriteBuffers(m.bufs)
+	var n int64
+	var err error
+	if size <= cap(m.frame) {
+		// Copying a few hundred bytes costs less than the kernel's
+		// walk of an iovec array.
+		f := m.frame[:0]
+		for i, p := range m.pays {
+			f = append(append(f, m.hdrs[4*i:4*i+4]...), p...)
+		}
+		var c int
+		c, err = m.w.Write(f)
+		n = int64(c)
+	} else {
+		for i, p := range m.pays {
+			m.bufs = append(m.bufs, m.hdrs[4*i:4*i+4], p)
+		}
+		n, err = m.vw.WriteBuffers(m.bufs)
+	}
 	sent := 0
 	for _, p := range m.pays {
 		if n < 4 {

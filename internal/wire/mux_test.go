@@ -241,14 +241,17 @@ func TestMuxWriterConcurrent(t *testing.T) {
 	}
 }
 
-// shortWriter is a BuffersWriter that takes at most limit bytes per call and
-// then fails, to check the payload count a failed vectored write returns.
+// shortWriter is a BuffersWriter that takes at most limit bytes per call,
+// through either method, and then fails, to check the payload count a failed vectored write returns.
 type shortWriter struct {
 	limit int64
 	got   bytes.Buffer
 }
 
-func (s *shortWriter) Write(p []byte) (int, error) { return 0, io.ErrShortWrite }
+func (s *shortWriter) Write(p []byte) (int, error) {
+	n, err := s.WriteBuffers([][]byte{p})
+	return int(n), err
+}
 
 func (s *shortWriter) WriteBuffers(bufs [][]byte) (int64, error) {
 	var n int64
