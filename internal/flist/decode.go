@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"slices"
+	"strings"
 
 	"golang.org/x/sys/unix"
 
@@ -31,6 +31,26 @@ func (s *slab) next() *Entry {
 	e := &s.buf[0]
 	s.buf = s.buf[1:]
 	return e
+}
+
+// nameArena hands out strings carved from large shared buffers, so that
+// names and symlink targets cost no allocation each. A buffer lives as
+// long as any string carved from it; a list's names live together.
+type nameArena struct{ b strings.Builder }
+
+// nameArenaChunk is the size of one arena buffer.
+const nameArenaChunk = 64 << 10
+
+// str returns p as a string. A strings.Builder only appends, so the
+// strings it returned stay unchanged (and shared) as it grows in place.
+func (a *nameArena) str(p []byte) string {
+	if a.b.Cap()-a.b.Len() < len(p) {
+		a.b = strings.Builder{}
+		a.b.Grow(max(nameArenaChunk, len(p)))
+	}
+	start := a.b.Len()
+	a.b.Write(p)
+	return a.b.String()[start:]
 }
 
 // Decoder reads file-list entries from a peer, validating every field and
@@ -60,6 +80,7 @@ type Decoder struct {
 	ndxStart int32
 	ioError  int32
 	slab     slab
+	names    nameArena
 
 	users, groups map[uint32]string
 
@@ -244,13 +265,13 @@ func (d *Decoder) readEntry(r *wire.Reader, xflags uint32) (*Entry, error) {
 	// A --relative "/name" keeps its slash in the base (see splitName).
 	if i := bytes.LastIndexByte(name, '/'); i > 0 {
 		if dir := name[:i]; string(dir) != d.lastDir || d.lastDir == "" {
-			d.lastDir = string(dir)
+			d.lastDir = d.names.str(dir)
 			d.lastDirDepth = countDirElements(d.lastDir)
 		}
 		e.Dir = d.lastDir
-		e.Base = string(name[i+1:])
+		e.Base = d.names.str(name[i+1:])
 	} else {
-		e.Base = string(name)
+		e.Base = d.names.str(name)
 	}
 	if e.Base == "" {
 		return nil, protoErr("file name %q has an empty base name", raw)
@@ -536,7 +557,7 @@ func (d *Decoder) readLink(r *wire.Reader, e *Entry, raw []byte) error {
 	case o.SanitizePaths && len(target) > 0:
 		e.SetLinkTarget(SanitizePath(string(target), d.lastDirDepth))
 	default:
-		e.SetLinkTarget(string(target))
+		e.SetLinkTarget(d.names.str(target))
 	}
 	return nil
 }
@@ -669,7 +690,8 @@ func (d *Decoder) Groups() map[uint32]string { return d.groups }
 
 // ReadList reads a complete first file list as recv_file_list does: the
 // entries, the end marker, the id lists, and before protocol 30 the
-// io_error trailer; then it sorts and cleans the list.
+// io_error trailer; then it sorts and cleans the list. The list owns the
+// entries: Entries returns none afterwards.
 func (d *Decoder) ReadList(r *wire.Reader) (*List, error) {
 	d.StartList(0)
 	for {
@@ -693,12 +715,15 @@ func (d *Decoder) ReadList(r *wire.Reader) (*List, error) {
 		}
 		d.ioError |= v & IOErrValidMask
 	}
+	// The list takes the entries over (no copy: at a million entries the
+	// copy would be 8 MB), so Entries is empty until the next list.
 	l := &List{
-		Entries: slices.Clone(d.entries), // Entries() keeps the received order
+		Entries: d.entries,
 		IOError: d.ioError,
 		Users:   d.users,
 		Groups:  d.groups,
 	}
+	d.entries = nil
 	l.SortAndClean(d.opts.Protocol, true)
 	return l, nil
 }
