@@ -19,8 +19,8 @@ func TestBufferSize(t *testing.T) {
 		{20 << 10, 64 << 10, FixedSize},
 		{64 << 10, 64 << 10, FixedSize},
 		{200 << 10, 256 << 10, FixedSize},
-		{256<<10 + 1, 1 << 20, FixedSize},
-		{1 << 40, 1 << 20, FixedSize},
+		{256<<10 + 1, 256 << 10, FixedSize},
+		{1 << 40, 256 << 10, FixedSize},
 	} {
 		restore := Force(Adaptive, true)
 		got := BufferSize(c.size)

@@ -139,16 +139,16 @@ func (m *MapFile) Window(off int64, want int) []byte {
 // fill makes the window start at off and hold at least want bytes, and as
 // many more as its buffer does, keeping what it already has of them.
 func (m *MapFile) fill(off int64, want int) {
-	n := int(min(m.size-off, int64(max(want, BufferSize(m.size)))))
-	if m.buf == nil || len(m.buf.B) < n {
-		// A larger buffer, twice the need so that slides stay rare;
-		// what the old one held is read again (it happens at most a
-		// few times per file).
+	if m.buf == nil || len(m.buf.B) < want {
+		// The file's buffer, or room for four times the reader's span
+		// if that is more, so that a slide (which moves what is kept
+		// to the front) moves little. What a smaller buffer held is
+		// read again; that happens once per file at most.
 		PutBuffer(m.buf)
-		m.buf = GetBuffer(max(n, min(2*want, int(m.size-off))))
+		m.buf = GetBuffer(int(min(int64(max(BufferSize(m.size), 4*want)), m.size-off)))
 		m.win = nil
-		n = int(min(m.size-off, int64(len(m.buf.B))))
 	}
+	n := int(min(m.size-off, int64(len(m.buf.B))))
 	b := m.buf.B[:n]
 	kept := 0
 	if off >= m.base && off < m.base+int64(len(m.win)) {
