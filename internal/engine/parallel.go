@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"os"
 	"runtime"
 	"sync"
 
@@ -14,11 +13,32 @@ import (
 // sumReadBuf is the read buffer of each --checksum worker.
 const sumReadBuf = 256 << 10
 
-// hashFile appends the whole-file checksum of f under p to out.
-func hashFile(h *checksum.FileHasher, p checksum.Params, f *os.File, buf, out []byte) ([]byte, error) {
+// hashFD appends to out the whole-file checksum under p of the open file
+// fd: its first size bytes (rsync's file_checksum sums the size its stat
+// found), or everything up to its end when size is negative. Reading
+// through the descriptor, not an *os.File, spares the runtime's poller
+// probing: four system calls per file fewer.
+func hashFD(h *checksum.FileHasher, p checksum.Params, fd int, size int64, buf, out []byte) ([]byte, error) {
 	h.Reset(p)
-	if err := fastio.Feed(h, f, buf); err != nil {
-		return nil, err
+	for size != 0 {
+		want := buf
+		if size > 0 && size < int64(len(buf)) {
+			want = buf[:size]
+		}
+		n, err := unix.Read(fd, want)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		if n == 0 {
+			break
+		}
+		h.Write(want[:n])
+		if size > 0 {
+			size -= int64(n)
+		}
 	}
 	return h.Sum(out), nil
 }
@@ -58,12 +78,12 @@ func (fs *FileSums) work() {
 	buf := make([]byte, sumReadBuf)
 	var out [checksum.MaxDigestLen]byte
 	for j := range fs.jobs {
-		f, err := os.Open(j.path)
+		fd, err := unix.Open(j.path, unix.O_RDONLY|unix.O_CLOEXEC|unix.O_NOCTTY, 0)
 		if err != nil {
 			continue
 		}
-		sum, err := hashFile(h, fs.params, f, buf, out[:0])
-		f.Close()
+		sum, err := hashFD(h, fs.params, fd, -1, buf, out[:0])
+		unix.Close(fd)
 		if err == nil {
 			copy(j.dst, sum)
 		}
@@ -217,11 +237,18 @@ func (a *sumAhead) sumOne(h *checksum.FileHasher, ndx int32, buf, out []byte, st
 		return nil, false
 	}
 	defer f.Close()
-	if unix.Fstat(int(f.Fd()), st) != nil || st.Mode&unix.S_IFMT != unix.S_IFREG || st.Size != e.Size {
+	rc, err := f.SyscallConn()
+	if err != nil {
 		return nil, false
 	}
-	sum, err := hashFile(h, a.params, f, buf, out)
-	return sum, err == nil
+	var sum []byte
+	rc.Control(func(fd uintptr) {
+		if unix.Fstat(int(fd), st) != nil || st.Mode&unix.S_IFMT != unix.S_IFREG || st.Size != e.Size {
+			return
+		}
+		sum, err = hashFD(h, a.params, int(fd), st.Size, buf, out)
+	})
+	return sum, sum != nil && err == nil
 }
 
 // sum returns the destination sum of entry ndx computed ahead, if a worker
