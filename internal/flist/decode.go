@@ -20,9 +20,28 @@ var ErrUnsafePath = errors.New("unsafe pathname from sender")
 // entrySlab is how many entries a Decoder or walk allocates at once.
 const entrySlab = 256
 
-// slab hands out Entries from chunks, so a large list costs one heap
-// object per entrySlab entries instead of one per entry.
-type slab struct{ buf []Entry }
+// extSlab is how many entry extensions a Decoder allocates at once.
+const extSlab = 64
+
+// slab hands out Entries and their extensions from chunks, so a large list
+// costs one heap object per entrySlab entries instead of one per entry.
+type slab struct {
+	buf  []Entry
+	xbuf []entryExt
+}
+
+// ext returns e's extension, taking it from a chunk if e has none yet.
+func (s *slab) ext(e *Entry) *entryExt {
+	if e.x == nil {
+		if len(s.xbuf) == 0 {
+			s.xbuf = make([]entryExt, extSlab)
+		}
+		e.x = &s.xbuf[0]
+		s.xbuf = s.xbuf[1:]
+		e.x.acl, e.x.xattr = -1, -1
+	}
+	return e.x
+}
 
 func (s *slab) next() *Entry {
 	if len(s.buf) == 0 {
@@ -317,8 +336,10 @@ func (d *Decoder) readEntry(r *wire.Reader, xflags uint32) (*Entry, error) {
 			d.rdevMaj = major
 			d.rdev = [2]uint32{major, minor}
 		}
-		e.SetLinkTarget(first.LinkTarget())
-		e.SetSum(first.Sum())
+		if fx := first.x; fx != nil {
+			x := d.slab.ext(e)
+			x.linkTarget, x.sum = fx.linkTarget, fx.sum
+		}
 		e.Flags |= first.Flags & FlagSkipGroup
 	} else if err := d.readAttrs(r, e, xflags); err != nil {
 		return nil, err
@@ -327,10 +348,10 @@ func (d *Decoder) readEntry(r *wire.Reader, xflags uint32) (*Entry, error) {
 	e.Mode = d.mode
 	e.Mtime = d.modtime
 	if o.PreserveAtimes && !e.IsDir() {
-		e.SetAtime(d.atime)
+		d.slab.ext(e).atime = d.atime
 	}
 	if o.PreserveCrtimes {
-		e.SetCrtime(d.crtime)
+		d.slab.ext(e).crtime = d.crtime
 	}
 	if o.PreserveUID {
 		e.UID = d.uid
@@ -339,7 +360,8 @@ func (d *Decoder) readEntry(r *wire.Reader, xflags uint32) (*Entry, error) {
 		e.GID = d.gid
 	}
 	if o.PreserveDevices && e.IsDevice() {
-		e.SetRdev(d.rdev[0], d.rdev[1])
+		x := d.slab.ext(e)
+		x.rdevMajor, x.rdevMinor = d.rdev[0], d.rdev[1]
 	}
 	if e.Mode == 0 && o.DeleteMissingArgs {
 		e.Flags |= FlagMissing
@@ -379,7 +401,7 @@ func (d *Decoder) readEntry(r *wire.Reader, xflags uint32) (*Entry, error) {
 			return nil, err
 		}
 		if e.IsRegular() {
-			e.SetSum(d.keepSum(sum))
+			d.slab.ext(e).sum = d.keepSum(sum)
 		}
 	}
 	return e, nil
@@ -551,13 +573,14 @@ func (d *Decoder) readLink(r *wire.Reader, e *Entry, raw []byte) error {
 	if bytes.IndexByte(target, 0) >= 0 {
 		return protoErr("symlink target of %s contains a NUL byte", raw)
 	}
+	x := d.slab.ext(e)
 	switch {
 	case o.MungeSymlinks:
-		e.SetLinkTarget(symlinkMungePrefix + string(target))
+		x.linkTarget = symlinkMungePrefix + string(target)
 	case o.SanitizePaths && len(target) > 0:
-		e.SetLinkTarget(SanitizePath(string(target), d.lastDirDepth))
+		x.linkTarget = SanitizePath(string(target), d.lastDirDepth)
 	default:
-		e.SetLinkTarget(d.names.str(target))
+		x.linkTarget = d.names.str(target)
 	}
 	return nil
 }
@@ -567,10 +590,10 @@ func (d *Decoder) readLink(r *wire.Reader, e *Entry, raw []byte) error {
 func (d *Decoder) readHLink(r *wire.Reader, e *Entry, xflags uint32, firstNdx int32) error {
 	if d.opts.Protocol >= 30 {
 		if xflags&xmitHLinkFirst != 0 {
-			e.SetHLinkGroup(d.ndxStart + int32(len(d.entries)))
+			d.slab.ext(e).hlinkGroup = d.ndxStart + int32(len(d.entries))
 			e.Flags |= FlagHLinkFirst
 		} else {
-			e.SetHLinkGroup(firstNdx)
+			d.slab.ext(e).hlinkGroup = firstNdx
 		}
 		return nil
 	}
@@ -595,8 +618,9 @@ func (d *Decoder) readHLink(r *wire.Reader, e *Entry, xflags uint32, firstNdx in
 		d.idev[key] = g
 		d.hlinkCnt++
 	}
-	e.SetHLinkGroup(g)
-	e.SetInode(uint64(d.dev-1), uint64(ino), 0)
+	x := d.slab.ext(e)
+	x.hlinkGroup = g
+	x.dev, x.ino = uint64(d.dev-1), uint64(ino)
 	return nil
 }
 
