@@ -399,3 +399,56 @@ func TestValidate(t *testing.T) {
 		}
 	}
 }
+
+// TestDecodeLargeList decodes a list whose names and symlink targets span
+// several name buffers and entry chunks, and checks every entry survives
+// intact while the decoder allocates far less than once per entry.
+func TestDecodeLargeList(t *testing.T) {
+	o := Options{Protocol: 31, CompatFlags: CFVarintFlistFlags | CFSafeFlist, Recurse: true, PreserveLinks: true, PreserveDevices: true}
+	var in []*Entry
+	for d := range 20 {
+		dir := fmt.Sprintf("dir-%02d-%s", d, strings.Repeat("x", d))
+		in = append(in, &Entry{Base: dir, Mode: ModeDir | 0o755})
+		for f := range 1000 {
+			e := &Entry{Dir: dir, Base: fmt.Sprintf("file-%05d-%s", f, strings.Repeat("n", f%40)), Mode: ModeRegular | 0o644, Size: int64(f)}
+			switch f % 50 {
+			case 0:
+				e.Mode = ModeSymlink | 0o777
+				e.SetLinkTarget(fmt.Sprintf("../target/%d/%s", f, strings.Repeat("t", f%300)))
+			case 1:
+				e.Mode = ModeChar | 0o600
+				e.Size = 0
+				e.SetRdev(uint32(d), uint32(f))
+			}
+			in = append(in, e)
+		}
+	}
+	data := encodeList(t, o, in, 0)
+	var l *List
+	allocs := testing.AllocsPerRun(1, func() {
+		dec, err := NewDecoder(o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if l, err = dec.ReadList(wire.NewReader(bytes.NewReader(data))); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if max := float64(len(in)) / 20; allocs > max {
+		t.Errorf("decoding %d entries took %.0f allocations, want at most %.0f", len(in), allocs, max)
+	}
+	want := map[string]string{}
+	for _, e := range in {
+		major, minor := e.Rdev()
+		want[e.Name()] = fmt.Sprintf("%o %d %q %d,%d", e.Mode, e.Size, e.LinkTarget(), major, minor)
+	}
+	if l.Len() != len(in) {
+		t.Fatalf("decoded %d entries, want %d", l.Len(), len(in))
+	}
+	for _, e := range l.Entries {
+		major, minor := e.Rdev()
+		if got := fmt.Sprintf("%o %d %q %d,%d", e.Mode, e.Size, e.LinkTarget(), major, minor); got != want[e.Name()] {
+			t.Errorf("%s: %s, want %s", e.Name(), got, want[e.Name()])
+		}
+	}
+}
