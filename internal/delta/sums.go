@@ -186,7 +186,7 @@ func WriteSignature(w *wire.Writer, r io.ReaderAt, size int64, head SumHead, h *
 // chunks of about parallelChunk bytes by a pool of workers (fastio.Parallel).
 const (
 	parallelMinSize = 8 << 20
-	parallelChunk   = 1 << 20
+	parallelChunk   = 256 << 10
 )
 
 // sumChunk is one piece of a basis on its way through writeSumsParallel:

@@ -3,6 +3,7 @@ package delta
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"math/rand/v2"
 	"testing"
@@ -117,6 +118,25 @@ func BenchmarkWriteSignature(b *testing.B) {
 			for b.Loop() {
 				var err error
 				if buf, err = WriteSignature(w, bytes.NewReader(basis), size, head, h, buf); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkSumsParallelChunk compares chunk sizes of the parallel block
+// sums of a 64 MiB basis.
+func BenchmarkSumsParallelChunk(b *testing.B) {
+	const size = 64 << 20
+	basis := randBytes(rand.New(rand.NewPCG(5, 6)), size)
+	head, _ := checksum.SumSizes(size, 0, 31, checksum.ShortSumLength, benchParams.DigestLen())
+	for _, chunk := range []int{128 << 10, 256 << 10, 1 << 20, 4 << 20} {
+		b.Run(fmt.Sprintf("chunk=%dK", chunk>>10), func(b *testing.B) {
+			w := wire.NewWriter(io.Discard)
+			b.SetBytes(size)
+			for b.Loop() {
+				if err := writeSumsParallel(w, bytes.NewReader(basis), size, head, benchParams, 2, chunk); err != nil {
 					b.Fatal(err)
 				}
 			}
