@@ -138,4 +138,3 @@ func advance(iov []unix.Iovec, n int) []unix.Iovec {
 	}
 	return iov
 }
-

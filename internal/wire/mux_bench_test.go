@@ -32,9 +32,8 @@ var (
 var muxWorkloads = []muxWorkload{
 	// A small message (MSG_INFO of 40 bytes), as log lines or MSG_SUCCESS.
 	{"msg40", 4000, 40, func(m *MuxWriter, _ *Writer) error { return m.WriteMsg(MsgInfo, benchMsg) }},
-	// The sender's literal data as it goes through the wire.Writer today:
-	// a 4-byte token buffered, flushed as its own frame when the 32 KiB
-	// block after it is written through.
+	// The sender's literal data through the wire.Writer: a 4-byte token
+	// buffered, then a 32 KiB block written through, as two frames.
 	{"token32k", 2000, 4 + 32<<10, func(_ *MuxWriter, w *Writer) error {
 		w.WriteInt(32 << 10)
 		w.Write(benchBlock)
