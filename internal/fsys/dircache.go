@@ -10,9 +10,11 @@ import (
 
 // dirCacheSize is how many parent directories a Root keeps open. The
 // generator and the receiver each go through the file list in order, one
-// directory after another, the receiver some files behind: a few entries
-// cover both, and a lookup is a scan of this many short strings.
-const dirCacheSize = 8
+// directory after another, the receiver some files behind and --checksum's
+// workers up to 128 files ahead: with directories of 25 files, 16 entries
+// left a third fewer misses than 8 did. A lookup is a scan of this many
+// short strings.
+const dirCacheSize = 16
 
 // dirRef is a directory descriptor shared by the cache and the operations
 // using it; the last release closes it, so an entry evicted or invalidated
