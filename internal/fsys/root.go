@@ -79,13 +79,21 @@ func (r *Root) Path() string { return r.path }
 // name. "." names the root itself.
 func checkName(op, name string) (string, error) {
 	bad := name == "" || name[0] == '/' || strings.IndexByte(name, 0) >= 0
+	clean := true // no empty or "." component: path.Clean would not change it
 	for rest := name; !bad && rest != ""; {
 		var comp string
-		comp, rest, _ = strings.Cut(rest, "/")
+		var more bool
+		comp, rest, more = strings.Cut(rest, "/")
 		bad = comp == ".."
+		if comp == "" || comp == "." || more && rest == "" {
+			clean = false
+		}
 	}
 	if bad {
 		return "", &os.PathError{Op: op, Path: name, Err: ErrUnsafePath}
+	}
+	if clean || name == "." {
+		return name, nil
 	}
 	return path.Clean(name), nil
 }
