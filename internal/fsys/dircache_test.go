@@ -47,6 +47,7 @@ func exists(t *testing.T, base, rel string) {
 }
 
 func TestDirCacheKeepsParentOpen(t *testing.T) {
+	defer fastio.Force(fastio.Batch, true)()
 	fx := newFixture(t)
 	mkdirs(t, fx.dir, "a/b")
 	if fx.r.dirs == nil {
@@ -115,6 +116,7 @@ func TestDirCacheInvalidation(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			defer fastio.Force(fastio.Batch, true)()
 			fx := newFixture(t)
 			r := fx.r
 			mkdirs(t, fx.dir, "a/b")
@@ -157,6 +159,7 @@ func TestDirCacheInvalidation(t *testing.T) {
 // symlink must follow the link each time, so replacing the link's target
 // is seen at once.
 func TestDirCacheSymlinkedParent(t *testing.T) {
+	defer fastio.Force(fastio.Batch, true)()
 	fx := newFixture(t)
 	r := fx.r
 	mkdirs(t, fx.dir, "sub/d")
@@ -177,6 +180,7 @@ func TestDirCacheSymlinkedParent(t *testing.T) {
 // a symlink out of the tree must not lead an operation outside; the cached
 // descriptor still names the (moved) directory beneath the root.
 func TestDirCacheOutsideChange(t *testing.T) {
+	defer fastio.Force(fastio.Batch, true)()
 	fx := newFixture(t)
 	r := fx.r
 	if _, err := r.LstatT("sub/x"); !os.IsNotExist(err) {
@@ -206,6 +210,7 @@ func TestDirCacheOutsideChange(t *testing.T) {
 // cache holds and checks it keeps at most dirCacheSize open, and that Close
 // leaves none behind.
 func TestDirCacheBoundedAndClosed(t *testing.T) {
+	defer fastio.Force(fastio.Batch, true)()
 	dir := t.TempDir()
 	for i := range 3 * dirCacheSize {
 		mkdirs(t, dir, fmt.Sprintf("d%d", i))
@@ -237,6 +242,7 @@ func TestDirCacheBoundedAndClosed(t *testing.T) {
 // with -race. Every operation either fails cleanly or acts beneath its
 // path, and nothing leaks.
 func TestDirCacheConcurrent(t *testing.T) {
+	defer fastio.Force(fastio.Batch, true)()
 	dir := t.TempDir()
 	const ndirs = 4
 	for i := range ndirs {
