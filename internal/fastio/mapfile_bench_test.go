@@ -129,7 +129,7 @@ func BenchmarkSequentialRead(b *testing.B) {
 // against its basis's sums: it reads each region several times over (the
 // rolling window, the strong sums, the literal and the file sum). The
 // source is mapped, read through MapFile's window, or read whole into
-// memory first.
+// memory first; the mapping with each madvise hint.
 func BenchmarkBlockSearch(b *testing.B) {
 	p, data := benchFile(b, benchSize)
 	basis := append([]byte(nil), data...)
@@ -154,9 +154,18 @@ func BenchmarkBlockSearch(b *testing.B) {
 	defer f.Close()
 	m := delta.NewMatcher(params, false)
 	for _, cache := range caches {
-		for _, rd := range []reader{{name: "mmap", mmap: true}, {name: "window"}, {name: "readall", plain: true}} {
+		for _, rd := range []reader{
+			{name: "mmap-sequential", mmap: true, adv: unix.MADV_SEQUENTIAL},
+			{name: "mmap-normal", mmap: true, adv: unix.MADV_NORMAL},
+			{name: "mmap-willneed", mmap: true, adv: unix.MADV_WILLNEED},
+			{name: "window"},
+			{name: "readall", plain: true},
+		} {
 			b.Run(cache+"/"+rd.name, func(b *testing.B) {
 				defer fastio.Force(fastio.Mmap, rd.mmap)()
+				if rd.mmap {
+					defer fastio.SetAdvice(fastio.Sequential, rd.adv)()
+				}
 				b.SetBytes(benchSize)
 				for b.Loop() {
 					if cache == "cold" {

@@ -119,6 +119,14 @@ func checkReadAt(t *testing.T, f *os.File, data []byte) {
 			t.Fatalf("ReadAt(%d bytes, %d) = %d, %v", len(p), off, n, err)
 		}
 	}
+	// Blocks in sequence, as an unchanged stretch is read.
+	blk := make([]byte, 1+r.IntN(9000))
+	for off := int64(r.IntN(len(data) + 1)); off < int64(len(data)); off += int64(len(blk)) {
+		n, _ := m.ReadAt(blk, off)
+		if !bytes.Equal(blk[:n], data[off:off+int64(n)]) {
+			t.Fatalf("ReadAt(%d bytes, %d) in sequence: wrong bytes", len(blk), off)
+		}
+	}
 }
 
 // TestGuardTruncatedWhileMapped truncates a mapped file and reads past the
@@ -194,6 +202,19 @@ func TestWindowFileShrank(t *testing.T) {
 			}
 			if _, err := m.ReadAt(p, 5); err != nil || !bytes.Equal(p, data[5:105]) {
 				t.Errorf("ReadAt before the new end = %v, or wrong bytes", err)
+			}
+			// In sequence, through the window, up to and past the end.
+			var off int64
+			for off = 2<<20 - 100_050; off < 2<<20+100<<10; off += 100 {
+				if _, err := m.ReadAt(p, off); err != nil {
+					break
+				}
+				if !bytes.Equal(p, data[off:off+100]) {
+					t.Fatalf("ReadAt(%d) in sequence: wrong bytes", off)
+				}
+			}
+			if off != 2<<20-50 {
+				t.Errorf("reads in sequence failed at %d, want at the one across the new end", off)
 			}
 		}
 		if m.Err() == nil {
