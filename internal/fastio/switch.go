@@ -27,7 +27,9 @@ const (
 	// Uring uses an io_uring ring for batched reads, stats and opens.
 	Uring Path = "uring"
 	// Batch walks directories with large getdents64 buffers and stats
-	// entries relative to the directory's descriptor.
+	// entries relative to the directory's descriptor, and keeps recently
+	// used parent directories of the destination open (fsys.Root), so a
+	// per-file operation is one *at call instead of openat2, call, close.
 	Batch Path = "batch"
 	// CopyRange copies whole files of a local transfer with
 	// copy_file_range (reflinks where the filesystem makes them).
