@@ -17,7 +17,7 @@ import (
 var TestHookHanded func(name string)
 
 // maxHanded caps the source files a local copy's sender has handed over
-// and its receiver has not finished: each holds an open descriptor.
+// and its receiver has not taken yet: each holds an open descriptor.
 const maxHanded = 64
 
 // Handoff joins the sender and the receiver of a local copy, both running
@@ -34,7 +34,7 @@ type Handoff struct {
 	mu     sync.Mutex
 	files  map[int32]handedFile
 	closed bool
-	slots  chan struct{} // one per handed file not yet finished
+	slots  chan struct{} // one per handed file not yet taken
 	done   chan struct{} // closed by Close
 	once   sync.Once
 	copied atomic.Int64
@@ -78,9 +78,11 @@ func (h *Handoff) Close() {
 
 // give registers f as the data of file ndx. The sender calls it before it
 // writes the file's index, so the receiver finds the file once the index
-// arrives. When maxHanded files are outstanding it flushes the sender's
-// buffered output, so the receiver can reach them, and waits. It reports
-// false when the file goes the ordinary way instead.
+// arrives. When maxHanded files wait for the receiver it flushes the
+// sender's buffered output, so the receiver can reach them, and waits
+// until the receiver has taken one: the same wait as on a full pipe, which
+// ends when the receiver reads on. It reports false when the file goes the
+// ordinary way instead.
 func (h *Handoff) give(ndx int32, f *os.File, flush func() error) bool {
 	st, err := f.Stat()
 	if err != nil || !st.Mode().IsRegular() {
@@ -108,7 +110,8 @@ func (h *Handoff) give(ndx int32, f *os.File, flush func() error) bool {
 	return true
 }
 
-// take returns the file handed over for ndx, if the sender handed one.
+// take returns the file handed over for ndx, if the sender handed one;
+// the receiver closes it when done.
 func (h *Handoff) take(ndx int32) (handedFile, bool) {
 	if h == nil {
 		return handedFile{}, false
@@ -116,14 +119,11 @@ func (h *Handoff) take(ndx int32) (handedFile, bool) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	hf, ok := h.files[ndx]
-	delete(h.files, ndx)
+	if ok {
+		delete(h.files, ndx)
+		<-h.slots
+	}
 	return hf, ok
-}
-
-// release closes a taken file and frees its slot.
-func (h *Handoff) release(hf handedFile) {
-	hf.f.Close()
-	<-h.slots
 }
 
 // handOff hands f to the receiver of a local copy when the file is sent
@@ -147,7 +147,7 @@ func (s *Sender) handOff(ndx int32, head delta.SumHead, comp delta.Compression, 
 // checksum; it is then handed over again at its new size.
 func (rs *Receiving) receiveHanded(hf handedFile, ndx int32, e *flist.Entry, name string, phase int, events chan<- genEvent, amServer bool) error {
 	h := rs.Opts.Handoff
-	defer h.release(hf)
+	defer hf.f.Close()
 	c := rs.Conn
 	tmp, tmpName, err := rs.Root.CreateTemp(name)
 	if err != nil {

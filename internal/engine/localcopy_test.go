@@ -26,9 +26,9 @@ func openFiles(t *testing.T, n int) []*os.File {
 }
 
 // TestHandoffBounded checks the Handoff's rules: one file per index at a
-// time, at most maxHanded outstanding (the sender flushes, then waits for
-// the receiver), and Close wakes a waiting sender and closes what was
-// never taken.
+// time, at most maxHanded not yet taken (the sender flushes, then waits for
+// the receiver to take one), and Close wakes a waiting sender and closes
+// what was never taken.
 func TestHandoffBounded(t *testing.T) {
 	h := NewHandoff()
 	fs := openFiles(t, maxHanded+2)
@@ -38,20 +38,19 @@ func TestHandoffBounded(t *testing.T) {
 			t.Fatalf("give %d refused", i)
 		}
 	}
-	hf, ok := h.take(3)
-	if !ok || hf.f != fs[3] || hf.size != 4 {
-		t.Fatalf("take(3) = %v, %v", hf, ok)
-	}
-	if _, ok := h.take(3); ok {
-		t.Fatal("index 3 taken twice")
-	}
 	flushed := make(chan struct{}, 2)
 	given := make(chan bool)
 	go func() {
 		given <- h.give(maxHanded, fs[maxHanded], func() error { flushed <- struct{}{}; return nil })
 	}()
 	<-flushed
-	h.release(hf) // the receiver finishes file 3: room for one more
+	hf, ok := h.take(3) // the receiver reaches file 3: room for one more
+	if !ok || hf.f != fs[3] || hf.size != 4 {
+		t.Fatalf("take(3) = %v, %v", hf, ok)
+	}
+	if _, ok := h.take(3); ok {
+		t.Fatal("index 3 taken twice")
+	}
 	if !<-given {
 		t.Fatal("give after a release refused")
 	}
