@@ -204,9 +204,10 @@ func (r *Reader) ReadVstring(max int) (string, error) {
 // Writer encodes rsync's wire primitives into a buffer. The first write error
 // sticks; Flush and Err report it.
 type Writer struct {
-	w   io.Writer
-	buf []byte
-	err error
+	w    io.Writer
+	buf  []byte
+	err  error
+	pair [2][]byte // buffered bytes and a large write, gathered for a MuxWriter
 }
 
 // NewWriter returns a Writer that buffers writes to w.
@@ -232,6 +233,19 @@ func (w *Writer) Write(p []byte) (int, error) {
 		return 0, w.err
 	}
 	if len(p) >= cap(w.buf)/2 {
+		if m, ok := w.w.(*MuxWriter); ok && len(w.buf) > 0 {
+			// The buffered bytes and p leave together, as the same two
+			// MSG_DATA frames, in one vectored write.
+			w.pair = [2][]byte{w.buf, p}
+			n, err := m.WriteBuffers(w.pair[:])
+			n -= int64(len(w.buf))
+			w.pair, w.buf = [2][]byte{}, w.buf[:0]
+			if err != nil {
+				w.err = err
+				return int(max(n, 0)), err
+			}
+			return len(p), nil
+		}
 		if w.Flush() != nil {
 			return 0, w.err
 		}

@@ -33,7 +33,8 @@ var muxWorkloads = []muxWorkload{
 	// A small message (MSG_INFO of 40 bytes), as log lines or MSG_SUCCESS.
 	{"msg40", 4000, 40, func(m *MuxWriter, _ *Writer) error { return m.WriteMsg(MsgInfo, benchMsg) }},
 	// The sender's literal data through the wire.Writer: a 4-byte token
-	// buffered, then a 32 KiB block written through, as two frames.
+	// buffered, then a 32 KiB block written through, as two frames (which
+	// the Writer hands to a vectored MuxWriter together).
 	{"token32k", 2000, 4 + 32<<10, func(_ *MuxWriter, w *Writer) error {
 		w.WriteInt(32 << 10)
 		w.Write(benchBlock)
@@ -57,6 +58,7 @@ var muxWorkloads = []muxWorkload{
 func newBenchMux(f *os.File, vectored bool) (*MuxWriter, *Writer) {
 	var m *MuxWriter
 	if vectored {
+		defer fastio.Force(fastio.Writev, true)()
 		m = NewMuxWriter(fastio.NewVecWriter(f))
 	} else {
 		m = NewMuxWriter(f)
@@ -202,7 +204,7 @@ func TestMuxSyscallCounts(t *testing.T) {
 	}
 	want := map[string]float64{
 		"msg40/writev": 1, "msg40/plain": 1,
-		"token32k/writev": 2, "token32k/plain": 2,
+		"token32k/writev": 1, "token32k/plain": 2,
 		"token32k-gathered/writev": 1, "token32k-gathered/plain": 2,
 		"data512k/writev": 1, "data512k/plain": 2,
 	}

@@ -130,6 +130,7 @@ func pipeWriter(t *testing.T) (*os.File, func() []byte) {
 // fills, so writes are partial and wait in the poller) and checks both
 // streams byte for byte against rsync's framing.
 func TestMuxWriterPaths(t *testing.T) {
+	defer fastio.Force(fastio.Writev, true)() // the vectored path, whatever GORSYNC_FASTIO says
 	ops := muxOps()
 	want := expected(ops)
 
@@ -183,6 +184,7 @@ func TestMuxWriterSwitchOff(t *testing.T) {
 // MuxWriter, as roles do, and checks through MuxReader that every frame
 // arrives whole: messages intact and in each sender's order.
 func TestMuxWriterConcurrent(t *testing.T) {
+	defer fastio.Force(fastio.Writev, true)() // the vectored path, whatever GORSYNC_FASTIO says
 	pr, pw, err := os.Pipe()
 	if err != nil {
 		t.Fatal(err)
