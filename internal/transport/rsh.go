@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+	"syscall"
 )
 
 // SplitRsh splits a remote-shell command on spaces, honouring single and
@@ -93,11 +94,15 @@ func (c *Command) Argv() ([]string, error) {
 type Conn struct {
 	cmd *exec.Cmd
 	io.Reader
-	w io.WriteCloser
+	w *os.File
 }
 
 // Write sends bytes to the remote shell's stdin.
 func (c *Conn) Write(p []byte) (int, error) { return c.w.Write(p) }
+
+// SyscallConn gives the descriptor of the remote shell's stdin, so that
+// the multiplexed writer can gather frames into one writev.
+func (c *Conn) SyscallConn() (syscall.RawConn, error) { return c.w.SyscallConn() }
 
 // CloseWrite closes the remote shell's stdin.
 func (c *Conn) CloseWrite() error { return c.w.Close() }
@@ -126,15 +131,23 @@ func Start(argv []string) (*Conn, error) {
 	}
 	cmd := exec.Command(name, argv[1:]...)
 	cmd.Stderr = os.Stderr
-	in, err := cmd.StdinPipe()
+	// Our own pipe rather than StdinPipe, whose writer hides the
+	// descriptor.
+	pr, in, err := os.Pipe()
 	if err != nil {
 		return nil, err
 	}
+	cmd.Stdin = pr
 	out, err := cmd.StdoutPipe()
 	if err != nil {
+		pr.Close()
+		in.Close()
 		return nil, err
 	}
-	if err := cmd.Start(); err != nil {
+	err = cmd.Start()
+	pr.Close()
+	if err != nil {
+		in.Close()
 		return nil, fmt.Errorf("failed to exec %s: %w", argv[0], err)
 	}
 	return &Conn{cmd: cmd, Reader: out, w: in}, nil
