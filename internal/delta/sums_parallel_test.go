@@ -45,7 +45,7 @@ func TestParallelSumsMatchSerial(t *testing.T) {
 		{1 << 20, 0, 50000, 4, checksum.XXH3},
 		{3<<20 + 12345, 0, 1 << 18, 2, checksum.XXH128},
 		{3<<20 + 12345, 0, 1 << 30, 2, checksum.XXH128}, // one chunk
-		{5000, 0, 1, 8, checksum.MD5},                    // chunk below a block: one block each
+		{5000, 0, 1, 8, checksum.MD5},                   // chunk below a block: one block each
 	} {
 		basis := randBytes(r, tc.size)
 		p := checksum.Params{Kind: tc.kind, Seed: 77, ProperSeedOrder: true}
