@@ -36,10 +36,14 @@ func (d *osDir) entry(name string) string {
 
 // ReadNames implements Dir.
 func (d *osDir) ReadNames() ([]string, error) {
-	names, err := fastio.ReadDirNames(d.fd, nil)
-	if names == nil {
-		names = []string{}
-	}
+	return d.appendNames(make([]string, 0, 16), nil)
+}
+
+// appendNames is ReadNames appending to names, with the names carved from
+// arena (see fastio.ReadDirNames): the walk's way, one allocation per
+// chunk of names instead of one per name.
+func (d *osDir) appendNames(names []string, arena *fastio.NameArena) ([]string, error) {
+	names, err := fastio.ReadDirNames(d.fd, names, arena)
 	if err != nil {
 		return names, &os.PathError{Op: "readdirent", Path: d.path, Err: err}
 	}

@@ -116,6 +116,9 @@ type walker struct {
 	noFilter   bool   // sending implied directories: no filters apply
 	fatal      error  // stops the walk (rsync exits at once)
 	dir        Dir    // the directory being listed, with fastio.Batch
+
+	names []string         // the names of the directory being listed, reused
+	arena fastio.NameArena // where a batched walk's names are carved from
 }
 
 // Build walks the source arguments as rsync's sender does for a
@@ -350,9 +353,14 @@ func (w *walker) linkStat(path string, follow bool) (Stat, error) {
 // top-level names, nil inside directories (which also applies the
 // filters). rsync: flist.c make_file, send_file_name
 func (w *walker) sendFileName(dir, base string, st *Stat, flags uint32, filtered bool) *Entry {
+	// name is dir/base, joined only where it is needed: with filters, for
+	// a message, or for a path when no directory is open (entryName).
 	name := base
 	if dir != "" {
-		name = dir + "/" + base
+		name = ""
+		if len(dir)+1+len(base) >= MaxPath {
+			name = dir + "/" + base
+		}
 	}
 	if len(name) >= MaxPath {
 		w.list.IOError |= IOErrGeneral
@@ -366,7 +374,10 @@ func (w *walker) sendFileName(dir, base string, st *Stat, flags uint32, filtered
 			dir, base = splitName(name)
 		}
 	}
-	path := w.path(name)
+	var path string // where it is on disk, when not relative to w.dir
+	if w.dir == nil || w.opts.Checksum != nil {
+		path = w.path(entryName(&name, dir, base))
+	}
 	var s Stat
 	var target string
 	if st != nil && (st.Mode&ModeTypeMask == ModeDir || st.Mode == 0) {
@@ -376,12 +387,12 @@ func (w *walker) sendFileName(dir, base string, st *Stat, flags uint32, filtered
 		if st != nil {
 			s = *st
 		} else if s, err = w.lstat(path, base); err != nil {
-			w.statFailed(name, err)
+			w.statFailed(entryName(&name, dir, base), err)
 			return nil
 		}
 		if s.Mode&ModeTypeMask == ModeSymlink {
 			if target, err = w.readlink(path, base); err != nil {
-				w.statFailed(name, err)
+				w.statFailed(entryName(&name, dir, base), err)
 				return nil
 			}
 		}
@@ -389,7 +400,7 @@ func (w *walker) sendFileName(dir, base string, st *Stat, flags uint32, filtered
 	isDir := s.Mode&ModeTypeMask == ModeDir
 	if filtered {
 		if isDir && !w.opts.Dirs {
-			w.report(SeverityInfo, nil, "skipping directory %s", name)
+			w.report(SeverityInfo, nil, "skipping directory %s", entryName(&name, dir, base))
 			return nil
 		}
 		// -x only stops recursion into a mount point.
@@ -399,7 +410,7 @@ func (w *walker) sendFileName(dir, base string, st *Stat, flags uint32, filtered
 			}
 			flags = flags&^FlagContentDir | FlagMountDir
 		}
-		if w.opts.Exclude != nil && !w.noFilter && w.opts.Exclude(name, isDir) {
+		if w.opts.Exclude != nil && !w.noFilter && w.opts.Exclude(entryName(&name, dir, base), isDir) {
 			return nil
 		}
 	}
@@ -411,7 +422,7 @@ func (w *walker) sendFileName(dir, base string, st *Stat, flags uint32, filtered
 	}
 	if s.Mode&ModeTypeMask == ModeSymlink && target == "" {
 		w.list.IOError |= IOErrGeneral
-		w.report(SeverityError, nil, "skipping symlink with 0-length value: %s", w.fullName(name))
+		w.report(SeverityError, nil, "skipping symlink with 0-length value: %s", w.fullName(entryName(&name, dir, base)))
 		return nil
 	}
 	e := w.slab.next()
@@ -452,6 +463,14 @@ func (w *walker) sendFileName(dir, base string, st *Stat, flags uint32, filtered
 	return e
 }
 
+// entryName returns dir/base, joining it into *name if that is still "".
+func entryName(name *string, dir, base string) string {
+	if *name == "" && base != "" {
+		*name = dir + "/" + base
+	}
+	return *name
+}
+
 // lstat describes an entry at path, named base in the directory being
 // listed when there is one.
 func (w *walker) lstat(path, base string) (Stat, error) {
@@ -488,6 +507,12 @@ func (w *walker) sendIfDirectory(e *Entry, name string, flags uint32) {
 	}
 }
 
+// nameAppender is a Dir that can list its names into a given slice, carved
+// from an arena (osDir).
+type nameAppender interface {
+	appendNames(names []string, arena *fastio.NameArena) ([]string, error)
+}
+
 // readDir lists dir's names. With fastio.Batch and a DirFS it leaves the
 // directory open in w.dir, for its entries to be described relative to it;
 // the caller closes it. An error with nil names means the directory could
@@ -502,6 +527,13 @@ func (w *walker) readDir(dir string) ([]string, error) {
 		return nil, err
 	}
 	w.dir = d
+	if od, ok := d.(nameAppender); ok {
+		if w.names == nil {
+			w.names = make([]string, 0, 64) // never nil: nil means not opened
+		}
+		w.names, err = od.appendNames(w.names[:0], &w.arena)
+		return w.names, err
+	}
 	return d.ReadNames()
 }
 
@@ -559,8 +591,9 @@ func (w *walker) sendDirectory(dir string, flags uint32) {
 	if w.opts.Recurse {
 		end := len(w.list.Entries)
 		for i := start; i < end; i++ {
-			e := w.list.Entries[i]
-			w.sendIfDirectory(e, e.Name(), flags)
+			if e := w.list.Entries[i]; e.IsDir() {
+				w.sendIfDirectory(e, e.Name(), flags)
+			}
 		}
 	}
 }
