@@ -107,20 +107,89 @@ func TestNoAllocationPerFile(t *testing.T) {
 	}
 }
 
-func TestWriterPooled(t *testing.T) {
-	var out bytes.Buffer
-	w := GetWriter(&out, 10)
-	w.WriteString("hello")
-	w.Flush()
-	PutWriter(w)
-	w = GetWriter(&out, 10)
-	if w.Buffered() != 0 || w.Available() != 4<<10 {
-		t.Errorf("a pooled writer comes back with %d buffered, %d free", w.Buffered(), w.Available())
+// countWriter records the writes it is given.
+type countWriter struct {
+	bytes.Buffer
+	calls int
+	fail  error
+}
+
+func (c *countWriter) Write(p []byte) (int, error) {
+	if c.fail != nil {
+		return 0, c.fail
 	}
-	w.WriteString(" world")
-	w.Flush()
-	PutWriter(w)
-	if out.String() != "hello world" {
-		t.Errorf("wrote %q", out.String())
+	c.calls++
+	return c.Buffer.Write(p)
+}
+
+// TestWriter writes sequences of pieces through a Writer: the bytes arrive
+// in order, small pieces gather into one write per buffer, large ones go
+// straight through.
+func TestWriter(t *testing.T) {
+	defer Force(Adaptive, true)()
+	for _, c := range []struct {
+		name   string
+		size   int64 // file size, choosing the buffer
+		pieces []int
+		calls  int
+	}{
+		{"small file", 3000, []int{1000, 1000, 1000}, 1},
+		{"blocks", 1 << 30, repeat(700, 1000), 3},           // 700,000 bytes: 256 KiB buffers
+		{"literal chunks", 1 << 30, repeat(32<<10, 10), 10}, // each goes straight through
+		{"mixed", 1 << 30, []int{100, 32 << 10, 100, 100, 20 << 10, 5}, 5},
+		{"larger than the buffer", 3000, []int{100, 10 << 10}, 2},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var out countWriter
+			var want bytes.Buffer
+			w := GetWriter(&out, c.size)
+			for i, n := range c.pieces {
+				p := bytes.Repeat([]byte{byte(i)}, n)
+				want.Write(p)
+				if k, err := w.Write(p); k != n || err != nil {
+					t.Fatalf("Write(%d bytes) = %d, %v", n, k, err)
+				}
+			}
+			if err := w.Flush(); err != nil {
+				t.Fatal(err)
+			}
+			PutWriter(w)
+			if !bytes.Equal(out.Bytes(), want.Bytes()) {
+				t.Error("the bytes arrived otherwise")
+			}
+			if out.calls != c.calls {
+				t.Errorf("%d writes, want %d", out.calls, c.calls)
+			}
+		})
 	}
+}
+
+func repeat(n, times int) []int {
+	s := make([]int, times)
+	for i := range s {
+		s[i] = n
+	}
+	return s
+}
+
+// TestWriterError checks that a failed write sticks, and that a pooled
+// Writer comes back clean.
+func TestWriterError(t *testing.T) {
+	out := &countWriter{fail: io.ErrClosedPipe}
+	w := GetWriter(out, 1<<20)
+	w.Write(make([]byte, 10))
+	if err := w.Flush(); err != io.ErrClosedPipe {
+		t.Fatalf("Flush = %v", err)
+	}
+	if _, err := w.Write(make([]byte, 10)); err != io.ErrClosedPipe {
+		t.Fatalf("Write after a failure = %v", err)
+	}
+	PutWriter(w)
+	var ok countWriter
+	w = GetWriter(&ok, 1<<20)
+	w.Write([]byte("fresh"))
+	if err := w.Flush(); err != nil || ok.String() != "fresh" {
+		t.Errorf("a pooled Writer: %v, %q", err, ok.String())
+	}
+	PutWriter(w)
 }

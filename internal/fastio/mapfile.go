@@ -28,8 +28,9 @@ var errShrank = errors.New("file shrank while it was read")
 const MapThreshold = 256 << 10
 
 // dropBehind is how far a sequential reader of a mapping gets past pages
-// before they are unmapped from the process (they stay in the page cache):
-// the sender's resident memory stays bounded on a huge file.
+// before they are unmapped from the process, and how much a reader of
+// blocks reads before all are (they stay in the page cache): a process's
+// resident memory stays bounded on a huge file.
 const dropBehind = 32 << 20
 
 // Access says how a MapFile will be read, for the kernel's read-ahead.
@@ -75,6 +76,7 @@ type MapFile struct {
 	base int64
 
 	dropped int64 // mapped bytes before this are released (Window)
+	read    int64 // mapped bytes read since all were released (ReadAt)
 	err     error // first failed read
 	bad     int64 // the window's bytes from here on are zero-filled
 	next    int64 // where the last ReadAt ended (Random)
@@ -144,21 +146,27 @@ func (m *MapFile) Window(off int64, want int) []byte {
 // fill makes the window start at off and hold at least want bytes, and as
 // many more as its buffer does, keeping what it already has of them.
 func (m *MapFile) fill(off int64, want int) {
-	if m.buf == nil || len(m.buf.B) < want {
-		// The file's buffer, or room for four times the reader's span
-		// if that is more, so that a slide (which moves what is kept
-		// to the front) moves little. What a smaller buffer held is
-		// read again; that happens once per file at most.
+	kept := 0 // what the window already holds from off on
+	if off >= m.base && off < m.base+int64(len(m.win)) {
+		kept = int(m.base + int64(len(m.win)) - off)
+	}
+	if m.buf == nil || len(m.buf.B) < want || 2*kept > len(m.buf.B) {
+		// The file's buffer; but room for four times the reader's
+		// span once it needs more, or once a slide (which moves what
+		// is kept to the front) would move much of the buffer. What a
+		// smaller buffer held is read again; that happens once per
+		// file at most.
+		size := BufferSize(m.size)
+		if m.buf != nil || want > size {
+			size = max(size, 4*want)
+		}
 		PutBuffer(m.buf)
-		m.buf = GetBuffer(int(min(int64(max(BufferSize(m.size), 4*want)), m.size-off)))
-		m.win = nil
+		m.buf = GetBuffer(int(min(int64(size), m.size-off)))
+		m.win, kept = nil, 0
 	}
 	n := int(min(m.size-off, int64(len(m.buf.B))))
 	b := m.buf.B[:n]
-	kept := 0
-	if off >= m.base && off < m.base+int64(len(m.win)) {
-		kept = copy(b, m.win[off-m.base:])
-	}
+	copy(b, m.win[len(m.win)-kept:])
 	m.readAt(b[kept:], off+int64(kept))
 	m.win, m.base = b, off
 }
@@ -197,6 +205,12 @@ func (m *MapFile) ReadAt(p []byte, off int64) (int, error) {
 	n := int(min(int64(len(p)), m.size-off))
 	switch {
 	case m.data != nil:
+		if m.read += int64(n); m.read >= dropBehind {
+			// Unmap the pages read so far from the process (they
+			// stay in the page cache; one read again faults back in).
+			_ = unix.Madvise(m.data, unix.MADV_DONTNEED)
+			m.read = 0
+		}
 		err := Guard(func() error {
 			copy(p[:n], m.data[off:])
 			return nil

@@ -3,6 +3,7 @@ package fastio_test
 import (
 	"bufio"
 	"encoding/binary"
+	"io"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -15,6 +16,7 @@ import (
 	"github.com/gorsync/gorsync/internal/checksum"
 	"github.com/gorsync/gorsync/internal/delta"
 	"github.com/gorsync/gorsync/internal/fastio"
+	"github.com/gorsync/gorsync/internal/wire"
 )
 
 const benchSize = 64 << 20
@@ -360,6 +362,122 @@ func BenchmarkCopySyscalls(b *testing.B) {
 				b.ReportMetric(float64(r1-r0)/mib, "reads/MiB")
 				b.ReportMetric(float64(w1-w0)/mib, "writes/MiB")
 				b.ReportMetric(float64(r1-r0+w1-w0)/float64(b.N), "syscalls/op")
+			})
+		}
+	}
+}
+
+// BenchmarkWriterPieces writes 64 MiB to a file in pieces of one size —
+// 1 KiB (small matched blocks), 8 KiB, 32 KiB (a whole-file transfer's
+// literal chunks) — through the receiver's Writer (256 KiB buffer, pieces
+// from 16 KiB straight through), through a 256 KiB bufio.Writer (every
+// piece copied), and one write per piece. It reports the write system
+// calls per MiB as the kernel counts them.
+func BenchmarkWriterPieces(b *testing.B) {
+	const total = 64 << 20
+	data := make([]byte, 32<<10)
+	dst, err := os.Create(filepath.Join(b.TempDir(), "out"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer dst.Close()
+	for _, piece := range []int{1 << 10, 8 << 10, 32 << 10} {
+		for _, mode := range []string{"writer", "bufio256k", "direct"} {
+			b.Run(strconv.Itoa(piece>>10)+"KiB/"+mode, func(b *testing.B) {
+				defer fastio.Force(fastio.Adaptive, true)()
+				writeAll := func() {
+					if _, err := dst.Seek(0, 0); err != nil {
+						b.Fatal(err)
+					}
+					var w interface{ Write([]byte) (int, error) } = dst
+					var fw *fastio.Writer
+					var bw *bufio.Writer
+					switch mode {
+					case "writer":
+						fw = fastio.GetWriter(dst, total)
+						w = fw
+					case "bufio256k":
+						bw = bufio.NewWriterSize(dst, 256<<10)
+						w = bw
+					}
+					for n := 0; n < total; n += piece {
+						if _, err := w.Write(data[:piece]); err != nil {
+							b.Fatal(err)
+						}
+					}
+					switch {
+					case fw != nil:
+						err = fw.Flush()
+						fastio.PutWriter(fw)
+					case bw != nil:
+						err = bw.Flush()
+					}
+					if err != nil {
+						b.Fatal(err)
+					}
+				}
+				writeAll()
+				_, w0 := ioCounts(b)
+				b.SetBytes(total)
+				b.ResetTimer()
+				for b.Loop() {
+					writeAll()
+				}
+				b.StopTimer()
+				_, w1 := ioCounts(b)
+				b.ReportMetric(float64(w1-w0)/float64(b.N)/(total>>20), "writes/MiB")
+			})
+		}
+	}
+}
+
+// BenchmarkStreamLiteral sends a 64 MiB file whole, as the sender of a
+// whole-file transfer does (the Matcher's literal path hashing it and
+// encoding its tokens), read through MapFile's streaming window with
+// adaptive buffers (256 KiB) and with fixed 32 KiB ones, from a warm and
+// a cold page cache; it reports the read system calls per MiB as the
+// kernel counts them.
+func BenchmarkStreamLiteral(b *testing.B) {
+	p, _ := benchFile(b, benchSize)
+	f, err := os.Open(p)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	params := checksum.Params{Kind: checksum.XXH128, Seed: 1, ProperSeedOrder: true}
+	m := delta.NewMatcher(params, false)
+	w := wire.NewWriter(io.Discard)
+	tw := delta.NewPlainTokenWriter(w)
+	var none delta.Sums
+	for _, cache := range caches {
+		for _, adaptive := range []bool{true, false} {
+			name := "fixed32k"
+			if adaptive {
+				name = "adaptive"
+			}
+			b.Run(cache+"/"+name, func(b *testing.B) {
+				defer fastio.Force(fastio.Adaptive, adaptive)()
+				b.SetBytes(benchSize)
+				var reads int64
+				for b.Loop() {
+					if cache == "cold" {
+						b.StopTimer()
+						dropCache(b, f)
+						b.StartTimer()
+					}
+					r0, _ := ioCounts(b)
+					mf, err := fastio.Open(f, benchSize, fastio.Stream)
+					if err != nil {
+						b.Fatal(err)
+					}
+					if _, err := m.MatchSource(tw, mf, benchSize, &none); err != nil {
+						b.Fatal(err)
+					}
+					mf.Close()
+					r1, _ := ioCounts(b)
+					reads += r1 - r0
+				}
+				b.ReportMetric(float64(reads)/float64(b.N)/(benchSize>>20), "reads/MiB")
 			})
 		}
 	}
