@@ -323,6 +323,18 @@ func sendSide(c *engine.Conn, eo *engine.Options, srcs []string, server bool, wf
 		// Without incremental recursion rsync announces the whole list.
 		c.Log.Info("building file list ... ")
 	}
+	s := &engine.Sender{Conn: c, Opts: eo}
+	var ls *engine.ListSender
+	if sums == nil {
+		// Each entry goes out as the walk makes it, as in rsync, and the
+		// receiver decodes meanwhile; sums computed ahead would not be
+		// there yet.
+		var err error
+		if ls, err = s.StartFileList(&fo); err != nil {
+			return nil, err
+		}
+		wo.Added = ls.Add
+	}
 	list, err := flist.Build(srcs, wo)
 	if sums != nil {
 		sums.Wait()
@@ -331,14 +343,19 @@ func sendSide(c *engine.Conn, eo *engine.Options, srcs []string, server bool, wf
 		return nil, err
 	}
 	ioErr := list.IOError
-	s := &engine.Sender{Conn: c, Opts: eo, List: list}
+	s.List = list
 	// rsync reports at least 1 ms. rsync: flist.c send_file_list
 	s.Stats.FlistBuildTime = max(1, time.Since(buildStart).Milliseconds())
 	s.Open = func(e *flist.Entry) (*os.File, error) { return openSource(list, e) }
 	if eo.Select.RemoveSource != 0 {
 		watchSuccess(c, eo, list)
 	}
-	if err := s.SendFileList(&fo, ioErr); err != nil {
+	if ls == nil {
+		err = s.SendFileList(&fo, ioErr)
+	} else {
+		err = ls.End(ioErr)
+	}
+	if err != nil {
 		return nil, err
 	}
 	if progress {

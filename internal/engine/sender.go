@@ -31,25 +31,57 @@ type Sender struct {
 // but sent in walk order is not required: rsync sorts on both sides).
 // rsync: flist.c send_file_list.
 func (s *Sender) SendFileList(fo *flist.Options, ioError int32) error {
-	c := s.Conn
-	start := time.Now()
-	before := c.BytesWritten()
-	enc, err := flist.NewEncoder(*fo, &flist.SystemNames{})
+	ls, err := s.StartFileList(fo)
 	if err != nil {
 		return err
 	}
-	enc.StartList(0)
 	for _, e := range s.List.Entries {
-		if err := enc.WriteEntry(c.W, e); err != nil {
-			return fmt.Errorf("send file entry %s: %w", e.Name(), err)
+		if err := ls.Add(e); err != nil {
+			return err
 		}
 	}
-	needMsg, err := enc.WriteListEnd(c.W, ioError)
+	return ls.End(ioError)
+}
+
+// ListSender sends a file list entry by entry, so that the walk can hand
+// over each entry as it makes it and the peer decodes while the walk goes
+// on, as rsync's send_file_name writes each entry at once.
+type ListSender struct {
+	s      *Sender
+	enc    *flist.Encoder
+	before int64
+}
+
+// StartFileList begins the file list: Add its entries in walk order, then
+// End it.
+func (s *Sender) StartFileList(fo *flist.Options) (*ListSender, error) {
+	enc, err := flist.NewEncoder(*fo, &flist.SystemNames{})
+	if err != nil {
+		return nil, err
+	}
+	enc.StartList(0)
+	return &ListSender{s: s, enc: enc, before: s.Conn.BytesWritten()}, nil
+}
+
+// Add writes one entry of the list.
+func (ls *ListSender) Add(e *flist.Entry) error {
+	if err := ls.enc.WriteEntry(ls.s.Conn.W, e); err != nil {
+		return fmt.Errorf("send file entry %s: %w", e.Name(), err)
+	}
+	return nil
+}
+
+// End writes the end of the list and flushes it; the time it takes is the
+// list's transfer time. rsync: flist.c send_file_list (flist_xfertime).
+func (ls *ListSender) End(ioError int32) error {
+	s, c := ls.s, ls.s.Conn
+	start := time.Now()
+	needMsg, err := ls.enc.WriteListEnd(c.W, ioError)
 	if err != nil {
 		return fmt.Errorf("send file list: %w", err)
 	}
 	// rsync counts what has reached the wire by now, before the final flush.
-	s.Stats.FlistSize = c.BytesWritten() - before
+	s.Stats.FlistSize = c.BytesWritten() - ls.before
 	if needMsg {
 		if err := c.SendMsgInt(wire.MsgIOError, ioError); err != nil {
 			return err

@@ -90,6 +90,13 @@ type WalkOptions struct {
 	// relative to BaseDir (the one source argument).
 	Names   func() (name string, ok bool, err error)
 	BaseDir string
+
+	// Added, if set, receives each entry as it joins the list, complete
+	// and in the list's order, for the sender to write it at once as
+	// rsync's send_file_name does: the peer then decodes the list while
+	// the walk goes on. An error from it ends the walk, and Build returns
+	// it.
+	Added func(*Entry) error
 }
 
 // Name types of a source argument. rsync: flist.c NORMAL_NAME etc.
@@ -460,6 +467,11 @@ func (w *walker) sendFileName(dir, base string, st *Stat, flags uint32, filtered
 		e.SetSum(sum)
 	}
 	w.list.Entries = append(w.list.Entries, e)
+	if w.opts.Added != nil && w.fatal == nil {
+		if err := w.opts.Added(e); err != nil {
+			w.fatal = err
+		}
+	}
 	return e
 }
 
@@ -565,6 +577,9 @@ func (w *walker) sendDirectory(dir string, flags uint32) {
 		parent = ""
 	}
 	for _, n := range names {
+		if w.fatal != nil {
+			break
+		}
 		if n == "." || n == ".." {
 			continue
 		}
@@ -590,7 +605,7 @@ func (w *walker) sendDirectory(dir string, flags uint32) {
 	}
 	if w.opts.Recurse {
 		end := len(w.list.Entries)
-		for i := start; i < end; i++ {
+		for i := start; i < end && w.fatal == nil; i++ {
 			if e := w.list.Entries[i]; e.IsDir() {
 				w.sendIfDirectory(e, e.Name(), flags)
 			}
