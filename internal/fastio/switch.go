@@ -35,7 +35,8 @@ const (
 	// copy_file_range (reflinks where the filesystem makes them).
 	CopyRange Path = "copyrange"
 	// Parallel spreads checksumming and delta computation over a worker
-	// pool across files, and large files over chunks.
+	// pool across files, and large files over chunks; the sender's walk
+	// lists directories ahead of itself on the other cores.
 	Parallel Path = "parallel"
 )
 

@@ -97,7 +97,7 @@ func (w *walker) sendRelativeArg(arg string) {
 	}
 	if w.impliedDot < 0 {
 		w.impliedDot = 1
-		w.sendFileName("", ".", nil, (flags|FlagImpliedDir)&^FlagContentDir, true)
+		w.sendFileName("", ".", nil, nil, (flags|FlagImpliedDir)&^FlagContentDir, true)
 	}
 
 	st, err := w.linkStat(w.path(fn), w.opts.CopyDirlinks || nameType != normalName)
@@ -132,13 +132,13 @@ func (w *walker) sendRelativeArg(arg string) {
 	w.fsDev = st.Dev
 	if w.opts.Recurse || (w.opts.Dirs && nameType != normalName) {
 		dir, base := splitName(fn)
-		if e := w.sendFileName(dir, base, &st, FlagTopDir|FlagContentDir|flags, false); e != nil {
+		if e := w.sendFileName(dir, base, &st, nil, FlagTopDir|FlagContentDir|flags, false); e != nil {
 			w.sendIfDirectory(e, fn, flags)
 		}
 		return
 	}
 	dir, base := splitName(fn)
-	w.sendFileName(dir, base, &st, flags, false)
+	w.sendFileName(dir, base, &st, nil, flags, false)
 }
 
 // sendImpliedDirs sends the directories leading to name[:limit] that the
@@ -184,5 +184,5 @@ func (w *walker) sendImplied(name string, flags uint32) {
 		return
 	}
 	dir, base := splitName(name)
-	w.sendFileName(dir, base, &st, flags, true)
+	w.sendFileName(dir, base, &st, nil, flags, true)
 }

@@ -126,6 +126,8 @@ type walker struct {
 
 	names []string         // the names of the directory being listed, reused
 	arena fastio.NameArena // where a batched walk's names are carved from
+	ahead *walkAhead       // lists directories ahead of the walk (walkahead.go)
+	next  *aheadDir        // its entry for the directory the walk lists next
 }
 
 // Build walks the source arguments as rsync's sender does for a
@@ -144,6 +146,8 @@ func Build(args []string, opts WalkOptions) (*List, error) {
 	if w.fs == nil {
 		w.fs = OSFS{}
 	}
+	w.ahead = w.startAhead()
+	defer w.ahead.stop()
 	w.opts.Dirs = opts.Dirs || opts.Recurse
 	w.cwd = opts.Cwd
 	if w.cwd == "" {
@@ -331,13 +335,13 @@ func (w *walker) sendArg(arg string) {
 	}
 	w.fsDev = st.Dev
 	if w.opts.Recurse || (w.opts.Dirs && nameType != normalName) {
-		e := w.sendFileName("", fn, &st, FlagTopDir|FlagContentDir|flags, false)
+		e := w.sendFileName("", fn, &st, nil, FlagTopDir|FlagContentDir|flags, false)
 		if e != nil {
 			w.sendIfDirectory(e, fn, flags)
 		}
 		return
 	}
-	w.sendFileName("", fn, &st, flags, false)
+	w.sendFileName("", fn, &st, nil, flags, false)
 }
 
 // linkStat is rsync's link_stat: lstat, following a symlink only when it
@@ -358,8 +362,9 @@ func (w *walker) linkStat(path string, follow bool) (Stat, error) {
 // sendFileName makes an entry for dir/base and appends it to the list; dir
 // is shared by all entries of a directory. st is the argument's stat for
 // top-level names, nil inside directories (which also applies the
-// filters). rsync: flist.c make_file, send_file_name
-func (w *walker) sendFileName(dir, base string, st *Stat, flags uint32, filtered bool) *Entry {
+// filters); pre, if not nil, is the entry described ahead (walkahead.go).
+// rsync: flist.c make_file, send_file_name
+func (w *walker) sendFileName(dir, base string, st *Stat, pre *preStat, flags uint32, filtered bool) *Entry {
 	// name is dir/base, joined only where it is needed: with filters, for
 	// a message, or for a path when no directory is open (entryName).
 	name := base
@@ -381,15 +386,22 @@ func (w *walker) sendFileName(dir, base string, st *Stat, flags uint32, filtered
 			dir, base = splitName(name)
 		}
 	}
-	var path string // where it is on disk, when not relative to w.dir
-	if w.dir == nil || w.opts.Checksum != nil {
+	var path string // where it is on disk, when not described otherwise
+	if pre == nil && w.dir == nil || w.opts.Checksum != nil {
 		path = w.path(entryName(&name, dir, base))
 	}
 	var s Stat
 	var target string
-	if st != nil && (st.Mode&ModeTypeMask == ModeDir || st.Mode == 0) {
+	switch {
+	case pre != nil:
+		if pre.err != nil {
+			w.statFailed(entryName(&name, dir, base), pre.err)
+			return nil
+		}
+		s, target = pre.st, pre.target
+	case st != nil && (st.Mode&ModeTypeMask == ModeDir || st.Mode == 0):
 		s = *st
-	} else {
+	default:
 		var err error
 		if st != nil {
 			s = *st
@@ -559,7 +571,16 @@ func (w *walker) sendDirectory(dir string, flags uint32) {
 	if w.opts.LeaveDir != nil {
 		defer w.opts.LeaveDir()
 	}
-	names, err := w.readDir(dir)
+	var names []string
+	var err error
+	ahead := w.next // the directory listed ahead, if it was
+	w.next = nil
+	if ahead != nil && w.ahead.take(ahead, &w.arena) {
+		names, err = ahead.names, ahead.err
+	} else {
+		ahead = nil
+		names, err = w.readDir(dir)
+	}
 	if err != nil && names == nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			w.list.IOError |= IOErrVanished
@@ -576,7 +597,7 @@ func (w *walker) sendDirectory(dir string, flags uint32) {
 	if dir == "." {
 		parent = ""
 	}
-	for _, n := range names {
+	for i, n := range names {
 		if w.fatal != nil {
 			break
 		}
@@ -593,7 +614,14 @@ func (w *walker) sendDirectory(dir string, flags uint32) {
 			w.report(SeverityError, nil, "cannot send file with empty name in %s", w.fullName(dir))
 			continue
 		}
-		w.sendFileName(parent, n, nil, flags, true)
+		var pre *preStat
+		if ahead != nil {
+			pre = &ahead.res[i]
+		}
+		w.sendFileName(parent, n, nil, pre, flags, true)
+	}
+	if ahead != nil {
+		w.ahead.release(ahead)
 	}
 	if w.dir != nil {
 		w.dir.Close()
@@ -605,10 +633,27 @@ func (w *walker) sendDirectory(dir string, flags uint32) {
 	}
 	if w.opts.Recurse {
 		end := len(w.list.Entries)
-		for i := start; i < end && w.fatal == nil; i++ {
-			if e := w.list.Entries[i]; e.IsDir() {
-				w.sendIfDirectory(e, e.Name(), flags)
+		var subs []*aheadDir // the directories below, in order, to list ahead
+		if w.ahead != nil {
+			for _, e := range w.list.Entries[start:end] {
+				if e.IsDir() && e.Flags&FlagMountDir == 0 {
+					name := e.Name()
+					subs = append(subs, &aheadDir{name: name, path: w.path(name), remainder: MaxPath - (len(name) + 1)})
+				}
 			}
+			w.ahead.push(subs)
+		}
+		for i := start; i < end && w.fatal == nil; i++ {
+			e := w.list.Entries[i]
+			if !e.IsDir() {
+				continue
+			}
+			if len(subs) > 0 && e.Flags&FlagMountDir == 0 {
+				w.next, subs = subs[0], subs[1:]
+				w.sendDirectory(w.next.name, flags) // sendIfDirectory's case
+				continue
+			}
+			w.sendIfDirectory(e, e.Name(), flags)
 		}
 	}
 }

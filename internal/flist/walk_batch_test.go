@@ -55,10 +55,13 @@ func makeWalkTree(t testing.TB, src string) {
 
 // walkTree lists src with the batched walk on or off; the first entry seen
 // in vdir removes the others, and vdir2 is removed once listed, so the walk
-// meets a vanished file and a vanished directory.
+// meets a vanished file and a vanished directory. Directories are listed
+// one at a time (no fastio.Parallel), so that vdir's entries are described
+// after the removal.
 func walkTree(t *testing.T, src string, batch bool) (*List, []string) {
 	t.Helper()
 	defer fastio.Force(fastio.Batch, batch)()
+	defer fastio.Force(fastio.Parallel, false)()
 	var ps []Problem
 	opts := WalkOptions{
 		Recurse: true,
