@@ -328,24 +328,21 @@ func (rs *Receiving) finish(tmp *os.File, tmpName, name string, e *flist.Entry) 
 		st, err = rs.Root.LstatT(name)
 		exists = err == nil && st.IsRegular()
 	}
+	// The ids that are kept, each changed only if the new file's differs
+	// (fsys.SetFileAttrs); its access time stays, as rsync writes back the
+	// one it read. rsync: rsync.c set_file_attrs
 	var a fsys.Attrs
 	if o.Owner && fsys.AmRoot() {
-		a.Set |= fsys.SetUID | fsys.SetGID
-		a.UID, a.GID = e.UID, fsys.Egid()
+		a.Set |= fsys.SetUID
+		a.UID = e.UID
 	}
 	if o.Group && e.Flags&flist.FlagSkipGroup == 0 {
-		a.Set |= fsys.SetUID | fsys.SetGID
+		a.Set |= fsys.SetGID
 		a.GID = e.GID
-		if o.Owner && fsys.AmRoot() {
-			a.UID = e.UID
-		} else {
-			a.UID = fsys.Euid()
-		}
 	}
 	if o.Times {
-		a.Set |= fsys.SetMtime | fsys.SetAtime
+		a.Set |= fsys.SetMtime
 		a.Mtime = time.Unix(e.Mtime, int64(e.MtimeNsec))
-		a.Atime = time.Now()
 	}
 	a.Set |= fsys.SetMode
 	switch {

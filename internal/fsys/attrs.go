@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/gorsync/gorsync/internal/fastio"
 	"golang.org/x/sys/unix"
 )
 
@@ -145,13 +146,28 @@ func (r *Root) SetTimes(name string, atime, mtime time.Time) error {
 }
 
 // SetFileAttrs applies a to an open file, typically the temporary file before
-// it is renamed into place, in the same order as SetAttrs.
+// it is renamed into place, in the same order as SetAttrs. The owner and the
+// group change only where they differ from the file's: like rsync, which
+// compares them with the file's stat (rsync: rsync.c set_file_attrs), it
+// leaves a new file alone that already has them, the common case.
 func SetFileAttrs(f *os.File, a Attrs) error {
 	err := control(f, func(fd int) error {
 		if a.Set&(SetUID|SetGID) != 0 {
 			uid, gid := a.owner()
-			if err := unix.Fchown(fd, uid, gid); err != nil {
-				return &os.PathError{Op: "fchown", Path: f.Name(), Err: err}
+			var st unix.Stat_t
+			if err := unix.Fstat(fd, &st); err != nil {
+				return &os.PathError{Op: "fstat", Path: f.Name(), Err: err}
+			}
+			if uid >= 0 && uint32(uid) == st.Uid {
+				uid = -1
+			}
+			if gid >= 0 && uint32(gid) == st.Gid {
+				gid = -1
+			}
+			if uid >= 0 || gid >= 0 {
+				if err := unix.Fchown(fd, uid, gid); err != nil {
+					return &os.PathError{Op: "fchown", Path: f.Name(), Err: err}
+				}
 			}
 		}
 		if ts := a.times(); ts != nil {
@@ -169,12 +185,11 @@ func SetFileAttrs(f *os.File, a Attrs) error {
 	return err
 }
 
-// futimens sets times on a descriptor; x/sys has no futimens, so use
-// utimensat with an empty path, or the /proc name where the kernel predates
-// AT_EMPTY_PATH for utimensat.
+// futimens sets times on a descriptor (fastio.Futimens), or through its
+// /proc name where the kernel refuses that.
 func futimens(fd int, ts *[2]unix.Timespec) error {
-	err := unix.UtimesNanoAt(fd, "", ts[:], unix.AT_EMPTY_PATH)
-	if err == unix.ENOENT || err == unix.EINVAL {
+	err := fastio.Futimens(fd, ts)
+	if err == unix.ENOENT || err == unix.EINVAL || err == unix.ENOSYS {
 		err = unix.UtimesNanoAt(unix.AT_FDCWD, procFD(fd), ts[:], 0)
 	}
 	return err
