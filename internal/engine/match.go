@@ -55,16 +55,16 @@ func matchFile(m *delta.Matcher, tw delta.TokenWriter, f *os.File, sums *delta.S
 
 	// Tokens take their data from a copy, made under the guard, so that
 	// a fault leaves tw untouched and the stream whole.
-	st2 := stagers.Get().(*stagedTokens)
+	stage := stagers.Get().(*stagedTokens)
 	defer func() {
-		st2.tw = nil
-		stagers.Put(st2)
+		stage.tw = nil
+		stagers.Put(stage)
 	}()
 	_, plain := tw.(*delta.PlainTokenWriter)
-	*st2 = stagedTokens{tw: tw, match: !plain, buf: st2.buf}
+	*stage = stagedTokens{tw: tw, match: !plain, buf: stage.buf}
 	gerr := fastio.Guard(func() error {
 		var merr error
-		res, merr = m.MatchSource(st2, mf, mf.Size(), sums)
+		res, merr = m.MatchSource(stage, mf, mf.Size(), sums)
 		return merr
 	})
 	if !errors.Is(gerr, fastio.ErrFault) {
@@ -72,12 +72,12 @@ func matchFile(m *delta.Matcher, tw delta.TokenWriter, f *os.File, sums *delta.S
 	}
 	// rsync: fileio.c map_ptr zero-fills what it cannot read.
 	zeros := make([]byte, delta.ChunkSize)
-	for left := mf.Size() - st2.sent; left > 0; left -= delta.ChunkSize {
+	for left := mf.Size() - stage.sent; left > 0; left -= delta.ChunkSize {
 		if err := tw.WriteToken(zeros[:min(left, delta.ChunkSize)], delta.TokenLiteral, nil); err != nil {
 			return res, gerr, err
 		}
 	}
-	if !st2.ended {
+	if !stage.ended {
 		if err := tw.WriteToken(nil, delta.TokenEnd, nil); err != nil {
 			return res, gerr, err
 		}
@@ -87,7 +87,7 @@ func matchFile(m *delta.Matcher, tw delta.TokenWriter, f *os.File, sums *delta.S
 	if err != nil {
 		return res, gerr, err
 	}
-	res = delta.MatchResult{Literal: st2.literal + mf.Size() - st2.sent, Matched: st2.matched, Sum: empty.Sum}
+	res = delta.MatchResult{Literal: stage.literal + mf.Size() - stage.sent, Matched: stage.matched, Sum: empty.Sum}
 	return res, gerr, nil
 }
 
