@@ -31,13 +31,13 @@ const maxHanded = 64
 // which agree through the Handoff, ever see. Nothing a peer process reads
 // changes: a Handoff exists only when both roles are ours.
 type Handoff struct {
-	mu     sync.Mutex
-	files  map[int32]handedFile
-	closed bool
-	slots  chan struct{} // one per handed file not yet taken
-	done   chan struct{} // closed by Close
-	once   sync.Once
-	copied atomic.Int64
+	mu      sync.Mutex
+	room    sync.Cond // a waiting sender may go on
+	files   map[int32]handedFile
+	closed  bool
+	waiting bool // the sender waits for room
+	once    sync.Once
+	copied  atomic.Int64
 }
 
 // handedFile is an open source file and the size the sender found when it
@@ -50,11 +50,9 @@ type handedFile struct {
 // NewHandoff returns a Handoff for one local copy; give it to both roles
 // through Options.Handoff and Close it when the receiver stops.
 func NewHandoff() *Handoff {
-	return &Handoff{
-		files: make(map[int32]handedFile),
-		slots: make(chan struct{}, maxHanded),
-		done:  make(chan struct{}),
-	}
+	h := &Handoff{files: make(map[int32]handedFile)}
+	h.room.L = &h.mu
+	return h
 }
 
 // Copied returns the bytes the receiver copied straight from handed files:
@@ -68,7 +66,7 @@ func (h *Handoff) Close() {
 		h.mu.Lock()
 		defer h.mu.Unlock()
 		h.closed = true
-		close(h.done)
+		h.room.Broadcast()
 		for ndx, hf := range h.files {
 			hf.f.Close()
 			delete(h.files, ndx)
@@ -80,30 +78,30 @@ func (h *Handoff) Close() {
 // writes the file's index, so the receiver finds the file once the index
 // arrives. When maxHanded files wait for the receiver it flushes the
 // sender's buffered output, so the receiver can reach them, and waits
-// until the receiver has taken one: the same wait as on a full pipe, which
-// ends when the receiver reads on. It reports false when the file goes the
-// ordinary way instead.
+// until the receiver has taken half of them: the same wait as on a full
+// pipe, which ends when the receiver reads on, and one wake-up per
+// maxHanded/2 files instead of one per file (a futex call each way). It
+// reports false when the file goes the ordinary way instead.
 func (h *Handoff) give(ndx int32, f *os.File, flush func() error) bool {
 	st, err := f.Stat()
 	if err != nil || !st.Mode().IsRegular() {
 		return false
 	}
-	select {
-	case h.slots <- struct{}{}:
-	default:
-		if flush() != nil {
-			return false
-		}
-		select {
-		case h.slots <- struct{}{}:
-		case <-h.done:
-			return false
-		}
-	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	if len(h.files) >= maxHanded && !h.closed {
+		h.mu.Unlock()
+		err := flush()
+		h.mu.Lock()
+		if err != nil {
+			return false
+		}
+		for len(h.files) > maxHanded/2 && !h.closed {
+			h.waiting = true
+			h.room.Wait()
+		}
+	}
 	if _, dup := h.files[ndx]; dup || h.closed {
-		<-h.slots
 		return false
 	}
 	h.files[ndx] = handedFile{f: f, size: st.Size()}
@@ -121,7 +119,10 @@ func (h *Handoff) take(ndx int32) (handedFile, bool) {
 	hf, ok := h.files[ndx]
 	if ok {
 		delete(h.files, ndx)
-		<-h.slots
+		if h.waiting && len(h.files) <= maxHanded/2 {
+			h.waiting = false
+			h.room.Signal()
+		}
 	}
 	return hf, ok
 }

@@ -27,11 +27,11 @@ func openFiles(t *testing.T, n int) []*os.File {
 
 // TestHandoffBounded checks the Handoff's rules: one file per index at a
 // time, at most maxHanded not yet taken (the sender flushes, then waits for
-// the receiver to take one), and Close wakes a waiting sender and closes
-// what was never taken.
+// the receiver to take half of them), and Close wakes a waiting sender and
+// closes what was never taken.
 func TestHandoffBounded(t *testing.T) {
 	h := NewHandoff()
-	fs := openFiles(t, maxHanded+2)
+	fs := openFiles(t, 2*maxHanded)
 	noFlush := func() error { t.Fatal("flushed with room left"); return nil }
 	for i := 0; i < maxHanded; i++ {
 		if !h.give(int32(i), fs[i], noFlush) {
@@ -44,18 +44,29 @@ func TestHandoffBounded(t *testing.T) {
 		given <- h.give(maxHanded, fs[maxHanded], func() error { flushed <- struct{}{}; return nil })
 	}()
 	<-flushed
-	hf, ok := h.take(3) // the receiver reaches file 3: room for one more
+	hf, ok := h.take(3) // the receiver reaches file 3
 	if !ok || hf.f != fs[3] || hf.size != 4 {
 		t.Fatalf("take(3) = %v, %v", hf, ok)
 	}
 	if _, ok := h.take(3); ok {
 		t.Fatal("index 3 taken twice")
 	}
+	for i := maxHanded / 2; i < maxHanded; i++ {
+		if i != 3 {
+			h.take(int32(i)) // half taken: room for the sender
+		}
+	}
 	if !<-given {
 		t.Fatal("give after a release refused")
 	}
+	next := maxHanded + 1
+	for ; next < maxHanded+1+maxHanded/2; next++ { // full again
+		if !h.give(int32(next), fs[next], noFlush) {
+			t.Fatalf("give %d refused", next)
+		}
+	}
 	go func() {
-		given <- h.give(maxHanded+1, fs[maxHanded+1], func() error { flushed <- struct{}{}; return nil })
+		given <- h.give(int32(next), fs[next], func() error { flushed <- struct{}{}; return nil })
 	}()
 	<-flushed
 	h.Close()
