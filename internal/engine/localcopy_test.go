@@ -6,7 +6,7 @@ import (
 	"testing"
 )
 
-func openFiles(t *testing.T, n int) []*os.File {
+func openFiles(t testing.TB, n int) []*os.File {
 	t.Helper()
 	dir := t.TempDir()
 	fs := make([]*os.File, n)
