@@ -149,15 +149,18 @@ func (r *Root) SetTimes(name string, atime, mtime time.Time) error {
 // it is renamed into place, in the same order as SetAttrs. The owner and the
 // group change only where they differ from the file's: like rsync, which
 // compares them with the file's stat (rsync: rsync.c set_file_attrs), it
-// leaves a new file alone that already has them, the common case.
+// leaves a new file alone that already has them, the common case; that
+// stat also spares the chmod of a file whose mode is already a.Mode.
 func SetFileAttrs(f *os.File, a Attrs) error {
 	err := control(f, func(fd int) error {
+		modeKnown := false // st.Mode is the file's mode
+		var st unix.Stat_t
 		if a.Set&(SetUID|SetGID) != 0 {
 			uid, gid := a.owner()
-			var st unix.Stat_t
 			if err := unix.Fstat(fd, &st); err != nil {
 				return &os.PathError{Op: "fstat", Path: f.Name(), Err: err}
 			}
+			modeKnown = true
 			if uid >= 0 && uint32(uid) == st.Uid {
 				uid = -1
 			}
@@ -168,6 +171,7 @@ func SetFileAttrs(f *os.File, a Attrs) error {
 				if err := unix.Fchown(fd, uid, gid); err != nil {
 					return &os.PathError{Op: "fchown", Path: f.Name(), Err: err}
 				}
+				modeKnown = false // a chown may clear set-id bits
 			}
 		}
 		if ts := a.times(); ts != nil {
@@ -175,7 +179,7 @@ func SetFileAttrs(f *os.File, a Attrs) error {
 				return &os.PathError{Op: "futimens", Path: f.Name(), Err: err}
 			}
 		}
-		if a.Set&SetMode != 0 {
+		if a.Set&SetMode != 0 && !(modeKnown && st.Mode&0o7777 == a.Mode&0o7777) {
 			if err := unix.Fchmod(fd, a.Mode&0o7777); err != nil {
 				return &os.PathError{Op: "fchmod", Path: f.Name(), Err: err}
 			}

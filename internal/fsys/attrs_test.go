@@ -34,6 +34,15 @@ func TestSetFileAttrsOwnerOnlyWhereItDiffers(t *testing.T) {
 	if st.Perm() != 0o4755 || st.UID != uid || st.GID != gid {
 		t.Errorf("same owner: perm %o owner %d:%d; want 4755 %d:%d", st.Perm(), st.UID, st.GID, uid, gid)
 	}
+	// The same mode as well: nothing to do. Then another one.
+	for _, mode := range []uint32{0o4755, 0o640} {
+		if err := SetFileAttrs(f, Attrs{Set: SetUID | SetGID | SetMode, UID: uid, GID: gid, Mode: mode}); err != nil {
+			t.Fatal(err)
+		}
+		if st, err = StatFile(f); err != nil || st.Perm() != mode {
+			t.Errorf("mode %o: got %o, %v", mode, st.Perm(), err)
+		}
+	}
 	if !AmRoot() {
 		return
 	}
