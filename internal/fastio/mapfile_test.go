@@ -133,6 +133,7 @@ func checkReadAt(t *testing.T, f *os.File, data []byte) {
 // new end, through Window and through ReadAt: the fault must come back as
 // ErrFault, not kill the process.
 func TestGuardTruncatedWhileMapped(t *testing.T) {
+	defer Force(Mmap, true)() // a real mapping, whatever GORSYNC_FASTIO says
 	p := writeTemp(t, make([]byte, 1<<20))
 	f := openTemp(t, p)
 	m, err := Open(f, 1<<20, Sequential)
