@@ -159,27 +159,67 @@ func WriteSignature(w *wire.Writer, r io.ReaderAt, size int64, head SumHead, h *
 	}
 	var sum2 [checksum.MaxDigestLen]byte
 	win := readWindow(head.BlockLen)
-	if len(buf) < win {
+	mb := mappedOf(r)
+	if len(buf) < win && mb == nil {
 		buf = make([]byte, win)
 	}
 	bl := int(head.BlockLen)
 	for off := int64(0); off < size; off += int64(win) {
-		data := buf[:int(min(int64(win), size-off))]
-		if err := readAt(r, data, off); err != nil {
-			return buf, fmt.Errorf("write signature: read basis at %d: %w", off, err)
+		n := int(min(int64(win), size-off))
+		send := func(data []byte) error {
+			for len(data) > 0 {
+				n := min(bl, len(data))
+				w.WriteInt(int32(checksum.Checksum1(data[:n])))
+				h.Sum(sum2[:], data[:n])
+				w.Write(sum2[:head.S2Len])
+				data = data[n:]
+			}
+			return nil
 		}
-		for len(data) > 0 {
-			n := min(bl, len(data))
-			w.WriteInt(int32(checksum.Checksum1(data[:n])))
-			h.Sum(sum2[:], data[:n])
-			w.Write(sum2[:head.S2Len])
-			data = data[n:]
+		var err error
+		if mb != nil {
+			err = spanDo(mb, off, n, send)
+			mb.DoneBefore(off + int64(n))
+		} else if err = readAt(r, buf[:n], off); err == nil {
+			err = send(buf[:n])
+		}
+		if err != nil {
+			return buf, fmt.Errorf("write signature: read basis at %d: %w", off, err)
 		}
 		if err := w.Err(); err != nil {
 			return buf, fmt.Errorf("write signature: %w", err)
 		}
 	}
 	return buf, w.Err()
+}
+
+// mappedBasis is a basis whose bytes the signature hashes in place,
+// without a copy: a memory mapping (fastio.MapFile, Sequential).
+type mappedBasis interface {
+	Mapped() bool
+	Span(off int64, n int) []byte
+	// DoneBefore says the bytes before off are done with, so that the
+	// view can release them from the process.
+	DoneBefore(off int64)
+}
+
+// mappedOf returns r as a mappedBasis when it is a mapping, else nil.
+func mappedOf(r io.ReaderAt) mappedBasis {
+	if mb, ok := r.(mappedBasis); ok && mb.Mapped() {
+		return mb
+	}
+	return nil
+}
+
+// spanDo runs fn over the mapped bytes [off, off+n) of mb, under
+// fastio.Guard: a basis that shrank under the mapping is an error, as a
+// short read is.
+func spanDo(mb mappedBasis, off int64, n int, fn func([]byte) error) error {
+	data := mb.Span(off, n)
+	if data == nil {
+		return io.ErrUnexpectedEOF
+	}
+	return fastio.Guard(func() error { return fn(data) })
 }
 
 // A basis of parallelMinSize bytes or more has its block sums computed in
@@ -193,7 +233,8 @@ const (
 // its bytes, then the wire form of its blocks' sums.
 type sumChunk struct {
 	off  int64
-	data []byte
+	n    int
+	data []byte // the bytes read, when the basis is not mapped
 	out  []byte
 	err  error
 	done chan struct{}
@@ -212,12 +253,16 @@ func writeSumsParallel(w *wire.Writer, r io.ReaderAt, size int64, head SumHead, 
 	nChunks := int((size + int64(chunk) - 1) / int64(chunk))
 	inFlight := min(2*workers, nChunks)
 	free := make(chan *sumChunk, inFlight)
+	mb := mappedOf(r)
 	for range inFlight {
-		free <- &sumChunk{
-			data: make([]byte, chunk),
+		c := &sumChunk{
 			out:  make([]byte, 0, chunk/bl*perBlock),
 			done: make(chan struct{}, 1),
 		}
+		if mb == nil {
+			c.data = make([]byte, chunk)
+		}
+		free <- c
 	}
 	work := make(chan *sumChunk, inFlight)
 	ordered := make(chan *sumChunk, inFlight)
@@ -230,14 +275,23 @@ func writeSumsParallel(w *wire.Writer, r io.ReaderAt, size int64, head SumHead, 
 			h := checksum.NewBlockHasher(p)
 			var sum2 [checksum.MaxDigestLen]byte
 			var s1 [4]byte
-			for c := range work {
-				c.out, c.err = c.out[:0], readAt(r, c.data, c.off)
-				for data := c.data; c.err == nil && len(data) > 0; {
+			var cur *sumChunk
+			sums := func(data []byte) error {
+				for len(data) > 0 {
 					n := min(bl, len(data))
 					binary.LittleEndian.PutUint32(s1[:], checksum.Checksum1(data[:n]))
 					h.Sum(sum2[:], data[:n])
-					c.out = append(append(c.out, s1[:]...), sum2[:head.S2Len]...)
+					cur.out = append(append(cur.out, s1[:]...), sum2[:head.S2Len]...)
 					data = data[n:]
+				}
+				return nil
+			}
+			for c := range work {
+				cur, c.out = c, c.out[:0]
+				if mb != nil {
+					c.err = spanDo(mb, c.off, c.n, sums)
+				} else if c.err = readAt(r, c.data[:c.n], c.off); c.err == nil {
+					c.err = sums(c.data[:c.n])
 				}
 				c.done <- struct{}{}
 			}
@@ -253,7 +307,7 @@ func writeSumsParallel(w *wire.Writer, r io.ReaderAt, size int64, head SumHead, 
 			case <-stop:
 				return
 			}
-			c.off, c.data = off, c.data[:int(min(int64(chunk), size-off))]
+			c.off, c.n = off, int(min(int64(chunk), size-off))
 			work <- c
 			ordered <- c
 		}
@@ -270,6 +324,9 @@ func writeSumsParallel(w *wire.Writer, r io.ReaderAt, size int64, head SumHead, 
 				err = fmt.Errorf("write signature: %w", werr)
 				close(stop)
 			}
+		}
+		if mb != nil {
+			mb.DoneBefore(c.off + int64(c.n))
 		}
 		free <- c
 	}

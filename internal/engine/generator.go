@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"time"
 
@@ -574,7 +575,16 @@ func (g *generator) genFile(ndx int32, e *flist.Entry, name string, st *fsys.Sta
 	if err != nil {
 		return fmt.Errorf("generate sums for %s: %w", name, err)
 	}
-	if g.sigBuf, err = delta.WriteSignature(c.W, f, st.Size, head, g.block, g.sigBuf); err != nil {
+	// A large basis is hashed in place from a mapping (no copy through
+	// pread); a smaller one, or where it cannot be mapped, is read.
+	var basis io.ReaderAt = f
+	if st.Size >= fastio.MapThreshold {
+		if mf, err := fastio.Open(f, st.Size, fastio.Sequential); err == nil {
+			defer mf.Close()
+			basis = mf
+		}
+	}
+	if g.sigBuf, err = delta.WriteSignature(c.W, basis, st.Size, head, g.block, g.sigBuf); err != nil {
 		return fmt.Errorf("generate sums for %s: %w", name, err)
 	}
 	if TestHookAfterSums != nil {
