@@ -175,14 +175,6 @@ func (rs *Receiving) receiveHanded(hf handedFile, ndx int32, e *flist.Entry, nam
 		rs.verificationFailed(ndx, name, phase, events)
 		return nil
 	}
-	delete(rs.redo, ndx)
-	if err := rs.finish(tmp, tmpName, name, e); err != nil {
-		rs.errorf("rsync: [receiver] %v\n", err)
-	} else {
-		c.succeeded(rs.Opts, rs.Root, name, ndx)
-	}
-	if rs.Opts.Verbose > 0 && !amServer {
-		c.Log.Info(itemName(e, "") + "\n") // the list's name, as rsync logs it
-	}
+	rs.completed(tmp, tmpName, name, ndx, e, amServer)
 	return nil
 }

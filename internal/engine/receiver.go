@@ -285,6 +285,15 @@ func (rs *Receiving) receiveFile(rx *delta.Receiver, ndx int32, e *flist.Entry, 
 		rs.verificationFailed(ndx, name, phase, events)
 		return nil
 	}
+	rs.completed(tmp, tmpName, name, ndx, e, amServer)
+	return nil
+}
+
+// completed puts a received file that passed verification in place: its
+// attributes, the rename, MSG_SUCCESS where the sender wants it, and the
+// client's -v line.
+func (rs *Receiving) completed(tmp *os.File, tmpName, name string, ndx int32, e *flist.Entry, amServer bool) {
+	c := rs.Conn
 	delete(rs.redo, ndx)
 	if err := rs.finish(tmp, tmpName, name, e); err != nil {
 		rs.errorf("rsync: [receiver] %v\n", err)
@@ -294,7 +303,6 @@ func (rs *Receiving) receiveFile(rx *delta.Receiver, ndx int32, e *flist.Entry, 
 	if rs.Opts.Verbose > 0 && !amServer {
 		c.Log.Info(itemName(e, "") + "\n") // the list's name, as rsync logs it
 	}
-	return nil
 }
 
 // verificationFailed asks for file ndx again in the redo phase, or gives it
