@@ -40,16 +40,30 @@ func matchFile(m *delta.Matcher, tw delta.TokenWriter, f *os.File, sums *delta.S
 	if sums.Head.Count == 0 {
 		access = fastio.Stream
 	}
-	mf, err := fastio.Open(f, st.Size(), access)
+	search := func(tw delta.TokenWriter, mf *fastio.MapFile) (delta.MatchResult, error) {
+		return m.MatchSource(tw, mf, mf.Size(), sums)
+	}
+	return sendView(m, tw, f, st.Size(), access, true, search)
+}
+
+// sendView sends the first size bytes of f through a view opened with
+// access: search writes the file's tokens to the TokenWriter it is given,
+// reading the file through the view, and returns what they sent.
+// Read errors and faults are handled as matchFile says. hook runs
+// TestHookMapped once the view is open. m serves the spoiled sum after a
+// fault.
+func sendView(m *delta.Matcher, tw delta.TokenWriter, f *os.File, size int64, access fastio.Access, hook bool,
+	search func(delta.TokenWriter, *fastio.MapFile) (delta.MatchResult, error)) (res delta.MatchResult, readErr, err error) {
+	mf, err := fastio.Open(f, size, access)
 	if err != nil {
 		return res, nil, err
 	}
 	defer mf.Close()
-	if TestHookMapped != nil {
+	if hook && TestHookMapped != nil {
 		TestHookMapped(f.Name(), mf.Mapped())
 	}
 	if !mf.Mapped() {
-		res, err = m.MatchSource(tw, mf, mf.Size(), sums)
+		res, err = search(tw, mf)
 		return res, mf.Err(), err
 	}
 
@@ -64,7 +78,7 @@ func matchFile(m *delta.Matcher, tw delta.TokenWriter, f *os.File, sums *delta.S
 	*stage = stagedTokens{tw: tw, match: !plain, buf: stage.buf}
 	gerr := fastio.Guard(func() error {
 		var merr error
-		res, merr = m.MatchSource(stage, mf, mf.Size(), sums)
+		res, merr = search(stage, mf)
 		return merr
 	})
 	if !errors.Is(gerr, fastio.ErrFault) {

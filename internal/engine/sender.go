@@ -186,11 +186,22 @@ func (s *Sender) Run(amServer bool) error {
 	m := delta.NewMatcher(params, false)
 	comp, level := c.compression(s.Opts)
 	tw := delta.NewTokenWriter(c.W, comp, level, proto)
-	var sums delta.Sums
+	var serialSums delta.Sums
+	ahead := s.startAhead(m, tw, sent, amServer)
+	defer ahead.stop()
 	for {
+		if err := ahead.emitReady(); err != nil {
+			return err
+		}
 		ndx, iflags, err := readNdxAndAttrs(c, s.inNdx, s.List, true)
 		if err != nil {
 			return err
+		}
+		if ndx < 0 || iflags&itemTransfer == 0 {
+			// What goes out now follows the files in flight.
+			if err := ahead.drain(); err != nil {
+				return err
+			}
 		}
 		if ndx == wire.NdxDone {
 			phase++
@@ -231,10 +242,27 @@ func (s *Sender) Run(amServer bool) error {
 		if err != nil {
 			return fmt.Errorf("receive sums for %s: %w", e.Name(), streamErr(err))
 		}
-		if err := delta.ReadSums(c.R, head, &sums); err != nil {
+		sums := &serialSums
+		var job *deltaJob
+		if ahead != nil && head.Count > 0 {
+			job = ahead.job()
+			sums = &job.sums
+		}
+		if err := delta.ReadSums(c.R, head, sums); err != nil {
 			return fmt.Errorf("receive sums for %s: %w", e.Name(), streamErr(err))
 		}
 		f, err := s.Open(e)
+		if job != nil {
+			if err == nil {
+				job.ndx, job.iflags, job.e, job.f, job.head = ndx, iflags, e, f, head
+				ahead.start(job)
+				continue
+			}
+			ahead.release(job)
+		}
+		if err := ahead.drain(); err != nil {
+			return err
+		}
 		if err != nil {
 			if errors.Is(err, os.ErrNotExist) {
 				s.ioError |= IOErrVanished
@@ -261,28 +289,12 @@ func (s *Sender) Run(amServer bool) error {
 			}
 			continue
 		}
-		res, readErr, err := matchFile(m, tw, f, &sums)
+		res, readErr, err := matchFile(m, tw, f, sums)
 		f.Close()
 		if err != nil {
 			return fmt.Errorf("send %s: %w", e.Name(), err)
 		}
-		s.Stats.LiteralData += res.Literal
-		s.Stats.MatchedData += res.Matched
-		if TestHookCorruptSum != nil && TestHookCorruptSum(e.Name()) {
-			delta.CorruptSum(res.Sum)
-		}
-		if readErr != nil {
-			// Spoil the checksum so the receiver discards and redoes the file.
-			delta.CorruptSum(res.Sum)
-			s.ioError |= IOErrGeneral
-			c.XferError(fmt.Sprintf("rsync: [sender] read errors mapping %q: %v\n", e.Name(), readErr))
-		}
-		c.W.Write(res.Sum)
-		if s.Opts.Verbose > 0 && !amServer {
-			c.Log.Info(itemName(e, "") + "\n")
-		}
-		sent[ndx] = true
-		if err := c.W.Err(); err != nil {
+		if err := s.sentFile(e, ndx, res, readErr, amServer, sent); err != nil {
 			return err
 		}
 	}
@@ -299,6 +311,29 @@ func (s *Sender) Run(amServer bool) error {
 		return err
 	}
 	return s.readFinalGoodbye()
+}
+
+// sentFile ends a file's delta: counts it, spoils its checksum after a read
+// error (or for a test), and sends the checksum. rsync: sender.c send_files
+func (s *Sender) sentFile(e *flist.Entry, ndx int32, res delta.MatchResult, readErr error, amServer bool, sent []bool) error {
+	c := s.Conn
+	s.Stats.LiteralData += res.Literal
+	s.Stats.MatchedData += res.Matched
+	if TestHookCorruptSum != nil && TestHookCorruptSum(e.Name()) {
+		delta.CorruptSum(res.Sum)
+	}
+	if readErr != nil {
+		// Spoil the checksum so the receiver discards and redoes the file.
+		delta.CorruptSum(res.Sum)
+		s.ioError |= IOErrGeneral
+		c.XferError(fmt.Sprintf("rsync: [sender] read errors mapping %q: %v\n", e.Name(), readErr))
+	}
+	c.W.Write(res.Sum)
+	if s.Opts.Verbose > 0 && !amServer {
+		c.Log.Info(itemName(e, "") + "\n")
+	}
+	sent[ndx] = true
+	return c.W.Err()
 }
 
 func (s *Sender) countCreated(e *flist.Entry, iflags uint32) {

@@ -50,6 +50,13 @@ func NewReader(r io.Reader) *Reader {
 // Buffered reports how many bytes can be read without touching the stream.
 func (r *Reader) Buffered() int { return r.br.Buffered() }
 
+// Peek returns the bytes that can be read without touching the stream,
+// without consuming them; they are valid until the next read.
+func (r *Reader) Peek() []byte {
+	b, _ := r.br.Peek(r.br.Buffered())
+	return b
+}
+
 func short(err error) error {
 	if err == io.EOF || err == io.ErrUnexpectedEOF {
 		return fmt.Errorf("%w: %w", ErrProtocol, io.ErrUnexpectedEOF)
