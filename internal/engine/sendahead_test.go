@@ -61,16 +61,18 @@ type senderSession struct {
 
 var sessionParams = checksum.Params{Kind: checksum.MD5, Seed: 11, ProperSeedOrder: true}
 
-func newSenderSession(t *testing.T) *senderSession {
+// newSenderSession makes files files of minSize bytes and up; with mixed,
+// some are whole-file transfers and some bases are cut short.
+func newSenderSession(t testing.TB, files, minSize, maxSize int, mixed bool) *senderSession {
 	t.Helper()
 	ss := &senderSession{dir: t.TempDir(), list: &flist.List{}}
 	codec := wire.NewNdxCodec(31)
 	var chunk bytes.Buffer
 	w := wire.NewWriter(&chunk)
 	r := rand.New(rand.NewPCG(5, 6))
-	for i := range 14 {
-		size := 1000 + r.IntN(600<<10) // mapped and read through windows
-		if i%5 == 3 {
+	for i := range files {
+		size := minSize + r.IntN(maxSize-minSize)
+		if mixed && i%5 == 3 {
 			size = 300 << 10
 		}
 		src := randBytes(uint64(i+1), size)
@@ -83,7 +85,7 @@ func newSenderSession(t *testing.T) *senderSession {
 		for range 10 {
 			basis[r.IntN(len(basis))] ^= 0x5a
 		}
-		if i%7 == 6 {
+		if mixed && i%7 == 6 {
 			basis = basis[:len(basis)/2]
 		}
 		head, err := checksum.SumSizes(int64(len(basis)), 0, 31, checksum.ShortSumLength, sessionParams.DigestLen())
@@ -91,7 +93,7 @@ func newSenderSession(t *testing.T) *senderSession {
 			t.Fatal(err)
 		}
 		var sums delta.Sums
-		if i%4 != 2 { // every fourth a whole-file transfer
+		if !mixed || i%4 != 2 { // every fourth a whole-file transfer
 			if err := sums.Compute(basis, head, checksum.NewBlockHasher(sessionParams)); err != nil {
 				t.Fatal(err)
 			}
@@ -117,7 +119,7 @@ func newSenderSession(t *testing.T) *senderSession {
 
 // run runs a sender over the session and returns what it wrote and how
 // much of it it had written at each wait for input.
-func (ss *senderSession) run(t *testing.T, compression string) ([]byte, []int) {
+func (ss *senderSession) run(t testing.TB, compression string) ([]byte, []int) {
 	t.Helper()
 	var out bytes.Buffer
 	w := wire.NewWriter(&out)
@@ -146,7 +148,8 @@ func (ss *senderSession) run(t *testing.T, compression string) ([]byte, []int) {
 // while searched files are unsent). The searches must overlap.
 func TestSendAhead(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(4))
-	ss := newSenderSession(t)
+	// Mapped files and files read through windows.
+	ss := newSenderSession(t, 14, 1000, 600<<10, true)
 	for _, comp := range []string{"", "zstd", "zlibx"} {
 		t.Run("comp="+comp, func(t *testing.T) {
 			restore := fastio.Force(fastio.Parallel, false)
@@ -180,6 +183,26 @@ func TestSendAhead(t *testing.T) {
 			}
 			if !overlapped {
 				t.Error("no two block searches ran at once")
+			}
+		})
+	}
+}
+
+// BenchmarkSendAhead runs the sender over 48 delta transfers of 1-4 MiB
+// with a few edits each (sums precomputed, output to memory), its block
+// searches on workers or serial.
+func BenchmarkSendAhead(b *testing.B) {
+	ss := newSenderSession(b, 48, 1<<20, 4<<20, false)
+	for _, on := range []bool{false, true} {
+		b.Run(fmt.Sprintf("parallel=%v", on), func(b *testing.B) {
+			defer fastio.Force(fastio.Parallel, on)()
+			var n int64
+			for _, e := range ss.list.Entries {
+				n += e.Size
+			}
+			b.SetBytes(n)
+			for b.Loop() {
+				ss.run(b, "")
 			}
 		})
 	}
