@@ -14,7 +14,7 @@ import (
 	"github.com/gorsync/gorsync/internal/wire"
 )
 
-// The sender's block searches run on workers across files (fastio.Parallel):
+// The sender's block searches run on workers across files (fastio.SendAhead):
 // a worker searches file N and records its tokens as a script of lengths,
 // and the sender replays the script into the one token stream in protocol
 // order, reading the data from the file again. The stream (compressed or
@@ -145,10 +145,10 @@ type sendAhead struct {
 }
 
 // startAhead returns the worker pool for s's block searches, or nil when the
-// searches are to run serially (fastio.Parallel off, one CPU, a dry run).
+// searches are to run serially (fastio.SendAhead off, one CPU, a dry run).
 func (s *Sender) startAhead(m *delta.Matcher, tw delta.TokenWriter, sent []bool, amServer bool) *sendAhead {
 	procs := runtime.GOMAXPROCS(0)
-	if procs < 2 || s.Opts.DryRun || !fastio.Enabled(fastio.Parallel) {
+	if procs < 2 || s.Opts.DryRun || !fastio.Enabled(fastio.SendAhead) {
 		return nil
 	}
 	a := &sendAhead{s: s, m: m, tw: tw, sent: sent, amServer: amServer, max: procs,

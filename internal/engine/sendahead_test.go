@@ -152,11 +152,11 @@ func TestSendAhead(t *testing.T) {
 	ss := newSenderSession(t, 14, 1000, 600<<10, true)
 	for _, comp := range []string{"", "zstd", "zlibx"} {
 		t.Run("comp="+comp, func(t *testing.T) {
-			restore := fastio.Force(fastio.Parallel, false)
+			restore := fastio.Force(fastio.SendAhead, false)
 			want, wantAt := ss.run(t, comp)
 			restore()
 
-			defer fastio.Force(fastio.Parallel, true)()
+			defer fastio.Force(fastio.SendAhead, true)()
 			// The first search waits for the second to start.
 			second := make(chan struct{})
 			var once sync.Once
@@ -195,7 +195,7 @@ func BenchmarkSendAhead(b *testing.B) {
 	ss := newSenderSession(b, 48, 1<<20, 4<<20, false)
 	for _, on := range []bool{false, true} {
 		b.Run(fmt.Sprintf("parallel=%v", on), func(b *testing.B) {
-			defer fastio.Force(fastio.Parallel, on)()
+			defer fastio.Force(fastio.SendAhead, on)()
 			var n int64
 			for _, e := range ss.list.Entries {
 				n += e.Size

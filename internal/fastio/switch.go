@@ -38,6 +38,13 @@ const (
 	// pool across files, and large files over chunks; the sender's walk
 	// lists directories ahead of itself on the other cores.
 	Parallel Path = "parallel"
+	// SendAhead runs the sender's block searches for several delta
+	// transfers on workers across files, replaying their tokens in protocol
+	// order. Off by default: 200 files of 1–4 MiB with edits, local and over
+	// a remote shell, measured the same on as off (within ±20% noise, same
+	// CPU) on 2 cores, where the receiver and generator already fill the
+	// second core.
+	SendAhead Path = "sendahead"
 )
 
 // Env is the environment variable that overrides the defaults, for example
@@ -53,6 +60,7 @@ var defaults = map[Path]bool{
 	Batch:     true,
 	CopyRange: true,
 	Parallel:  true,
+	SendAhead: false,
 }
 
 var (
