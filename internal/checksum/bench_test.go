@@ -7,14 +7,33 @@ import (
 
 var kinds = []Kind{MD4, MD5, SHA1, XXH64, XXH3, XXH128}
 
+// BenchmarkChecksum1 measures the weak sum of 1 MiB and of a 32 KiB
+// block (the block size of a 1 GiB file), with the AVX2 path where the CPU
+// has it ("vector") and the word-at-a-time Go code ("generic").
 func BenchmarkChecksum1(b *testing.B) {
-	buf := fill(1<<20, 0)
-	b.SetBytes(int64(len(buf)))
-	var sink uint32
-	for b.Loop() {
-		sink += Checksum1(buf)
+	for _, size := range []int{1 << 20, 32 << 10} {
+		buf := fill(size, 0)
+		for _, vec := range []bool{true, false} {
+			name := fmt.Sprintf("%dKiB/generic", size>>10)
+			if vec {
+				if !haveVectorSums {
+					continue
+				}
+				name = fmt.Sprintf("%dKiB/vector", size>>10)
+			}
+			b.Run(name, func(b *testing.B) {
+				old := haveVectorSums
+				haveVectorSums = vec
+				defer func() { haveVectorSums = old }()
+				b.SetBytes(int64(len(buf)))
+				var sink uint32
+				for b.Loop() {
+					sink += Checksum1(buf)
+				}
+				_ = sink
+			})
+		}
 	}
-	_ = sink
 }
 
 func BenchmarkRollingRoll(b *testing.B) {

@@ -39,7 +39,24 @@ func Checksum1(buf []byte) uint32 {
 	return s1&0xffff | s2<<16
 }
 
-// sums returns get_checksum1's unmasked s1 and s2 of buf.
+// sums returns get_checksum1's unmasked s1 and s2 of buf: with AVX2, 32
+// bytes at a time in vector registers (rolling_amd64.s), the rest here.
+func sums(buf []byte) (s1, s2 uint32) {
+	n := len(buf) &^ 31
+	if !haveVectorSums || n < vectorMin {
+		return sumsGeneric(buf)
+	}
+	t, pre, w := vectorSums(&buf[0], n)
+	// Block k of 32 bytes adds 32*(s1 before it) plus its weighted bytes
+	// to s2; vectorSums returns the blocks' total, the sum of their s1
+	// prefixes and of their weighted bytes, all modulo 2^32 as rsync's
+	// own unsigned sums are.
+	s1, s2 = t, 32*pre+w
+	r1, r2 := sumsGeneric(buf[n:])
+	return s1 + r1, s2 + uint32(len(buf)-n)*s1 + r2
+}
+
+// sumsGeneric returns get_checksum1's unmasked s1 and s2 of buf.
 //
 // Whole words are taken a chunk of up to chunkWords at a time. For a chunk
 // of n words, with S_k the sum of the bytes x[k][0..7] of word k, rsync's
@@ -50,7 +67,7 @@ func Checksum1(buf []byte) uint32 {
 // and sum_k S_k to s1. The sums are kept lane-wise, with no carries between
 // lanes, so that a word costs only a load, masks and adds; the lanes are
 // folded once per chunk.
-func sums(buf []byte) (s1, s2 uint32) {
+func sumsGeneric(buf []byte) (s1, s2 uint32) {
 	m := evenMask
 	for len(buf) >= chunkBytes {
 		p := (*[chunkBytes]byte)(buf)

@@ -52,7 +52,10 @@ func TestSumsMatchReference(t *testing.T) {
 				s1, s2 := sums(b)
 				w1, w2 := refSums(b)
 				if s1 != w1 || s2 != w2 {
-					t.Fatalf("%s len %d off %d: sums = %08x %08x, want %08x %08x", g.name, n, off, s1, s2, w1, w2)
+					t.Fatalf("%s len %d off %d: sums = %08x %08x, want %08x %08x (vector sums: %v)", g.name, n, off, s1, s2, w1, w2, haveVectorSums)
+				}
+				if g1, g2 := sumsGeneric(b); g1 != w1 || g2 != w2 {
+					t.Fatalf("%s len %d off %d: sumsGeneric = %08x %08x, want %08x %08x", g.name, n, off, g1, g2, w1, w2)
 				}
 				if got, want := Checksum1(b), w1&0xffff|w2<<16; got != want {
 					t.Fatalf("%s len %d off %d: Checksum1 = %08x, want %08x", g.name, n, off, got, want)
