@@ -24,7 +24,9 @@ const (
 	Adaptive Path = "adaptive"
 	// Writev gathers multiplexed frames into one vectored write.
 	Writev Path = "writev"
-	// Uring uses an io_uring ring for batched reads, stats and opens.
+	// Uring stats the entries of each directory the sender's walk lists
+	// ahead (Batch and Parallel) in one io_uring batch (StatMany); the ring
+	// also serves ReadFiles, which no transfer uses yet.
 	Uring Path = "uring"
 	// Batch walks directories with large getdents64 buffers and stats
 	// entries relative to the directory's descriptor, and keeps recently

@@ -229,14 +229,39 @@ func (a *walkAhead) list(d *aheadDir, arena *fastio.NameArena) {
 	} else {
 		d.res = make([]preStat, len(names))
 	}
-	for i, n := range names {
-		if n == "" || n == "." || n == ".." || len(n) >= d.remainder {
-			continue // not an entry: sendDirectory skips it
+	skip := func(n string) bool {
+		return n == "" || n == "." || n == ".." || len(n) >= d.remainder // not an entry: sendDirectory skips it
+	}
+	if ms, ok := dir.(manyStater); ok && fastio.Enabled(fastio.Uring) {
+		// The directory's entries stat'ed in one batch (io_uring).
+		var idx []int
+		var sel []string
+		for i, n := range names {
+			if !skip(n) {
+				idx, sel = append(idx, i), append(sel, n)
+			}
 		}
+		sts, errs := make([]Stat, len(sel)), make([]error, len(sel))
+		ms.lstatMany(sel, sts, errs)
+		for j, i := range idx {
+			d.res[i].st, d.res[i].err = sts[j], errs[j]
+		}
+	} else {
+		for i, n := range names {
+			if !skip(n) {
+				d.res[i].st, d.res[i].err = dir.Lstat(n)
+			}
+		}
+	}
+	for i, n := range names {
 		r := &d.res[i]
-		r.st, r.err = dir.Lstat(n)
-		if r.err == nil && r.st.Mode&ModeTypeMask == ModeSymlink {
+		if !skip(n) && r.err == nil && r.st.Mode&ModeTypeMask == ModeSymlink {
 			r.target, r.err = dir.Readlink(n)
 		}
 	}
+}
+
+// manyStater is a Dir that can stat several entries in one batch.
+type manyStater interface {
+	lstatMany(names []string, sts []Stat, errs []error)
 }

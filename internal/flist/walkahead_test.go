@@ -176,3 +176,39 @@ func BenchmarkWalkAhead(b *testing.B) {
 		})
 	}
 }
+
+// TestWalkAheadUring checks that the directories listed ahead with their
+// entries stat'ed in one io_uring batch (fastio.Uring) give the same list
+// as one fstatat per entry, and that the batch was used.
+func TestWalkAheadUring(t *testing.T) {
+	if runtime.GOMAXPROCS(0) < 2 {
+		t.Skip("no helpers with GOMAXPROCS 1")
+	}
+	src := filepath.Join(t.TempDir(), "src")
+	makeAheadTree(t, src)
+	if err := os.Symlink("../some/target", filepath.Join(src, "link")); err != nil {
+		t.Fatal(err)
+	}
+	defer fastio.Force(fastio.Batch, true)()
+	defer fastio.Force(fastio.Parallel, true)()
+	walk := func(uring bool) []string {
+		defer fastio.Force(fastio.Uring, uring)()
+		l, err := Build([]string{src + "/"}, WalkOptions{Recurse: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return describeList(l)
+	}
+	want := walk(false)
+	before := batchStats.Load()
+	got := walk(true)
+	if batchStats.Load() == before {
+		t.Fatal("no directory was stat'ed in a batch")
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("batched stats: %d entries differ from fstatat's %d", len(got), len(want))
+	}
+	if err := fastio.UringError(); err != nil {
+		t.Logf("io_uring unavailable, the batch fell back to statx per name: %v", err)
+	}
+}
