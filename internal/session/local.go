@@ -1,0 +1,108 @@
+package session
+
+import (
+	"context"
+	"time"
+
+	"github.com/gorsync/gorsync/internal/engine"
+	"github.com/gorsync/gorsync/internal/fastio"
+	"github.com/gorsync/gorsync/internal/transport"
+)
+
+// pipeSize is how many bytes each direction of a local copy buffers.
+const pipeSize = 1 << 20
+
+// localCopy runs both sides in this process, connected by in-memory pipes:
+// this goroutine sends, a second one receives, exactly as over a remote shell
+// but without a child process. Whole-file is the default, as in rsync.
+// Cancelling ctx breaks both pipes (and the hand-off), which stops both
+// roles where they are.
+func localCopy(ctx context.Context, cfg *Config) (*Stats, error) {
+	start := time.Now()
+	toServer := transport.NewPipe(pipeSize)
+	toClient := transport.NewPipe(pipeSize)
+
+	// Whole files go from the sender to the receiver as open files, for
+	// the receiver to copy with copy_file_range (engine/localcopy.go).
+	var handoff *engine.Handoff
+	if cfg.IO.On(fastio.CopyRange) {
+		handoff = engine.NewHandoff()
+		defer handoff.Close()
+	}
+	stop := onCancel(ctx, func() {
+		err := cancelled(ctx)
+		toServer.CloseWrite(err)
+		toClient.CloseWrite(err)
+		toServer.CloseRead()
+		toClient.CloseRead()
+		if handoff != nil {
+			handoff.Abort()
+		}
+	})
+	serverDone := make(chan error, 1)
+	go func() { serverDone <- localReceiver(cfg, toServer, toClient, handoff) }()
+
+	var st *Stats
+	c, err := connect(cfg, toClient, toServer, false, true, clientLogger(cfg.Env))
+	if err == nil {
+		var wf *walkFilter
+		var ff *filesFrom
+		c.LogDeleted = cfg.Opts.Verbose > 0 && cfg.Opts.Quiet == 0
+		if wf, err = clientFilters(c, cfg, true); err == nil {
+			ff, err = senderFilesFrom(c, cfg)
+		}
+		if err == nil {
+			eo := cfg.engineOptions()
+			eo.Handoff = handoff
+			st, err = sendSide(c, eo, cfg.Sources, false, wf, ff)
+		}
+	}
+	toServer.CloseWrite(nil)
+	if err != nil {
+		toClient.CloseRead()
+	}
+	serr := <-serverDone
+	if stop() {
+		return st, cancelled(ctx)
+	}
+	if st != nil && handoff != nil {
+		// What the receiver copied from handed files is the sender's
+		// literal data, as if it had crossed the stream.
+		st.LiteralData += handoff.Copied()
+	}
+	if st != nil && (err == nil || endOfRun(err)) && (serr == nil || endOfRun(serr)) {
+		summary(cfg, c, st, start)
+	}
+	if serr != nil && (err == nil || endOfRun(err)) {
+		// The receiver's failure decides the exit code; it has already
+		// said why.
+		return st, serr
+	}
+	return st, err
+}
+
+// localReceiver is a local copy's receiving half: a server reading from
+// in and answering on out, with the command line's own filter rules (as
+// rsync's local server keeps its parsed copy instead of reading them).
+func localReceiver(cfg *Config, in *transport.Pipe, out *transport.Pipe, handoff *engine.Handoff) error {
+	c, err := connect(cfg, in, out, true, false, &engine.StderrLogger{Out: cfg.Env.Stderr, Err: cfg.Env.Stderr})
+	if err == nil {
+		eo := cfg.engineOptions()
+		eo.Handoff = handoff
+		eo.OnFile = nil // the client (this process's sender) reports files
+		err = localReceiverFilters(cfg, c.Session.Protocol, eo)
+		if err == nil {
+			_, err = receiveSide(c, eo, cfg.Dest, true, nil)
+			if err != nil {
+				err = serverFailed(c, err, false)
+			}
+		}
+		c.W.Flush()
+	}
+	if handoff != nil {
+		handoff.Close() // wakes a sender waiting to hand over more
+	}
+	out.CloseWrite(nil)
+	in.CloseRead()
+	return err
+}
