@@ -72,7 +72,9 @@ func (c *Client) Run(ctx context.Context, srcs []string, dst string) (*Result, e
 
 // Send pushes srcs over conn, a connection to a server that was started
 // with the argument vector ServerArgs(true, dstPath) returns (for
-// example "rsync" followed by it, run on the other host).
+// example "rsync" followed by it, run on the other host). Both ends write
+// before they read, so conn must buffer as a socket or a pipe does
+// (net.Pipe does not). Cancelling ctx closes conn if it is an io.Closer.
 func (c *Client) Send(ctx context.Context, conn io.ReadWriter, srcs ...string) (*Result, error) {
 	return c.overConn(ctx, conn, session.Push, srcs)
 }

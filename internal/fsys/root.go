@@ -18,6 +18,7 @@ import (
 	"os"
 	"path"
 	"strings"
+	"sync"
 	"sync/atomic"
 
 	"github.com/gorsync/gorsync/internal/fastio"
@@ -184,8 +185,7 @@ func (r *Root) openBeneath(name string, flags int) (int, error) {
 		if errors.As(err, &pe) {
 			err = pe.Err
 		}
-		// os.Root's escape error is unexported; recognise it by its text.
-		if err != nil && strings.Contains(err.Error(), "escapes") {
+		if err != nil && errors.Is(err, rootEscapes()) {
 			err = ErrUnsafePath
 		}
 	}
@@ -222,6 +222,27 @@ func (r *Root) openat2(name string, flags int, resolve uint64) (fd int, ok bool,
 	}
 	return -1, true, err
 }
+
+// rootEscapes returns the error os.Root gives for a name that would leave
+// it. The standard library does not export it, so it is taken, once, from
+// a name that must escape; comparing errors then needs no message text.
+var rootEscapes = sync.OnceValue(func() error {
+	r, err := os.OpenRoot(os.TempDir())
+	if err != nil {
+		return errNoEscapeError
+	}
+	defer r.Close()
+	_, err = r.Lstat("..")
+	var pe *os.PathError
+	if !errors.As(err, &pe) {
+		return errNoEscapeError
+	}
+	return pe.Err
+})
+
+// errNoEscapeError stands in for os.Root's escape error where it could not
+// be found: it matches nothing os.Root returns.
+var errNoEscapeError = errors.New("no escape error")
 
 // dupFromRoot opens name through os.Root and returns a duplicate of its
 // descriptor as a plain int, so callers need not keep the *os.File alive.
