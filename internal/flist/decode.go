@@ -277,7 +277,7 @@ func (d *Decoder) readEntry(r *wire.Reader, xflags uint32) (*Entry, error) {
 	}
 	name = name[:n]
 	if o.SanitizePaths {
-		name = d.nameBuf[:copy(d.nameBuf[:], SanitizePath(string(name), 0))]
+		name = name[:sanitizePath(name, 0, 0)]
 	}
 
 	e := d.slab.next()
@@ -578,7 +578,7 @@ func (d *Decoder) readLink(r *wire.Reader, e *Entry, raw []byte) error {
 	case o.MungeSymlinks:
 		x.linkTarget = symlinkMungePrefix + string(target)
 	case o.SanitizePaths && len(target) > 0:
-		x.linkTarget = SanitizePath(string(target), d.lastDirDepth)
+		x.linkTarget = d.names.str(target[:sanitizePath(target, d.lastDirDepth, 0)])
 	default:
 		x.linkTarget = d.names.str(target)
 	}
