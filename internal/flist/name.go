@@ -1,5 +1,7 @@
 package flist
 
+import "bytes"
+
 // CleanFlags select the variants of CleanName, rsync's CFN_* values.
 type CleanFlags uint8
 
@@ -88,27 +90,12 @@ func cleanName(b []byte, flags CleanFlags) (int, bool) {
 				limit = t + 2
 			}
 		}
-		for f < len(b) {
-			c := b[f]
-			b[t] = c
-			t++
-			f++
-			if c == '/' {
-				break
-			}
-		}
+		t, f = copyComponent(b, t, f)
 	}
 	if t > anch && b[t-1] == '/' && flags&CleanKeepTrailing == 0 {
 		t--
 	}
-	if t == 0 {
-		if len(b) == 0 {
-			return 0, true // caller turns an empty result into "."
-		}
-		b[0] = '.'
-		t = 1
-	}
-	return t, true
+	return dotIfEmpty(b, t), true
 }
 
 // SanitizeFlags select the variants of SanitizePath, rsync's SP_* values.
@@ -181,19 +168,30 @@ func sanitizePath(b []byte, depth int, flags SanitizeFlags) int {
 			depth--
 			start = t + 3
 		}
-		for f < len(b) {
-			c := b[f]
-			b[t] = c
-			t++
-			f++
-			if c == '/' {
-				break
-			}
-		}
+		t, f = copyComponent(b, t, f)
 	}
+	return dotIfEmpty(b, t)
+}
+
+// copyComponent copies the component at b[f:] through its slash to b[t:],
+// as clean_fname and sanitize_path do, and returns both positions after
+// it. t is never past f, so b[f:] is still the input.
+func copyComponent(b []byte, t, f int) (int, int) {
+	n := bytes.IndexByte(b[f:], '/') + 1
+	if n == 0 {
+		n = len(b) - f
+	}
+	copy(b[t:], b[f:f+n])
+	return t + n, f + n
+}
+
+// dotIfEmpty returns the length t of a cleaned path, or makes a result
+// that came to nothing ".", in b's first byte. An empty b has no room:
+// the callers of cleanName and sanitizePath turn its 0 into ".".
+func dotIfEmpty(b []byte, t int) int {
 	if t == 0 && len(b) > 0 {
 		b[0] = '.'
-		t = 1
+		return 1
 	}
 	return t
 }

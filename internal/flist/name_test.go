@@ -78,67 +78,57 @@ func TestSanitizePath(t *testing.T) {
 }
 
 // TestSanitizePathFlags covers the one sanitize_path for all its callers:
-// received names (depth 0), symlink targets (a depth), and --files-from
-// names with and without -R's SanitizeKeepDotDirs; hostile names must end
-// relative and below the start whatever the flags.
+// received names (depth 0), symlink targets (a depth) and --files-from
+// names, each input without flags and with -R's SanitizeKeepDotDirs.
+// Hostile names must end relative and below the start either way.
 func TestSanitizePathFlags(t *testing.T) {
-	const keep = SanitizeKeepDotDirs
 	tests := []struct {
-		in    string
-		depth int
-		flags SanitizeFlags
-		want  string
+		in       string
+		depth    int
+		want     string // without flags
+		wantKeep string // with SanitizeKeepDotDirs
 	}{
-		{"", 0, 0, "."},
-		{"", 0, keep, "."},
-		{".", 0, 0, "."},
-		{".", 0, keep, "."},
-		{"./", 0, 0, "."},
-		{"./", 0, keep, "./"},
-		{"././a", 0, 0, "a"},
-		{"./a/./b", 0, keep, "./a/./b"},
-		{"a/.", 0, 0, "a/"},
-		{"a/.", 0, keep, "a/."},
-		{"a/b", 0, 0, "a/b"},
-		{"a/b/", 0, 0, "a/b/"},
-		{"a/b//", 0, keep, "a/b/"},
-		{"dir/", 0, keep, "dir/"},
-		{"/", 0, 0, "."},
-		{"/", 0, keep, "."},
-		{"//x", 0, 0, "x"},
-		{"//x", 0, keep, "x"},
-		{"/etc/x", 0, 0, "etc/x"},
-		{"/etc/x", 0, keep, "etc/x"},
-		{"/abs/x", 1, 0, "abs/x"},
-		{"..", 0, 0, "."},
-		{"..", 0, keep, "."},
-		{"../", 0, 0, "."},
-		{"../x", 0, 0, "x"},
-		{"../x", 0, keep, "x"},
-		{"../../up", 0, keep, "up"},
-		{"a/../b", 0, keep, "b"},
-		{"a/../../x", 0, 0, "x"},
-		{"a/../../x", 0, keep, "x"},
-		{"a/b/../../../x", 0, 0, "x"},
-		{"a/b/..", 0, 0, "a/"},
-		{"a/b/../", 0, 0, "a/"},
-		{"./../x", 0, keep, "x"}, // the kept "." is a level ".." backs up
-
-		{".../x", 0, 0, ".../x"},
-		{"..a/x", 0, 0, "..a/x"},
-		{"a/..b", 0, 0, "a/..b"},
-		{"../x", 1, 0, "../x"},
-		{"../../x", 1, 0, "../x"},
-		{"../../x", 2, 0, "../../x"},
-		{"a/../../x", 1, 0, "../x"}, // depth counts ".." at the result's start
-		{"/../x", 1, 0, "../x"},
-		{"../a/../../x", 2, 0, "../../x"},
-		{"../a/../../../x", 2, 0, "../../x"},
-		{"./../x", 1, keep, "x"},
+		{"", 0, ".", "."},
+		{".", 0, ".", "."},
+		{"./", 0, ".", "./"},
+		{"././a", 0, "a", "././a"},
+		{"./a/./b", 0, "a/b", "./a/./b"},
+		{"a/.", 0, "a/", "a/."},
+		{"a/b", 0, "a/b", "a/b"},
+		{"a/b/", 0, "a/b/", "a/b/"},
+		{"a/b//", 0, "a/b/", "a/b/"},
+		{"/", 0, ".", "."},
+		{"//x", 0, "x", "x"},
+		{"/etc/x", 0, "etc/x", "etc/x"},
+		{"/abs/x", 1, "abs/x", "abs/x"},
+		{"..", 0, ".", "."},
+		{"../", 0, ".", "."},
+		{"../x", 0, "x", "x"},
+		{"../../up", 0, "up", "up"},
+		{"a/../b", 0, "b", "b"},
+		{"a/../../x", 0, "x", "x"},
+		{"a/b/../../../x", 0, "x", "x"},
+		{"a/b/..", 0, "a/", "a/"},
+		{"a/b/../", 0, "a/", "a/"},
+		{"./../x", 0, "x", "x"}, // a kept "." is a level ".." backs up
+		{".../x", 0, ".../x", ".../x"},
+		{"..a/x", 0, "..a/x", "..a/x"},
+		{"a/..b", 0, "a/..b", "a/..b"},
+		{"../x", 1, "../x", "../x"},
+		{"../../x", 1, "../x", "../x"},
+		{"../../x", 2, "../../x", "../../x"},
+		{"a/../../x", 1, "../x", "../x"}, // depth counts ".." at the result's start
+		{"/../x", 1, "../x", "../x"},
+		{"./../x", 1, "../x", "x"},
+		{"../a/../../x", 2, "../../x", "../../x"},
+		{"../a/../../../x", 2, "../../x", "../../x"},
 	}
 	for _, tt := range tests {
-		if got := SanitizePath(tt.in, tt.depth, tt.flags); got != tt.want {
-			t.Errorf("SanitizePath(%q, %d, %#x) = %q, want %q", tt.in, tt.depth, tt.flags, got, tt.want)
+		if got := SanitizePath(tt.in, tt.depth, 0); got != tt.want {
+			t.Errorf("SanitizePath(%q, %d, 0) = %q, want %q", tt.in, tt.depth, got, tt.want)
+		}
+		if got := SanitizePath(tt.in, tt.depth, SanitizeKeepDotDirs); got != tt.wantKeep {
+			t.Errorf("SanitizePath(%q, %d, SanitizeKeepDotDirs) = %q, want %q", tt.in, tt.depth, got, tt.wantKeep)
 		}
 	}
 }
