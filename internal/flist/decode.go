@@ -226,44 +226,100 @@ func (d *Decoder) ReadEntry(r *wire.Reader) (e *Entry, end bool, err error) {
 	return e, false, nil
 }
 
+// readEntry reads the parts of an entry that follow its flags, in wire
+// order. rsync: flist.c recv_file_entry
 func (d *Decoder) readEntry(r *wire.Reader, xflags uint32) (*Entry, error) {
 	o := &d.opts
-	proto := o.Protocol
+	l1, err := d.readName(r, xflags)
+	if err != nil {
+		return nil, err
+	}
+	raw := d.lastName[:d.lastLen]
+	e, err := d.newEntry(raw)
+	if err != nil {
+		return nil, err
+	}
+	first, firstNdx, err := d.readHLinkRef(r, xflags)
+	if err != nil {
+		return nil, err
+	}
+	if first != nil {
+		d.copyAttrs(e, first)
+	} else if err := d.readAttrs(r, e, xflags); err != nil {
+		return nil, err
+	}
+	if err := d.setAttrs(e, raw); err != nil {
+		return nil, err
+	}
+	if first == nil && e.IsSymlink() && o.PreserveLinks {
+		if err := d.readLink(r, e, raw); err != nil {
+			return nil, err
+		}
+	}
+	if e.IsDir() {
+		d.dirFlags(e, xflags, l1, len(raw))
+	}
+	hlinked := xflags&xmitHLinked != 0 || (o.Protocol < 28 && e.IsRegular())
+	if o.PreserveHardLinks && hlinked {
+		if !e.IsDir() {
+			e.Flags |= FlagHLinked
+		}
+		if err := d.readHLink(r, e, xflags, firstNdx); err != nil {
+			return nil, err
+		}
+	}
+	if first == nil {
+		if err := d.readSum(r, e); err != nil {
+			return nil, err
+		}
+	}
+	return e, nil
+}
 
-	// The name: a prefix shared with the previous name, then the rest.
-	l1 := 0
+// readName reads the name into lastName: the length of the prefix it
+// shares with the previous name, the length of the rest, and the rest. It
+// returns the prefix length. rsync: flist.c recv_file_entry
+func (d *Decoder) readName(r *wire.Reader, xflags uint32) (l1 int, err error) {
 	if xflags&xmitSameName != 0 {
 		b, err := r.ReadByte()
 		if err != nil {
-			return nil, err
+			return 0, err
 		}
 		l1 = int(b)
 	}
 	var l2 int
 	if xflags&xmitLongName != 0 {
-		v, err := readVarint30(r, o)
+		v, err := readVarint30(r, &d.opts)
 		if err != nil {
-			return nil, err
+			return 0, err
 		}
 		l2 = int(v)
 	} else {
 		b, err := r.ReadByte()
 		if err != nil {
-			return nil, err
+			return 0, err
 		}
 		l2 = int(b)
 	}
 	if l1 > d.lastLen {
-		return nil, protoErr("name prefix %d longer than previous name (%d)", l1, d.lastLen)
+		return 0, protoErr("name prefix %d longer than previous name (%d)", l1, d.lastLen)
 	}
 	if l2 < 0 || l2 >= MaxPath-l1 {
-		return nil, protoErr("overflow: flags=0x%x l1=%d l2=%d", xflags, l1, l2)
+		return 0, protoErr("overflow: flags=0x%x l1=%d l2=%d", xflags, l1, l2)
 	}
 	if err := r.ReadFull(d.lastName[l1 : l1+l2]); err != nil {
-		return nil, err
+		return 0, err
 	}
 	d.lastLen = l1 + l2
-	raw := d.lastName[:d.lastLen]
+	return l1, nil
+}
+
+// newEntry checks the received name raw, cleans it (refusing ".." and,
+// without --relative, absolute names), sanitizes it under
+// --sanitize-paths, and returns a new entry carrying it as directory and
+// base. Consecutive entries of one directory share its string.
+// rsync: flist.c recv_file_entry (clean_fname, sanitize_path)
+func (d *Decoder) newEntry(raw []byte) (*Entry, error) {
 	if len(raw) == 0 {
 		return nil, protoErr("empty file name")
 	}
@@ -272,12 +328,12 @@ func (d *Decoder) readEntry(r *wire.Reader, xflags uint32) (*Entry, error) {
 	}
 	name := d.nameBuf[:copy(d.nameBuf[:], raw)]
 	n, ok := cleanName(name, CleanRefuseDotDotDirs)
-	if !ok || (!o.RelativePaths && name[0] == '/') {
+	if !ok || (!d.opts.RelativePaths && name[0] == '/') {
 		return nil, fmt.Errorf("ABORTING due to unsafe pathname from sender: %s: %w", raw, ErrUnsafePath)
 	}
 	name = name[:n]
-	if o.SanitizePaths {
-		name = d.nameBuf[:copy(d.nameBuf[:], SanitizePath(string(name), 0))]
+	if d.opts.SanitizePaths {
+		name = name[:sanitizePath(name, 0, 0)]
 	}
 
 	e := d.slab.next()
@@ -295,56 +351,70 @@ func (d *Decoder) readEntry(r *wire.Reader, xflags uint32) (*Entry, error) {
 	if e.Base == "" {
 		return nil, protoErr("file name %q has an empty base name", raw)
 	}
+	return e, nil
+}
 
-	var first *Entry
-	firstNdx := int32(-1)
-	if proto >= 30 && xflags&xmitHLinked != 0 && xflags&xmitHLinkFirst == 0 {
-		v, err := r.ReadVarint()
-		if err != nil {
-			return nil, err
-		}
-		if v < 0 || int64(v) >= int64(d.ndxStart)+int64(len(d.entries)) {
-			return nil, incompatErr("hard-link reference out of range: %d (%d)", v, int(d.ndxStart)+len(d.entries))
-		}
-		firstNdx = v
-		if v >= d.ndxStart {
-			first = d.entries[v-d.ndxStart]
-		}
+// readHLinkRef reads, from protocol 30, the wire index of the first
+// member of the hard-link group an entry with XMIT_HLINKED but not
+// XMIT_HLINK_FIRST belongs to; firstNdx is -1 without one. first is that
+// member when it is in the current list: the entry is then abbreviated.
+// rsync: flist.c recv_file_entry (first_hlink_ndx)
+func (d *Decoder) readHLinkRef(r *wire.Reader, xflags uint32) (first *Entry, firstNdx int32, err error) {
+	if d.opts.Protocol < 30 || xflags&xmitHLinked == 0 || xflags&xmitHLinkFirst != 0 {
+		return nil, -1, nil
 	}
-
-	if first != nil {
-		// An abbreviated hard-link follower takes its attributes from the
-		// first member of its group.
-		e.Size = first.Size
-		d.modtime = first.Mtime
-		e.MtimeNsec = first.MtimeNsec
-		d.mode = first.Mode
-		if o.PreserveAtimes && first.Mode&ModeTypeMask != ModeDir {
-			d.atime = first.Atime()
-		}
-		if o.PreserveCrtimes {
-			d.crtime = first.Crtime()
-		}
-		if o.PreserveUID {
-			d.uid = first.UID
-		}
-		if o.PreserveGID {
-			d.gid = first.GID
-		}
-		if o.PreserveDevices && isDevice(d.mode) {
-			major, minor := first.Rdev()
-			d.rdevMaj = major
-			d.rdev = [2]uint32{major, minor}
-		}
-		if fx := first.x; fx != nil {
-			x := d.slab.ext(e)
-			x.linkTarget, x.sum = fx.linkTarget, fx.sum
-		}
-		e.Flags |= first.Flags & FlagSkipGroup
-	} else if err := d.readAttrs(r, e, xflags); err != nil {
-		return nil, err
+	v, err := r.ReadVarint()
+	if err != nil {
+		return nil, -1, err
 	}
+	if v < 0 || int64(v) >= int64(d.ndxStart)+int64(len(d.entries)) {
+		return nil, -1, incompatErr("hard-link reference out of range: %d (%d)", v, int(d.ndxStart)+len(d.entries))
+	}
+	if v >= d.ndxStart {
+		first = d.entries[v-d.ndxStart]
+	}
+	return first, v, nil
+}
 
+// copyAttrs gives an abbreviated hard-link follower the attributes of the
+// first member of its group, through the inter-entry state as if they had
+// been read. rsync: flist.c recv_file_entry (first_hlink_ndx)
+func (d *Decoder) copyAttrs(e, first *Entry) {
+	o := &d.opts
+	e.Size = first.Size
+	d.modtime = first.Mtime
+	e.MtimeNsec = first.MtimeNsec
+	d.mode = first.Mode
+	if o.PreserveAtimes && first.Mode&ModeTypeMask != ModeDir {
+		d.atime = first.Atime()
+	}
+	if o.PreserveCrtimes {
+		d.crtime = first.Crtime()
+	}
+	if o.PreserveUID {
+		d.uid = first.UID
+	}
+	if o.PreserveGID {
+		d.gid = first.GID
+	}
+	if o.PreserveDevices && isDevice(d.mode) {
+		major, minor := first.Rdev()
+		d.rdevMaj = major
+		d.rdev = [2]uint32{major, minor}
+	}
+	if fx := first.x; fx != nil {
+		x := d.slab.ext(e)
+		x.linkTarget, x.sum = fx.linkTarget, fx.sum
+	}
+	e.Flags |= first.Flags & FlagSkipGroup
+}
+
+// setAttrs stores the inter-entry state (mode, times, ids, rdev) in e and
+// checks the result: a valid file type (mode 0 only for a
+// --delete-missing-args entry), a size that is not negative, and "." only
+// as a directory. rsync: flist.c recv_file_entry
+func (d *Decoder) setAttrs(e *Entry, raw []byte) error {
+	o := &d.opts
 	e.Mode = d.mode
 	e.Mtime = d.modtime
 	if o.PreserveAtimes && !e.IsDir() {
@@ -366,58 +436,59 @@ func (d *Decoder) readEntry(r *wire.Reader, xflags uint32) (*Entry, error) {
 	if e.Mode == 0 && o.DeleteMissingArgs {
 		e.Flags |= FlagMissing
 	} else if !validType(e.Mode) {
-		return nil, incompatErr("invalid file mode 0%o for %s", e.Mode, raw)
+		return incompatErr("invalid file mode 0%o for %s", e.Mode, raw)
 	}
 	if e.Size < 0 {
-		return nil, protoErr("negative file length %d for %s", e.Size, raw)
+		return protoErr("negative file length %d for %s", e.Size, raw)
 	}
 	if !e.IsDir() && e.Dir == "" && e.Base == "." {
-		return nil, incompatErr("rejecting non-directory transfer-root entry: %s", raw)
+		return incompatErr("rejecting non-directory transfer-root entry: %s", raw)
 	}
-
-	if first == nil && e.IsSymlink() && o.PreserveLinks {
-		if err := d.readLink(r, e, raw); err != nil {
-			return nil, err
-		}
-	}
-
-	if e.IsDir() {
-		d.dirFlags(e, xflags, l1, l1+l2)
-	}
-
-	hlinked := xflags&xmitHLinked != 0 || (proto < 28 && e.IsRegular())
-	if o.PreserveHardLinks && hlinked {
-		if !e.IsDir() {
-			e.Flags |= FlagHLinked
-		}
-		if err := d.readHLink(r, e, xflags, firstNdx); err != nil {
-			return nil, err
-		}
-	}
-
-	if o.AlwaysChecksum && (e.IsRegular() || proto < 28) && first == nil {
-		sum := d.sumBuf[:o.sumLen()]
-		if err := r.ReadFull(sum); err != nil {
-			return nil, err
-		}
-		if e.IsRegular() {
-			d.slab.ext(e).sum = d.keepSum(sum)
-		}
-	}
-	return e, nil
+	return nil
 }
 
-// readAttrs reads the size, times, mode, ids and rdev of a full entry.
+// readAttrs reads what the flags did not abbreviate of a full entry's
+// size, times, mode, ids with their names and rdev, in that order.
+// rsync: flist.c recv_file_entry
 func (d *Decoder) readAttrs(r *wire.Reader, e *Entry, xflags uint32) error {
 	o := &d.opts
-	proto := o.Protocol
 	size, err := readVarlong30(r, o, 3)
 	if err != nil {
 		return err
 	}
 	e.Size = size
+	if err := d.readTimes(r, e, xflags); err != nil {
+		return err
+	}
+	if err := d.readMode(r, xflags); err != nil {
+		return err
+	}
+	if o.PreserveAtimes && d.mode&ModeTypeMask != ModeDir && xflags&xmitSameAtime == 0 {
+		if d.atime, err = r.ReadVarlong(4); err != nil {
+			return err
+		}
+	}
+	if o.PreserveUID && xflags&xmitSameUID == 0 {
+		if d.uid, err = d.readID(r, d.users, xflags&xmitUserNameFollows != 0); err != nil {
+			return err
+		}
+	}
+	if o.PreserveGID && xflags&xmitSameGID == 0 {
+		if d.gid, err = d.readID(r, d.groups, xflags&xmitGroupNameFollow != 0); err != nil {
+			return err
+		}
+	}
+	return d.readRdev(r, e, xflags)
+}
+
+// readTimes reads the mtime unless repeated (a varlong from protocol 30,
+// an unsigned int before), its nanoseconds with XMIT_MOD_NSEC, and the
+// crtime under --crtimes unless it equals the mtime.
+// rsync: flist.c recv_file_entry
+func (d *Decoder) readTimes(r *wire.Reader, e *Entry, xflags uint32) error {
+	var err error
 	if xflags&xmitSameTime == 0 {
-		if proto >= 30 {
+		if d.opts.Protocol >= 30 {
 			if d.modtime, err = r.ReadVarlong(4); err != nil {
 				return err
 			}
@@ -439,118 +510,120 @@ func (d *Decoder) readAttrs(r *wire.Reader, e *Entry, xflags uint32) error {
 		}
 		e.MtimeNsec = uint32(v)
 	}
-	if o.PreserveCrtimes {
+	if d.opts.PreserveCrtimes {
 		if xflags&xmitCrtimeEqMtime != 0 {
 			d.crtime = d.modtime
 		} else if d.crtime, err = r.ReadVarlong(4); err != nil {
 			return err
 		}
 	}
-	if xflags&xmitSameMode == 0 {
+	return nil
+}
+
+// readMode reads the mode unless repeated and checks its file type (mode
+// 0 is a --delete-missing-args entry). rsync: flist.c recv_file_entry
+func (d *Decoder) readMode(r *wire.Reader, xflags uint32) error {
+	if xflags&xmitSameMode != 0 {
+		return nil
+	}
+	v, err := r.ReadInt()
+	if err != nil {
+		return err
+	}
+	d.mode = uint32(v)
+	if (d.mode != 0 || !d.opts.DeleteMissingArgs) && !validType(d.mode) {
+		return incompatErr("invalid file mode 0%o", d.mode)
+	}
+	return nil
+}
+
+// readID reads a uid or gid and, from protocol 30 with its
+// *_NAME_FOLLOWS flag, the name that follows it into names.
+// rsync: flist.c recv_file_entry, uidlist.c recv_user_name
+func (d *Decoder) readID(r *wire.Reader, names map[uint32]string, nameFollows bool) (uint32, error) {
+	v, err := readVarint30(r, &d.opts)
+	if err != nil {
+		return 0, err
+	}
+	if nameFollows && d.opts.Protocol >= 30 {
+		return uint32(v), readIDName(r, names, uint32(v))
+	}
+	return uint32(v), nil
+}
+
+// readRdev reads a device's numbers (or a special's dummy before protocol
+// 31) as writeRdev sends them; devices and specials have no size.
+// rsync: flist.c recv_file_entry
+func (d *Decoder) readRdev(r *wire.Reader, e *Entry, xflags uint32) error {
+	o := &d.opts
+	proto := o.Protocol
+	mode := d.mode
+	if !(o.PreserveDevices && isDevice(mode)) && !(o.PreserveSpecials && isSpecial(mode) && proto < 31) {
+		if isDevice(mode) {
+			e.Size = 0
+		} else if proto < 28 {
+			d.rdev = [2]uint32{}
+		}
+		return nil
+	}
+	e.Size = 0
+	if proto < 28 {
+		if xflags&xmitSameRdevPre28 == 0 {
+			v, err := r.ReadInt()
+			if err != nil {
+				return err
+			}
+			dev := uint64(int64(v))
+			d.rdev = [2]uint32{unix.Major(dev), unix.Minor(dev)}
+		}
+		return nil
+	}
+	if xflags&xmitSameRdevMajor == 0 {
+		v, err := readVarint30(r, o)
+		if err != nil {
+			return err
+		}
+		d.rdevMaj = uint32(v)
+	}
+	var minor uint32
+	switch {
+	case proto >= 30:
+		v, err := r.ReadVarint()
+		if err != nil {
+			return err
+		}
+		minor = uint32(v)
+	case xflags&xmitRdevMinor8Pre30 != 0:
+		b, err := r.ReadByte()
+		if err != nil {
+			return err
+		}
+		minor = uint32(b)
+	default:
 		v, err := r.ReadInt()
 		if err != nil {
 			return err
 		}
-		d.mode = uint32(v)
-		if d.mode != 0 || !o.DeleteMissingArgs {
-			if !validType(d.mode) {
-				return incompatErr("invalid file mode 0%o", d.mode)
-			}
-		}
+		minor = uint32(v)
 	}
-	if o.PreserveAtimes && d.mode&ModeTypeMask != ModeDir && xflags&xmitSameAtime == 0 {
-		if d.atime, err = r.ReadVarlong(4); err != nil {
-			return err
-		}
+	d.rdev = [2]uint32{d.rdevMaj, minor}
+	return nil
+}
+
+// readSum reads the whole-file checksum under --checksum: a regular
+// file's is kept; before protocol 28 every entry carries one.
+// rsync: flist.c recv_file_entry
+func (d *Decoder) readSum(r *wire.Reader, e *Entry) error {
+	o := &d.opts
+	if !o.AlwaysChecksum || (!e.IsRegular() && o.Protocol >= 28) {
+		return nil
 	}
-	if o.PreserveUID && xflags&xmitSameUID == 0 {
-		if proto < 30 {
-			v, err := r.ReadInt()
-			if err != nil {
-				return err
-			}
-			d.uid = uint32(v)
-		} else {
-			v, err := r.ReadVarint()
-			if err != nil {
-				return err
-			}
-			d.uid = uint32(v)
-			if xflags&xmitUserNameFollows != 0 {
-				if err := readIDName(r, d.users, d.uid); err != nil {
-					return err
-				}
-			}
-		}
+	sum := d.sumBuf[:o.sumLen()]
+	if err := r.ReadFull(sum); err != nil {
+		return err
 	}
-	if o.PreserveGID && xflags&xmitSameGID == 0 {
-		if proto < 30 {
-			v, err := r.ReadInt()
-			if err != nil {
-				return err
-			}
-			d.gid = uint32(v)
-		} else {
-			v, err := r.ReadVarint()
-			if err != nil {
-				return err
-			}
-			d.gid = uint32(v)
-			if xflags&xmitGroupNameFollow != 0 {
-				if err := readIDName(r, d.groups, d.gid); err != nil {
-					return err
-				}
-			}
-		}
-	}
-	mode := d.mode
-	switch {
-	case (o.PreserveDevices && isDevice(mode)) || (o.PreserveSpecials && isSpecial(mode) && proto < 31):
-		if proto < 28 {
-			if xflags&xmitSameRdevPre28 == 0 {
-				v, err := r.ReadInt()
-				if err != nil {
-					return err
-				}
-				dev := uint64(int64(v))
-				d.rdev = [2]uint32{unix.Major(dev), unix.Minor(dev)}
-			}
-		} else {
-			if xflags&xmitSameRdevMajor == 0 {
-				v, err := readVarint30(r, o)
-				if err != nil {
-					return err
-				}
-				d.rdevMaj = uint32(v)
-			}
-			var minor uint32
-			switch {
-			case proto >= 30:
-				v, err := r.ReadVarint()
-				if err != nil {
-					return err
-				}
-				minor = uint32(v)
-			case xflags&xmitRdevMinor8Pre30 != 0:
-				b, err := r.ReadByte()
-				if err != nil {
-					return err
-				}
-				minor = uint32(b)
-			default:
-				v, err := r.ReadInt()
-				if err != nil {
-					return err
-				}
-				minor = uint32(v)
-			}
-			d.rdev = [2]uint32{d.rdevMaj, minor}
-		}
-		e.Size = 0
-	case isDevice(mode):
-		e.Size = 0
-	case proto < 28:
-		d.rdev = [2]uint32{}
+	if e.IsRegular() {
+		d.slab.ext(e).sum = d.keepSum(sum)
 	}
 	return nil
 }
@@ -578,7 +651,7 @@ func (d *Decoder) readLink(r *wire.Reader, e *Entry, raw []byte) error {
 	case o.MungeSymlinks:
 		x.linkTarget = symlinkMungePrefix + string(target)
 	case o.SanitizePaths && len(target) > 0:
-		x.linkTarget = SanitizePath(string(target), d.lastDirDepth)
+		x.linkTarget = d.names.str(target[:sanitizePath(target, d.lastDirDepth, 0)])
 	default:
 		x.linkTarget = d.names.str(target)
 	}

@@ -16,8 +16,9 @@ type NameReader struct {
 	// as for a file read on this side; names from the peer end at the
 	// first empty one.
 	local bool
-	// keepDots keeps "." components, for --relative's "/./" markers.
-	keepDots bool
+	// sanitize holds SanitizeKeepDotDirs under --relative, which keeps
+	// "." components for its "/./" markers.
+	sanitize SanitizeFlags
 	buf      []byte
 	done     bool
 }
@@ -27,11 +28,15 @@ type NameReader struct {
 // ends the list); otherwise the names come from the peer, NUL-terminated,
 // and an empty name ends the list. nul is --from0; relative is -R.
 func NewNameReader(r io.ByteReader, nul, local, relative bool) *NameReader {
-	return &NameReader{r: r, nul: nul || !local, local: local, keepDots: relative}
+	n := &NameReader{r: r, nul: nul || !local, local: local}
+	if relative {
+		n.sanitize = SanitizeKeepDotDirs
+	}
+	return n
 }
 
-// Next returns the next name, sanitized as rsync does (no leading slash,
-// no ".." above the source directory), or ok == false at the end of the
+// Next returns the next name, sanitized as rsync does (SanitizePath: no
+// leading slash, no ".." above the source directory), or ok == false at the end of the
 // list. A local reader treats any read error as the end of its file, as
 // rsync's read_line does; a peer's stream that ends early is an error.
 func (n *NameReader) Next() (name string, ok bool, err error) {
@@ -70,61 +75,9 @@ func (n *NameReader) Next() (name string, ok bool, err error) {
 			n.done = true
 			break
 		}
-		return SanitizeListName(string(n.buf), n.keepDots), true, nil
+		// rsync: flist.c send_file_list (sanitize_path on each name)
+		n.buf = n.buf[:sanitizePath(n.buf, 0, n.sanitize)]
+		return string(n.buf), true, nil
 	}
 	return "", false, nil
-}
-
-// SanitizeListName cleans a --files-from name like rsync's sanitize_path
-// with SP_KEEP_DOT_DIRS: leading and doubled slashes go, ".." backs up a
-// level but never above the start, and "." components go unless
-// keepDots (under --relative). An empty result is ".".
-// rsync: util1.c sanitize_path
-func SanitizeListName(p string, keepDots bool) string {
-	out := make([]byte, 0, len(p))
-	i := 0
-	at := func(j int) byte {
-		if j < len(p) {
-			return p[j]
-		}
-		return 0
-	}
-	if !keepDots {
-		for at(i) == '.' && at(i+1) == '/' {
-			i += 2
-		}
-	}
-	for i < len(p) {
-		if p[i] == '/' {
-			i++
-			continue
-		}
-		if !keepDots && p[i] == '.' && (at(i+1) == '/' || at(i+1) == 0) {
-			i++
-			continue
-		}
-		if p[i] == '.' && at(i+1) == '.' && (at(i+2) == '/' || at(i+2) == 0) {
-			i += 2
-			if len(out) > 0 {
-				k := len(out) - 1 // at the slash
-				for k > 0 && out[k-1] != '/' {
-					k--
-				}
-				out = out[:k]
-			}
-			continue
-		}
-		for i < len(p) {
-			c := p[i]
-			out = append(out, c)
-			i++
-			if c == '/' {
-				break
-			}
-		}
-	}
-	if len(out) == 0 {
-		return "."
-	}
-	return string(out)
 }

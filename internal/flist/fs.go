@@ -6,21 +6,13 @@ import (
 	"os"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/gorsync/gorsync/internal/fsys"
 )
 
-// Stat is what the walk needs from lstat(2).
-type Stat struct {
-	Mode      uint32 // st_mode including the type bits
-	Size      int64
-	Mtime     int64
-	MtimeNsec uint32
-	Atime     int64
-	UID, GID  uint32
-	RdevMajor uint32
-	RdevMinor uint32
-	Dev, Ino  uint64
-	Nlink     uint32
-}
+// Stat is what the walk needs from lstat(2): the one stat type the
+// generator and receiver use too.
+type Stat = fsys.Stat
 
 // FS is the walk's view of the source filesystem, so a batched
 // implementation (getdents64 plus statx relative to a directory fd) can
@@ -67,50 +59,25 @@ type Dir interface {
 // OSFS is the plain system-call implementation of FS.
 type OSFS struct{}
 
-func fromUnix(st *unix.Stat_t) Stat {
-	return Stat{
-		Mode:      uint32(st.Mode),
-		Size:      st.Size,
-		Mtime:     int64(st.Mtim.Sec),
-		MtimeNsec: uint32(st.Mtim.Nsec),
-		Atime:     int64(st.Atim.Sec),
-		UID:       st.Uid,
-		GID:       st.Gid,
-		RdevMajor: unix.Major(uint64(st.Rdev)),
-		RdevMinor: unix.Minor(uint64(st.Rdev)),
-		Dev:       uint64(st.Dev),
-		Ino:       uint64(st.Ino),
-		Nlink:     uint32(st.Nlink),
-	}
-}
-
 // Lstat implements FS.
-func (OSFS) Lstat(path string) (Stat, error) {
-	var st unix.Stat_t
-	for {
-		err := unix.Lstat(path, &st)
-		if err == unix.EINTR {
-			continue
-		}
-		if err != nil {
-			return Stat{}, &os.PathError{Op: "lstat", Path: path, Err: err}
-		}
-		return fromUnix(&st), nil
-	}
-}
+func (OSFS) Lstat(path string) (Stat, error) { return osStat("lstat", path, unix.Lstat) }
 
 // Stat implements FS.
-func (OSFS) Stat(path string) (Stat, error) {
+func (OSFS) Stat(path string) (Stat, error) { return osStat("stat", path, unix.Stat) }
+
+// osStat runs stat, unix.Lstat or unix.Stat, on path, again when a signal
+// interrupts it.
+func osStat(op, path string, stat func(string, *unix.Stat_t) error) (Stat, error) {
 	var st unix.Stat_t
 	for {
-		err := unix.Stat(path, &st)
+		err := stat(path, &st)
 		if err == unix.EINTR {
 			continue
 		}
 		if err != nil {
-			return Stat{}, &os.PathError{Op: "stat", Path: path, Err: err}
+			return Stat{}, &os.PathError{Op: op, Path: path, Err: err}
 		}
-		return fromUnix(&st), nil
+		return fsys.StatFromUnix(&st), nil
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 
 	"github.com/gorsync/gorsync/internal/fastio"
+	"github.com/gorsync/gorsync/internal/fsys"
 	"golang.org/x/sys/unix"
 )
 
@@ -63,7 +64,7 @@ func (d *osDir) Lstat(name string) (Stat, error) {
 		if err != nil {
 			return Stat{}, &os.PathError{Op: "lstat", Path: d.entry(name), Err: err}
 		}
-		return fromUnix(&st), nil
+		return fsys.StatFromUnix(&st), nil
 	}
 }
 
@@ -108,28 +109,9 @@ func (d *osDir) lstatMany(io fastio.Config, names []string, sts []Stat, errs []e
 			errs[i] = &os.PathError{Op: "lstat", Path: d.entry(names[i]), Err: err}
 			continue
 		}
-		sts[i] = fromStatx(&out[i])
+		sts[i] = fsys.StatFromStatx(&out[i])
 	}
 }
 
 // batchStats counts lstatMany calls, for the test that the batch is used.
 var batchStats atomic.Int64
-
-// fromStatx is fromUnix for a statx result; the device number is encoded as
-// stat(2) encodes st_dev, so the two compare equal.
-func fromStatx(sx *unix.Statx_t) Stat {
-	return Stat{
-		Mode:      uint32(sx.Mode),
-		Size:      int64(sx.Size),
-		Mtime:     sx.Mtime.Sec,
-		MtimeNsec: sx.Mtime.Nsec,
-		Atime:     sx.Atime.Sec,
-		UID:       sx.Uid,
-		GID:       sx.Gid,
-		RdevMajor: sx.Rdev_major,
-		RdevMinor: sx.Rdev_minor,
-		Dev:       unix.Mkdev(sx.Dev_major, sx.Dev_minor),
-		Ino:       sx.Ino,
-		Nlink:     sx.Nlink,
-	}
-}

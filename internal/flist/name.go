@@ -1,19 +1,24 @@
 package flist
 
-// Flags for CleanName, rsync's CFN_* values.
+import "bytes"
+
+// CleanFlags select the variants of CleanName, rsync's CFN_* values.
+type CleanFlags uint8
+
+// Flags for CleanName.
 const (
-	CleanKeepDotDirs      = 1 << 0 // CFN_KEEP_DOT_DIRS
-	CleanKeepTrailing     = 1 << 1 // CFN_KEEP_TRAILING_SLASH
-	CleanDropTrailingDot  = 1 << 2 // CFN_DROP_TRAILING_DOT_DIR
-	CleanCollapseDotDots  = 1 << 3 // CFN_COLLAPSE_DOT_DOT_DIRS
-	CleanRefuseDotDotDirs = 1 << 4 // CFN_REFUSE_DOT_DOT_DIRS
+	CleanKeepDotDirs      CleanFlags = 1 << 0 // CFN_KEEP_DOT_DIRS
+	CleanKeepTrailing     CleanFlags = 1 << 1 // CFN_KEEP_TRAILING_SLASH
+	CleanDropTrailingDot  CleanFlags = 1 << 2 // CFN_DROP_TRAILING_DOT_DIR
+	CleanCollapseDotDots  CleanFlags = 1 << 3 // CFN_COLLAPSE_DOT_DOT_DIRS
+	CleanRefuseDotDotDirs CleanFlags = 1 << 4 // CFN_REFUSE_DOT_DOT_DIRS
 )
 
 // CleanName cleans a path the way rsync's clean_fname does: repeated
 // slashes and interior "." components go, a trailing slash goes unless
 // kept, and an empty result becomes ".". With CleanRefuseDotDotDirs a ".."
 // component makes it report ok == false.
-func CleanName(name string, flags int) (string, bool) {
+func CleanName(name string, flags CleanFlags) (string, bool) {
 	b := []byte(name)
 	n, ok := cleanName(b, flags)
 	if !ok {
@@ -28,7 +33,7 @@ func CleanName(name string, flags int) (string, bool) {
 // cleanName cleans b in place and returns the new length. The result is
 // never longer than the input, except that an empty input becomes "." (the
 // caller must leave room for that byte). rsync: util1.c clean_fname
-func cleanName(b []byte, flags int) (int, bool) {
+func cleanName(b []byte, flags CleanFlags) (int, bool) {
 	at := func(i int) byte {
 		if i < len(b) {
 			return b[i]
@@ -85,82 +90,108 @@ func cleanName(b []byte, flags int) (int, bool) {
 				limit = t + 2
 			}
 		}
-		for f < len(b) {
-			c := b[f]
-			b[t] = c
-			t++
-			f++
-			if c == '/' {
-				break
-			}
-		}
+		t, f = copyComponent(b, t, f)
 	}
 	if t > anch && b[t-1] == '/' && flags&CleanKeepTrailing == 0 {
 		t--
 	}
-	if t == 0 {
-		if len(b) == 0 {
-			return 0, true // caller turns an empty result into "."
-		}
-		b[0] = '.'
-		t = 1
-	}
-	return t, true
+	return dotIfEmpty(b, t), true
 }
 
+// SanitizeFlags select the variants of SanitizePath, rsync's SP_* values.
+type SanitizeFlags uint8
+
+// SanitizeKeepDotDirs keeps "." components (SP_KEEP_DOT_DIRS), for the
+// "/./" markers of --relative. rsync passes the flag always and tests
+// relative_paths inside; here the caller passes it only under -R.
+const SanitizeKeepDotDirs SanitizeFlags = 1 << 0
+
 // SanitizePath makes a path appear as if a chroot had occurred at its
-// start: leading slashes, "." components and any ".." that would climb
-// above depth levels are removed; an empty result becomes ".". It is the
-// in-place form of rsync's sanitize_path (no rootdir), which the receiver
-// applies to names and symlink targets under a daemon without chroot.
-func SanitizePath(p string, depth int) string {
-	out := make([]byte, 0, len(p))
-	i := 0
-	for i+1 < len(p) && p[i] == '.' && p[i+1] == '/' {
-		i += 2
+// start: leading and doubled slashes go, "." components go (unless
+// SanitizeKeepDotDirs), a trailing slash stays, and a ".." backs up one
+// level but never above the start, except that the first depth ".."
+// components are kept. An empty result becomes ".". The receiver applies
+// it to names (depth 0) and symlink targets (depth of the link's
+// directory) under a daemon without chroot, and the sender to the names of
+// a --files-from list (depth 0). rsync: util1.c sanitize_path (rootdir
+// "", which leaves nothing to expand)
+func SanitizePath(p string, depth int, flags SanitizeFlags) string {
+	b := []byte(p)
+	n := sanitizePath(b, depth, flags)
+	if n == 0 {
+		return "."
 	}
-	start := 0
-	at := func(j int) byte {
-		if j < len(p) {
-			return p[j]
+	return string(b[:n])
+}
+
+// sanitizePath is SanitizePath in place: it rewrites b and returns the new
+// length, which is never more than len(b) (rsync allows dest == p too).
+// A non-empty b that sanitizes to nothing becomes "."; an empty one stays
+// empty and the caller makes it ".".
+func sanitizePath(b []byte, depth int, flags SanitizeFlags) int {
+	at := func(i int) byte {
+		if i < len(b) {
+			return b[i]
 		}
 		return 0
 	}
-	for i < len(p) {
-		if p[i] == '/' {
-			i++
+	dropDots := flags&SanitizeKeepDotDirs == 0
+	f := 0 // next byte to read; never behind t, so b[f:] is still input
+	if dropDots {
+		for at(f) == '.' && at(f+1) == '/' {
+			f += 2
+		}
+	}
+	// t is where the next output byte goes and start the first byte a ".."
+	// may back up to: past the depth ".." components kept so far.
+	t, start := 0, 0
+	for f < len(b) {
+		if b[f] == '/' {
+			f++
 			continue
 		}
-		if p[i] == '.' && (at(i+1) == '/' || at(i+1) == 0) {
-			i++
+		if dropDots && b[f] == '.' && (at(f+1) == '/' || at(f+1) == 0) {
+			f++
 			continue
 		}
-		if p[i] == '.' && at(i+1) == '.' && (at(i+2) == '/' || at(i+2) == 0) {
-			if depth <= 0 || len(out) != start {
-				i += 2
-				if len(out) != start {
-					n := len(out) - 1 // at the slash
-					for n > start && out[n-1] != '/' {
-						n--
+		if b[f] == '.' && at(f+1) == '.' && (at(f+2) == '/' || at(f+2) == 0) {
+			if depth <= 0 || t != start {
+				f += 2
+				if t != start {
+					t-- // at the slash ending the last component
+					for t > start && b[t-1] != '/' {
+						t--
 					}
-					out = out[:n]
 				}
 				continue
 			}
 			depth--
-			start = len(out) + 3
+			start = t + 3
 		}
-		for i < len(p) {
-			c := p[i]
-			out = append(out, c)
-			i++
-			if c == '/' {
-				break
-			}
-		}
+		t, f = copyComponent(b, t, f)
 	}
-	if len(out) == 0 {
-		return "."
+	return dotIfEmpty(b, t)
+}
+
+// copyComponent copies the component at b[f:] through its slash to b[t:],
+// as clean_fname and sanitize_path do, and returns both positions after
+// it. t is never past f, so b[f:] is still the input.
+func copyComponent(b []byte, t, f int) (int, int) {
+	n := bytes.IndexByte(b[f:], '/') + 1
+	if n == 0 {
+		n = len(b) - f
 	}
-	return string(out)
+	copy(b[t:], b[f:f+n])
+	return t + n, f + n
+}
+
+// dotIfEmpty returns the length t of a cleaned path, or makes a result
+// that came to nothing ".", in b's first byte. An empty b has no room:
+// the callers of cleanName and sanitizePath turn its 0 into ".".
+func dotIfEmpty(b []byte, t int) int {
+	if t == 0 && len(b) > 0 {
+		b[0] = '.'
+		return 1
+	}
+	return t
 }

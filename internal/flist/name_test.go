@@ -1,11 +1,14 @@
 package flist
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestCleanName(t *testing.T) {
 	tests := []struct {
 		in    string
-		flags int
+		flags CleanFlags
 		want  string
 		ok    bool
 	}{
@@ -68,8 +71,93 @@ func TestSanitizePath(t *testing.T) {
 		{"a//b", 0, "a/b"},
 	}
 	for _, tt := range tests {
-		if got := SanitizePath(tt.in, tt.depth); got != tt.want {
+		if got := SanitizePath(tt.in, tt.depth, 0); got != tt.want {
 			t.Errorf("SanitizePath(%q, %d) = %q, want %q", tt.in, tt.depth, got, tt.want)
 		}
 	}
+}
+
+// TestSanitizePathFlags covers the one sanitize_path for all its callers:
+// received names (depth 0), symlink targets (a depth) and --files-from
+// names, each input without flags and with -R's SanitizeKeepDotDirs.
+// Hostile names must end relative and below the start either way.
+func TestSanitizePathFlags(t *testing.T) {
+	tests := []struct {
+		in       string
+		depth    int
+		want     string // without flags
+		wantKeep string // with SanitizeKeepDotDirs
+	}{
+		{"", 0, ".", "."},
+		{".", 0, ".", "."},
+		{"./", 0, ".", "./"},
+		{"././a", 0, "a", "././a"},
+		{"./a/./b", 0, "a/b", "./a/./b"},
+		{"a/.", 0, "a/", "a/."},
+		{"a/b", 0, "a/b", "a/b"},
+		{"a/b/", 0, "a/b/", "a/b/"},
+		{"a/b//", 0, "a/b/", "a/b/"},
+		{"/", 0, ".", "."},
+		{"//x", 0, "x", "x"},
+		{"/etc/x", 0, "etc/x", "etc/x"},
+		{"/abs/x", 1, "abs/x", "abs/x"},
+		{"..", 0, ".", "."},
+		{"../", 0, ".", "."},
+		{"../x", 0, "x", "x"},
+		{"../../up", 0, "up", "up"},
+		{"a/../b", 0, "b", "b"},
+		{"a/../../x", 0, "x", "x"},
+		{"a/b/../../../x", 0, "x", "x"},
+		{"a/b/..", 0, "a/", "a/"},
+		{"a/b/../", 0, "a/", "a/"},
+		{"./../x", 0, "x", "x"}, // a kept "." is a level ".." backs up
+		{".../x", 0, ".../x", ".../x"},
+		{"..a/x", 0, "..a/x", "..a/x"},
+		{"a/..b", 0, "a/..b", "a/..b"},
+		{"../x", 1, "../x", "../x"},
+		{"../../x", 1, "../x", "../x"},
+		{"../../x", 2, "../../x", "../../x"},
+		{"a/../../x", 1, "../x", "../x"}, // depth counts ".." at the result's start
+		{"/../x", 1, "../x", "../x"},
+		{"./../x", 1, "../x", "x"},
+		{"../a/../../x", 2, "../../x", "../../x"},
+		{"../a/../../../x", 2, "../../x", "../../x"},
+	}
+	for _, tt := range tests {
+		if got := SanitizePath(tt.in, tt.depth, 0); got != tt.want {
+			t.Errorf("SanitizePath(%q, %d, 0) = %q, want %q", tt.in, tt.depth, got, tt.want)
+		}
+		if got := SanitizePath(tt.in, tt.depth, SanitizeKeepDotDirs); got != tt.wantKeep {
+			t.Errorf("SanitizePath(%q, %d, SanitizeKeepDotDirs) = %q, want %q", tt.in, tt.depth, got, tt.wantKeep)
+		}
+	}
+}
+
+// FuzzSanitizePath checks sanitize_path's promise for any input: with
+// depth 0 the result is relative, not empty, has no ".." component and is
+// no longer than the input (or "."), and sanitizing it again changes
+// nothing.
+func FuzzSanitizePath(f *testing.F) {
+	for _, s := range []string{"", ".", "./", "../x", "a/../../x", "/etc/x", "//x", "a/b/", "./a/./b", "..a/..", "a\x00/../b"} {
+		f.Add(s, false)
+		f.Add(s, true)
+	}
+	f.Fuzz(func(t *testing.T, in string, keepDots bool) {
+		var flags SanitizeFlags
+		if keepDots {
+			flags = SanitizeKeepDotDirs
+		}
+		got := SanitizePath(in, 0, flags)
+		if got == "" || got[0] == '/' || len(got) > max(len(in), 1) {
+			t.Fatalf("SanitizePath(%q) = %q", in, got)
+		}
+		for _, part := range strings.Split(got, "/") {
+			if part == ".." {
+				t.Fatalf("SanitizePath(%q) = %q climbs", in, got)
+			}
+		}
+		if again := SanitizePath(got, 0, flags); again != got {
+			t.Fatalf("SanitizePath(%q) = %q, then %q", in, got, again)
+		}
+	})
 }

@@ -468,7 +468,7 @@ func (w *walker) sendFileName(dir, base string, st *Stat, pre *preStat, flags ui
 	e.Root = w.root
 	e.SetLinkTarget(target)
 	if isDevice(s.Mode) {
-		e.SetRdev(s.RdevMajor, s.RdevMinor)
+		e.SetRdev(s.MajorMinor())
 		e.Size = 0
 	} else if isSpecial(s.Mode) {
 		e.Size = 0
