@@ -5,11 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"sync"
 
 	"github.com/gorsync/gorsync/internal/checksum"
 	"github.com/gorsync/gorsync/internal/fastio"
 	"github.com/gorsync/gorsync/internal/wire"
+	"github.com/gorsync/gorsync/internal/workpool"
 )
 
 // initialSums caps how many blocks are preallocated before their sums have
@@ -238,100 +238,88 @@ type sumChunk struct {
 	data []byte // the bytes read, when the basis is not mapped
 	out  []byte
 	err  error
-	done chan struct{}
+	done chan struct{} // a worker is done with the chunk: one value
 }
 
 // writeSumsParallel writes the block sums of a basis of size bytes exactly
 // as the serial loop of WriteSignature does, computing them in chunks of
 // whole blocks (about chunk bytes) on workers goroutines, each with its own
 // hasher, and writing the chunks in order. At most two chunks per worker
-// are in memory. A read error is returned where the serial loop would
-// return it, after the sums of the chunks before it.
+// are in memory: a ring of them, each given the next chunk of the basis
+// once its sums are written. A read error is returned where the serial
+// loop would return it, after the sums of the chunks before it; no chunk
+// after it is started.
 func writeSumsParallel(w *wire.Writer, r io.ReaderAt, size int64, head SumHead, p checksum.Params, workers, chunk int) error {
 	bl := int(head.BlockLen)
 	chunk = max(1, chunk/bl) * bl
 	perBlock := 4 + int(head.S2Len)
 	nChunks := int((size + int64(chunk) - 1) / int64(chunk))
-	inFlight := min(2*workers, nChunks)
-	free := make(chan *sumChunk, inFlight)
+	ring := make([]sumChunk, min(2*workers, nChunks))
+	work := make(chan *sumChunk, len(ring))
 	mb := mappedOf(r)
-	for range inFlight {
-		c := &sumChunk{
-			out:  make([]byte, 0, chunk/bl*perBlock),
-			done: make(chan struct{}, 1),
+	var pool workpool.Pool
+	pool.Start(min(workers, nChunks), func() {
+		h := checksum.NewBlockHasher(p)
+		var sum2 [checksum.MaxDigestLen]byte
+		var s1 [4]byte
+		var cur *sumChunk
+		sums := func(data []byte) error {
+			for len(data) > 0 {
+				n := min(bl, len(data))
+				binary.LittleEndian.PutUint32(s1[:], checksum.Checksum1(data[:n]))
+				h.Sum(sum2[:], data[:n])
+				cur.out = append(append(cur.out, s1[:]...), sum2[:head.S2Len]...)
+				data = data[n:]
+			}
+			return nil
 		}
+		for c := range work {
+			cur, c.out = c, c.out[:0]
+			if mb != nil {
+				c.err = spanDo(mb, c.off, c.n, sums)
+			} else if c.err = readAt(r, c.data[:c.n], c.off); c.err == nil {
+				c.err = sums(c.data[:c.n])
+			}
+			c.done <- struct{}{}
+		}
+	})
+	started := 0 // chunks handed to the workers, in order
+	startNext := func(c *sumChunk) {
+		c.off = int64(started) * int64(chunk)
+		c.n = int(min(int64(chunk), size-c.off))
+		started++
+		work <- c
+	}
+	for i := range ring {
+		c := &ring[i]
+		c.out = make([]byte, 0, chunk/bl*perBlock)
+		c.done = make(chan struct{}, 1)
 		if mb == nil {
 			c.data = make([]byte, chunk)
 		}
-		free <- c
+		startNext(c)
 	}
-	work := make(chan *sumChunk, inFlight)
-	ordered := make(chan *sumChunk, inFlight)
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	for range min(workers, nChunks) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			h := checksum.NewBlockHasher(p)
-			var sum2 [checksum.MaxDigestLen]byte
-			var s1 [4]byte
-			var cur *sumChunk
-			sums := func(data []byte) error {
-				for len(data) > 0 {
-					n := min(bl, len(data))
-					binary.LittleEndian.PutUint32(s1[:], checksum.Checksum1(data[:n]))
-					h.Sum(sum2[:], data[:n])
-					cur.out = append(append(cur.out, s1[:]...), sum2[:head.S2Len]...)
-					data = data[n:]
-				}
-				return nil
-			}
-			for c := range work {
-				cur, c.out = c, c.out[:0]
-				if mb != nil {
-					c.err = spanDo(mb, c.off, c.n, sums)
-				} else if c.err = readAt(r, c.data[:c.n], c.off); c.err == nil {
-					c.err = sums(c.data[:c.n])
-				}
-				c.done <- struct{}{}
-			}
-		}()
-	}
-	go func() {
-		defer close(ordered)
-		defer close(work)
-		for off := int64(0); off < size; off += int64(chunk) {
-			var c *sumChunk
-			select {
-			case c = <-free:
-			case <-stop:
-				return
-			}
-			c.off, c.n = off, int(min(int64(chunk), size-off))
-			work <- c
-			ordered <- c
-		}
-	}()
 	var err error
-	for c := range ordered {
+	for i := 0; i < started; i++ {
+		c := &ring[i%len(ring)]
 		<-c.done
 		if err == nil && c.err != nil {
 			err = fmt.Errorf("write signature: read basis at %d: %w", c.off, c.err)
-			close(stop)
 		}
 		if err == nil {
 			if _, werr := w.Write(c.out); werr != nil {
 				err = fmt.Errorf("write signature: %w", werr)
-				close(stop)
 			}
 		}
 		if mb != nil {
 			mb.DoneBefore(c.off + int64(c.n))
 		}
-		free <- c
+		if err == nil && started < nChunks {
+			startNext(c)
+		}
 	}
-	wg.Wait()
+	close(work)
+	pool.Stop()
 	return err
 }
 

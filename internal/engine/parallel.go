@@ -2,11 +2,11 @@ package engine
 
 import (
 	"runtime"
-	"sync"
 
 	"github.com/gorsync/gorsync/internal/checksum"
 	"github.com/gorsync/gorsync/internal/fastio"
 	"github.com/gorsync/gorsync/internal/fsys"
+	"github.com/gorsync/gorsync/internal/workpool"
 	"golang.org/x/sys/unix"
 )
 
@@ -51,7 +51,7 @@ type FileSums struct {
 	params checksum.Params
 	sumLen int
 	jobs   chan fileSumJob
-	wg     sync.WaitGroup
+	pool   workpool.Pool
 	slab   []byte
 }
 
@@ -65,15 +65,11 @@ type fileSumJob struct {
 func NewFileSums(p checksum.Params, sumLen int) *FileSums {
 	n := max(1, runtime.GOMAXPROCS(0))
 	fs := &FileSums{params: p, sumLen: sumLen, jobs: make(chan fileSumJob, 4*n)}
-	for range n {
-		fs.wg.Add(1)
-		go fs.work()
-	}
+	fs.pool.Start(n, fs.work)
 	return fs
 }
 
 func (fs *FileSums) work() {
-	defer fs.wg.Done()
 	h := checksum.NewFileHasher(fs.params)
 	buf := make([]byte, sumReadBuf)
 	var out [checksum.MaxDigestLen]byte
@@ -106,7 +102,7 @@ func (fs *FileSums) Start(path string) []byte {
 // Wait returns when every started sum is done; Start must not follow.
 func (fs *FileSums) Wait() {
 	close(fs.jobs)
-	fs.wg.Wait()
+	fs.pool.Stop()
 }
 
 // aheadWindow is how many list entries past the generator the --checksum
@@ -143,13 +139,10 @@ type sumAhead struct {
 	g      *generator
 	params checksum.Params
 
-	mu     sync.Mutex
-	cond   sync.Cond
-	base   int32 // the generator's position
-	next   int32 // the next entry a worker considers
-	closed bool
-	ring   [aheadWindow]aheadSlot
-	wg     sync.WaitGroup
+	pool workpool.Pool // its lock guards the fields below
+	base int32         // the generator's position
+	next int32         // the next entry a worker considers
+	ring [aheadWindow]aheadSlot
 }
 
 // startSumAhead starts the workers for g, or returns nil when the sums
@@ -159,34 +152,25 @@ func startSumAhead(g *generator) *sumAhead {
 		return nil
 	}
 	a := &sumAhead{g: g, params: g.c.Session.FileParams()}
-	a.cond.L = &a.mu
-	for range max(1, runtime.GOMAXPROCS(0)) {
-		a.wg.Add(1)
-		go a.work()
-	}
+	a.pool.Start(max(1, runtime.GOMAXPROCS(0)), a.work)
 	return a
 }
 
 // stop ends the workers; a nil sumAhead is stopped.
 func (a *sumAhead) stop() {
-	if a == nil {
-		return
+	if a != nil {
+		a.pool.Stop()
 	}
-	a.mu.Lock()
-	a.closed = true
-	a.cond.Broadcast()
-	a.mu.Unlock()
-	a.wg.Wait()
 }
 
 // claim returns the next entry to sum, waiting for room in the window;
 // ok is false when the workers are done.
 func (a *sumAhead) claim() (ndx int32, slot *aheadSlot, ok bool) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
+	a.pool.Lock()
+	defer a.pool.Unlock()
 	entries := a.g.list.Entries
 	for {
-		if a.closed {
+		if a.pool.Stopped() {
 			return 0, nil, false
 		}
 		a.next = max(a.next, a.base)
@@ -202,12 +186,11 @@ func (a *sumAhead) claim() (ndx int32, slot *aheadSlot, ok bool) {
 			a.next++
 			return a.next - 1, s, true
 		}
-		a.cond.Wait()
+		a.pool.Wait()
 	}
 }
 
 func (a *sumAhead) work() {
-	defer a.wg.Done()
 	h := checksum.NewFileHasher(a.params)
 	buf := make([]byte, sumReadBuf)
 	for {
@@ -218,13 +201,13 @@ func (a *sumAhead) work() {
 		var out [checksum.MaxDigestLen]byte
 		var st unix.Stat_t
 		sum, good := a.sumOne(h, ndx, buf, out[:0], &st)
-		a.mu.Lock()
+		a.pool.Lock()
 		if s.ndx == ndx {
 			s.state, s.ok, s.st = slotDone, good, st
 			s.n = copy(s.sum[:], sum)
 		}
-		a.cond.Broadcast()
-		a.mu.Unlock()
+		a.pool.Broadcast()
+		a.pool.Unlock()
 	}
 }
 
@@ -258,15 +241,15 @@ func (a *sumAhead) sum(ndx int32, st *fsys.Stat) ([]byte, bool) {
 	if a == nil {
 		return nil, false
 	}
-	a.mu.Lock()
-	defer a.mu.Unlock()
+	a.pool.Lock()
+	defer a.pool.Unlock()
 	if ndx > a.base {
 		a.base = ndx
-		a.cond.Broadcast()
+		a.pool.Broadcast()
 	}
 	s := &a.ring[ndx%aheadWindow]
 	for s.ndx == ndx && s.state == slotRunning {
-		a.cond.Wait()
+		a.pool.Wait()
 	}
 	if s.ndx != ndx || s.state != slotDone {
 		// No worker got here: none will, the generator sums it itself.

@@ -114,11 +114,11 @@ func TestSumAhead(t *testing.T) {
 		path := filepath.Join(dir, n)
 		if i == 100 || i == 300 {
 			// Let a worker get there first.
-			a.mu.Lock()
+			a.pool.Lock()
 			for s := &a.ring[i%aheadWindow]; s.ndx != int32(i) || s.state != slotDone; {
-				a.cond.Wait()
+				a.pool.Wait()
 			}
-			a.mu.Unlock()
+			a.pool.Unlock()
 		}
 		if i == 300 {
 			// Rewrite it behind the workers' back: same size, new inode,

@@ -12,6 +12,7 @@ import (
 	"github.com/gorsync/gorsync/internal/fastio"
 	"github.com/gorsync/gorsync/internal/flist"
 	"github.com/gorsync/gorsync/internal/wire"
+	"github.com/gorsync/gorsync/internal/workpool"
 )
 
 // The sender's block searches run on workers across files (fastio.SendAhead):
@@ -83,12 +84,11 @@ type deltaJob struct {
 	// is handled as the serial path handles it.
 	serial bool
 	err    error
-	done   chan struct{}
+	done   chan struct{} // a worker is done with the job: one value
 }
 
 // search runs the block search of j's file with m and records its tokens.
 func (j *deltaJob) search(o *Options, m *delta.Matcher) {
-	defer close(j.done)
 	st, err := j.f.Stat()
 	if err != nil {
 		j.err = err
@@ -124,7 +124,7 @@ func (j *deltaJob) search(o *Options, m *delta.Matcher) {
 const maxRequestHead = 16 + 2 + flist.MaxPath + 16
 
 // sendAhead keeps up to max files' block searches in flight, in request
-// order.
+// order, on max workers with a Matcher each.
 type sendAhead struct {
 	s        *Sender
 	m        *delta.Matcher // the sender's own, for files it searches again
@@ -132,10 +132,11 @@ type sendAhead struct {
 	sent     []bool
 	amServer bool
 
-	max      int
-	queue    []*deltaJob
-	free     []*deltaJob
-	matchers chan *delta.Matcher
+	max   int
+	queue []*deltaJob // started, in request order
+	free  []*deltaJob
+	jobs  chan *deltaJob // to the workers; never holds more than max
+	pool  workpool.Pool
 
 	// A decoder over the input's buffered bytes, to see whether a whole
 	// request is there without reading the stream.
@@ -152,11 +153,15 @@ func (s *Sender) startAhead(m *delta.Matcher, tw delta.TokenWriter, sent []bool,
 		return nil
 	}
 	a := &sendAhead{s: s, m: m, tw: tw, sent: sent, amServer: amServer, max: procs,
-		matchers: make(chan *delta.Matcher, procs)}
+		jobs: make(chan *deltaJob, procs)}
 	params := s.Conn.Session.XferParams()
-	for range procs {
-		a.matchers <- delta.NewMatcher(params, false)
-	}
+	a.pool.Start(procs, func() {
+		m := delta.NewMatcher(params, false)
+		for j := range a.jobs {
+			j.search(s.Opts, m)
+			j.done <- struct{}{}
+		}
+	})
 	a.peekBuf = bufio.NewReaderSize(&a.peekBytes, 64<<10)
 	a.peek = wire.NewReader(a.peekBuf)
 	return a
@@ -169,7 +174,7 @@ func (a *sendAhead) job() *deltaJob {
 		a.free = a.free[:n-1]
 		return j
 	}
-	return new(deltaJob)
+	return &deltaJob{done: make(chan struct{}, 1)}
 }
 
 // release makes j available again.
@@ -179,15 +184,11 @@ func (a *sendAhead) release(j *deltaJob) {
 	a.free = append(a.free, j)
 }
 
-// start queues j's search, its request and file ready.
+// start queues j's search, its request and file ready. emitReady has made
+// room: the queue, and so the channel, holds fewer than max jobs.
 func (a *sendAhead) start(j *deltaJob) {
-	j.done = make(chan struct{})
 	a.queue = append(a.queue, j)
-	go func() {
-		m := <-a.matchers
-		j.search(a.s.Opts, m)
-		a.matchers <- m
-	}()
+	a.jobs <- j
 }
 
 // emitReady sends the searched files in order until there is room for
@@ -217,14 +218,15 @@ func (a *sendAhead) drain() error {
 	return nil
 }
 
-// stop waits for the searches still running and closes their files, when
-// the sender ends early.
+// stop ends the workers once they have finished the searches queued, and
+// closes the files of those not sent, when the sender ends early.
 func (a *sendAhead) stop() {
 	if a == nil {
 		return
 	}
+	close(a.jobs)
+	a.pool.Stop()
 	for _, j := range a.queue {
-		<-j.done
 		j.f.Close()
 	}
 	a.queue = nil

@@ -2,9 +2,9 @@ package flist
 
 import (
 	"runtime"
-	"sync"
 
 	"github.com/gorsync/gorsync/internal/fastio"
+	"github.com/gorsync/gorsync/internal/workpool"
 )
 
 // A recursive batched walk (fastio.Batch) with fastio.Parallel on lists
@@ -54,15 +54,13 @@ type aheadDir struct {
 type walkAhead struct {
 	fs   DirFS
 	io   fastio.Config // the walk's fast paths (Uring)
-	mu   sync.Mutex
-	cond sync.Cond
+	pool workpool.Pool // the helpers; its lock guards the fields below
 	// stack holds the directories the walk will list, the next one last:
 	// a directory's subdirectories go on top, to be listed before the
 	// directories pushed earlier (depth first).
-	stack  []*aheadDir
-	held   int // running or done, not yet taken
-	closed bool
-	spare  []aheadBufs // buffers of listings the walk is done with
+	stack []*aheadDir
+	held  int         // running or done, not yet taken
+	spare []aheadBufs // buffers of listings the walk is done with
 }
 
 // aheadBufs are the slices of a listing, kept for the next one.
@@ -80,22 +78,16 @@ func (w *walker) startAhead() *walkAhead {
 		return nil
 	}
 	a := &walkAhead{fs: dfs, io: w.opts.IO}
-	a.cond.L = &a.mu
-	for range procs - 1 {
-		go a.help()
-	}
+	a.pool.Start(procs-1, a.help)
 	return a
 }
 
-// stop ends the helpers once they have finished what they are listing.
+// stop ends the helpers, and returns once they have finished what they
+// are listing: none uses the walk's file system after the walk.
 func (a *walkAhead) stop() {
-	if a == nil {
-		return
+	if a != nil {
+		a.pool.Stop()
 	}
-	a.mu.Lock()
-	a.closed = true
-	a.cond.Broadcast()
-	a.mu.Unlock()
 }
 
 // push queues dirs, to be taken in their order, before anything queued
@@ -104,16 +96,16 @@ func (a *walkAhead) push(dirs []*aheadDir) {
 	if len(dirs) == 0 {
 		return
 	}
-	a.mu.Lock()
+	a.pool.Lock()
 	for i := len(dirs) - 1; i >= 0; i-- {
 		a.stack = append(a.stack, dirs[i])
 	}
-	a.cond.Broadcast()
-	a.mu.Unlock()
+	a.pool.Broadcast()
+	a.pool.Unlock()
 }
 
 // pick returns the topmost directory nobody has started, marked running,
-// or nil when there is none or enough are held. Called with a.mu held.
+// or nil when there is none or enough are held. Called with a.pool locked.
 func (a *walkAhead) pick() *aheadDir {
 	if a.held >= maxAhead {
 		return nil
@@ -131,28 +123,28 @@ func (a *walkAhead) pick() *aheadDir {
 
 func (a *walkAhead) help() {
 	var arena fastio.NameArena
-	a.mu.Lock()
-	for !a.closed {
+	a.pool.Lock()
+	for !a.pool.Stopped() {
 		d := a.pick()
 		if d == nil {
-			a.cond.Wait()
+			a.pool.Wait()
 			continue
 		}
-		a.mu.Unlock()
+		a.pool.Unlock()
 		a.list(d, &arena)
-		a.mu.Lock()
+		a.pool.Lock()
 		d.state = aheadDone
-		a.cond.Broadcast()
+		a.pool.Broadcast()
 	}
-	a.mu.Unlock()
+	a.pool.Unlock()
 }
 
 // take removes d, the directory the walk lists next, from the stack (its
 // top). It reports false when the walk is to list d itself; else d has
 // been listed, the walk helping with the next directories while it waited.
 func (a *walkAhead) take(d *aheadDir, arena *fastio.NameArena) bool {
-	a.mu.Lock()
-	defer a.mu.Unlock()
+	a.pool.Lock()
+	defer a.pool.Unlock()
 	i := len(a.stack) - 1
 	for i >= 0 && a.stack[i] != d {
 		i-- // not reached: the walk takes its directories in order
@@ -170,37 +162,37 @@ func (a *walkAhead) take(d *aheadDir, arena *fastio.NameArena) bool {
 	}
 	for d.state != aheadDone {
 		if o := a.pick(); o != nil {
-			a.mu.Unlock()
+			a.pool.Unlock()
 			a.list(o, arena)
-			a.mu.Lock()
+			a.pool.Lock()
 			o.state = aheadDone
-			a.cond.Broadcast()
+			a.pool.Broadcast()
 			continue
 		}
-		a.cond.Wait()
+		a.pool.Wait()
 	}
 	d.state = aheadTaken
 	a.held--
-	a.cond.Broadcast() // room for a helper
+	a.pool.Broadcast() // room for a helper
 	return true
 }
 
 // release keeps the slices of d, which the walk is done with, for another
 // listing.
 func (a *walkAhead) release(d *aheadDir) {
-	a.mu.Lock()
+	a.pool.Lock()
 	if len(a.spare) < maxAhead+1 && d.names != nil {
 		clear(d.res) // the strings and errors in them
 		a.spare = append(a.spare, aheadBufs{names: d.names[:0], res: d.res[:0]})
 	}
-	a.mu.Unlock()
+	a.pool.Unlock()
 	d.names, d.res = nil, nil
 }
 
 // bufs returns slices for a listing.
 func (a *walkAhead) bufs() aheadBufs {
-	a.mu.Lock()
-	defer a.mu.Unlock()
+	a.pool.Lock()
+	defer a.pool.Unlock()
 	if n := len(a.spare); n > 0 {
 		b := a.spare[n-1]
 		a.spare = a.spare[:n-1]
