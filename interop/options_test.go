@@ -53,6 +53,11 @@ type optCase struct {
 	umask string
 	// twice runs the command once before the run that is compared.
 	twice bool
+	// stdin, if set, is the client's standard input (for "-" as a list's
+	// file name); env is added to the client's environment, which the
+	// server it spawns over the stand-in for ssh inherits.
+	stdin string
+	env   []string
 	// dstTimeFree says the transfer adds to or creates root/dst without
 	// sending it (it is not a source's "."), so its mtime is the time of the
 	// run; it is reset to a fixed time before the comparison.
@@ -165,10 +170,17 @@ func (m optMode) run(t *testing.T, c optCase, r optRoots, template string) optRe
 	root := filepath.Join(t.TempDir(), "root")
 	optCopy(t, template, root)
 	name, args := m.command(c, r, gorsync, rsync)
-	if c.twice {
-		rsynctest.Run(t, root, nil, name, args...)
+	if c.stdin != "" {
+		in := filepath.Join(t.TempDir(), "stdin")
+		if err := os.WriteFile(in, []byte(c.stdin), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		name, args = "sh", append([]string{"-c", `exec "$0" "$@" <"` + in + `"`, name}, args...)
 	}
-	out, errOut, code := rsynctest.Run(t, root, nil, name, args...)
+	if c.twice {
+		rsynctest.Run(t, root, c.env, name, args...)
+	}
+	out, errOut, code := rsynctest.Run(t, root, c.env, name, args...)
 	reset := []string{root}
 	if fi, err := os.Lstat(filepath.Join(root, "dst")); c.dstTimeFree && err == nil && fi.IsDir() {
 		reset = append(reset, filepath.Join(root, "dst"))
