@@ -1,6 +1,7 @@
 package rsync
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 
@@ -51,19 +52,18 @@ func serverReceiverFilters(c *engine.Conn, o *options.Options, eo *engine.Option
 	return nil
 }
 
-// localReceiverFilters gives a local copy's receiving side the command
-// line's rules, as rsync's local server keeps its own parsed copy (with
-// -C's rules added for a receiver) instead of reading them from the wire.
+// localReceiverFilters gives a local copy's receiving side the rules the
+// client parsed (l, its own copy), with -C's rules added for a receiver,
+// as rsync's local server keeps the parsed list it inherits across its
+// fork instead of reading the rules from the wire. Parsing them again
+// would read a list from standard input twice.
 // rsync: exclude.c recv_filter_list (local_server)
-func localReceiverFilters(o *options.Options, env Env, protocol int, eo *engine.Options) error {
+func localReceiverFilters(o *options.Options, l *filter.List, protocol int, eo *engine.Options) error {
 	if !o.Delete && o.MissingArgs != 2 && !o.PruneEmptyDirs {
 		return nil
 	}
-	quiet := env
-	quiet.Stdin = nil
-	l, err := buildFilters(o, quiet, protocol)
-	if err != nil {
-		return err
+	if l == nil {
+		return errNoClientRules
 	}
 	if _, err := l.SendList(protocol, false, o.CVSExclude); err != nil {
 		return err
@@ -71,6 +71,10 @@ func localReceiverFilters(o *options.Options, env Env, protocol int, eo *engine.
 	eo.Filter = l
 	return nil
 }
+
+// errNoClientRules stops a local copy's receiving side whose client failed
+// before parsing its rules; the client's error is the one reported.
+var errNoClientRules = errors.New("local copy: the client parsed no filter rules")
 
 // absDir returns dir as an absolute, clean path, or "" if it cannot.
 func absDir(dir string) string {

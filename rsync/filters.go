@@ -100,6 +100,12 @@ func clientFilters(c *engine.Conn, o *options.Options, env Env, amSender, local 
 	if err != nil {
 		return nil, err
 	}
+	return sendFilters(c, o, l, amSender, local)
+}
+
+// sendFilters completes the client's parsed rules l and sends them as
+// clientFilters says.
+func sendFilters(c *engine.Conn, o *options.Options, l *filter.List, amSender, local bool) (*walkFilter, error) {
 	rules, err := l.SendList(c.Session.Protocol, amSender, o.CVSExclude)
 	if err != nil {
 		return nil, err

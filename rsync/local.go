@@ -5,6 +5,7 @@ import (
 
 	"github.com/gorsync/gorsync/internal/engine"
 	"github.com/gorsync/gorsync/internal/fastio"
+	"github.com/gorsync/gorsync/internal/filter"
 	"github.com/gorsync/gorsync/internal/options"
 	"github.com/gorsync/gorsync/internal/protocol"
 	"github.com/gorsync/gorsync/internal/transport"
@@ -35,6 +36,10 @@ func localCopy(o *options.Options, env Env, srcs []string, dst string) error {
 		handoff = engine.NewHandoff()
 		defer handoff.Close()
 	}
+	// The receiving side gets its own copy of the rules the client parses
+	// (nil if the client fails first), as rsync's local server inherits
+	// them across its fork. rsync: main.c do_cmd (local_child)
+	rules := make(chan *filter.List, 1)
 	serverDone := make(chan error, 1)
 	go func() {
 		slog := engine.NewTerminalLogger()
@@ -43,7 +48,7 @@ func localCopy(o *options.Options, env Env, srcs []string, dst string) error {
 		seo := engineOptions(&so, true)
 		seo.Handoff = handoff
 		if err == nil {
-			err = localReceiverFilters(&so, env, c.Session.Protocol, seo)
+			err = localReceiverFilters(&so, <-rules, c.Session.Protocol, seo)
 		}
 		if err == nil {
 			_, err = receiveSide(c, seo, dst, true, nil)
@@ -65,11 +70,20 @@ func localCopy(o *options.Options, env Env, srcs []string, dst string) error {
 	var st *engine.Stats
 	var c *engine.Conn
 	c, err := connect(toClient, toServer, protocolConfig(o, env, false, true), log)
+	var l *filter.List
+	if err == nil {
+		l, err = buildFilters(o, env, c.Session.Protocol)
+	}
+	if l != nil {
+		rules <- l.Clone()
+	} else {
+		rules <- nil
+	}
 	if err == nil {
 		var wf *walkFilter
 		var ff *filesFrom
 		c.LogDeleted = o.Verbose > 0 && o.Quiet == 0
-		if wf, err = clientFilters(c, o, env, true, true); err == nil {
+		if wf, err = sendFilters(c, o, l, true, true); err == nil {
 			ff, err = senderFilesFrom(c, o, env, false)
 		}
 		if err == nil {
