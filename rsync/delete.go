@@ -41,7 +41,7 @@ func serverReceiverFilters(c *engine.Conn, o *options.Options, eo *engine.Option
 		}
 	}
 	l, err := filter.Receive(rules, c.Session.Protocol, false, o.CVSExclude, filter.Options{
-		Protocol: c.Session.Protocol, Home: os.Getenv("HOME"), Who: "receiver",
+		Protocol: c.Session.Protocol, Home: os.Getenv("HOME"), CVSIgnore: os.Getenv("CVSIGNORE"), Who: "receiver",
 		DeleteExcluded: o.DeleteExcluded, AbsRoot: absDir(dst),
 		Warn: func(msg string) { c.Log.Warning(msg) },
 	})

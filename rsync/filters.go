@@ -213,7 +213,8 @@ func serverFilters(c *engine.Conn, o *options.Options) (*walkFilter, error) {
 	}
 	cwd, _ := os.Getwd()
 	l, err := filter.Receive(rules, c.Session.Protocol, true, o.CVSExclude, filter.Options{
-		Protocol: c.Session.Protocol, Home: os.Getenv("HOME"), Who: "sender", AbsRoot: filepath.Clean(cwd),
+		Protocol: c.Session.Protocol, Home: os.Getenv("HOME"), CVSIgnore: os.Getenv("CVSIGNORE"),
+		Who: "sender", AbsRoot: filepath.Clean(cwd),
 		DeleteExcluded: o.DeleteExcluded,
 		Warn:           func(msg string) { c.Log.Warning(msg) },
 	})
