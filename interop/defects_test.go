@@ -71,6 +71,15 @@ func defSetgidRoot(t *testing.T, r optRoots, root string) {
 	}
 }
 
+// defPrivateSrc copies the standard tree to src and makes src private.
+func defPrivateSrc(t *testing.T, r optRoots, root string) {
+	src := filepath.Join(root, "src")
+	optCopy(t, r.a, src)
+	if err := os.Chmod(src, 0o700); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // defMode is a sanity check that upstream left path (relative to the run's
 // root) with the permission bits perm.
 func defMode(path string, perm os.FileMode) func(*testing.T, optResult, string) {
@@ -166,6 +175,13 @@ func defectCases() []optCase {
 			name: "3-setgid/rl-new-dst-in-setgid-parent", setup: defSetgidRoot,
 			args: []string{"-rl"}, srcs: src, dst: "dst/", cmp: noTimes, dstTimeFree: true,
 			sanity: defMode("dst/a", 0o755|os.ModeSetgid),
+		},
+		{
+			// The destination the transfer makes is a new directory too:
+			// the source's mode, narrowed by the umask.
+			name: "3-setgid/r-new-dst-gets-source-mode", setup: defPrivateSrc,
+			args: []string{"-r"}, srcs: src, dst: "dst/", cmp: noTimes, dstTimeFree: true,
+			sanity: defMode("dst", 0o700),
 		},
 		{
 			// With -p the source's modes win, set-group-ID bit and all.
