@@ -103,6 +103,13 @@ func defCode(code int) func(*testing.T, optResult, string) {
 	}
 }
 
+// defFailed is a sanity check that upstream failed.
+func defFailed(t *testing.T, up optResult, _ string) {
+	if up.code == 0 {
+		t.Error("upstream succeeded, the case is built for a failure")
+	}
+}
+
 // defAll runs every sanity check of checks.
 func defAll(checks ...func(*testing.T, optResult, string)) func(*testing.T, optResult, string) {
 	return func(t *testing.T, up optResult, template string) {
@@ -195,12 +202,12 @@ func defectCases() []optCase {
 		{
 			name: "4-merge-file/unknown-rule", setup: defSetup(map[string]string{"src/.rsync-filter": "- z\nbogus\n"}),
 			args: []string{"-a", "-F"}, srcs: src, dst: "dst/", cmp: archive, stderrKeys: ruleMsg,
-			sanity: defCode(1),
+			sanity: defFailed, remoteErrorsFree: true,
 		},
 		{
 			name: "4-merge-file/invalid-modifier-in-subdir", setup: defSetup(map[string]string{"src/e/.rsync-filter": "- g/\n+,z foo\n"}),
 			args: av("-F"), srcs: src, dst: "dst/", cmp: archive, stderrKeys: ruleMsg,
-			sanity: defCode(1),
+			sanity: defFailed, remoteErrorsFree: true,
 		},
 		{
 			name:  "4-merge-file/receiver-unknown-rule",
@@ -225,6 +232,12 @@ func defectCases() []optCase {
 			}),
 			args: []string{"-a", "-F"}, srcs: src, dst: "dst/", cmp: archive,
 			sanity: defAll(delGone("dst/e/f"), delKept("dst/z")),
+		},
+		{
+			name:  "4-merge-file/command-line-dir-merge-parent",
+			setup: defSetup(map[string]string{"x.rules": "- z\n", "src/e/x.rules": "- f/\n"}),
+			args:  []string{"-a", "-f", ": ../x.rules"}, srcs: src, dst: "dst/", cmp: archive,
+			sanity: delGone("dst/z", "dst/e/f"),
 		},
 		{
 			// A dir-merge naming a directory that is no parent reads

@@ -75,14 +75,13 @@ func (w *walkFilter) exclude(name string, isDir bool) bool {
 	return r.Sender == filter.Excluded
 }
 
-func (w *walkFilter) enter(root, dir string) {
+// enter reads dir's merge files; a bad rule in one is fatal, as in rsync.
+func (w *walkFilter) enter(root, dir string) error {
 	if w.stack == nil || root != w.root {
 		w.root = root
 		w.stack = w.list.NewStack(filter.OSFS{Dir: root})
 	}
-	if err := w.stack.Push(dir); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-	}
+	return w.stack.Push(dir)
 }
 
 func (w *walkFilter) leave() {

@@ -1,6 +1,7 @@
 package rsync
 
 import (
+	"errors"
 	"time"
 
 	"github.com/gorsync/gorsync/internal/engine"
@@ -10,6 +11,10 @@ import (
 	"github.com/gorsync/gorsync/internal/protocol"
 	"github.com/gorsync/gorsync/internal/transport"
 )
+
+// errLocalSenderFailed ends a local copy's stream to its receiving side
+// when the sending side has failed.
+var errLocalSenderFailed = errors.New("local copy: the sending side failed")
 
 // pipeSize is how many bytes each direction of a local copy buffers.
 const pipeSize = 1 << 20
@@ -52,7 +57,7 @@ func localCopy(o *options.Options, env Env, srcs []string, dst string) error {
 		}
 		if err == nil {
 			_, err = receiveSide(c, seo, dst, true, nil)
-			if err != nil {
+			if err != nil && !errors.Is(err, errLocalSenderFailed) {
 				err = serverFailed(c, err, false)
 			}
 			c.W.Flush()
@@ -92,7 +97,14 @@ func localCopy(o *options.Options, env Env, srcs []string, dst string) error {
 			st, err = sendSide(c, eo, srcs, false, wf, ff)
 		}
 	}
-	toServer.CloseWrite(nil)
+	if err != nil && !endOfRun(err) {
+		// The receiving side stops without a word: the sender's error
+		// is the one reported, as rsync's parent, failing, stops its
+		// child.
+		toServer.CloseWrite(errLocalSenderFailed)
+	} else {
+		toServer.CloseWrite(nil)
+	}
 	if err != nil {
 		toClient.CloseRead()
 	}

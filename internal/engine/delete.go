@@ -91,6 +91,9 @@ type deleter struct {
 	// innermost last. rsync: exclude.c change_local_filter_dir
 	depths []int
 
+	// fatal is a bad rule in a destination merge file: it stops the
+	// deletions and, as in rsync, the transfer.
+	fatal            error
 	warnedIOError    bool
 	ignorePerishable bool
 	nonPerishable    int
@@ -115,6 +118,11 @@ func newDeleter(g *generator) *deleter {
 // rootFS reads per-directory merge files from the destination, beneath
 // its root.
 type rootFS struct{ r *fsys.Root }
+
+// FullPath implements filter.Namer, for messages.
+func (f rootFS) FullPath(name string) string {
+	return filter.OSFS{Dir: f.r.Path()}.FullPath(name)
+}
 
 func (f rootFS) ReadFile(name string) ([]byte, error) {
 	if strings.HasPrefix(name, "/") {
@@ -150,10 +158,17 @@ func (d *deleter) changeFilterDir(dir string, depth int) {
 	if dir == "" {
 		return
 	}
-	if err := d.stack.Push(dir); err != nil {
-		d.g.c.Log.Error(err.Error() + "\n")
-	}
+	d.push(dir)
 	d.depths = append(d.depths, depth)
+}
+
+// push enters dir on the merge-file stack; a bad merge file there is
+// fatal. It reports whether the deletions may go on.
+func (d *deleter) push(dir string) bool {
+	if err := d.stack.Push(dir); err != nil && d.fatal == nil {
+		d.fatal = err
+	}
+	return d.fatal == nil
 }
 
 // excluded is rsync's is_excluded on the receiving side: the receiver's
@@ -232,6 +247,9 @@ func (d *deleter) inDir(dir string) {
 		return
 	}
 	d.changeFilterDir(dir, depthOf(dir))
+	if d.fatal != nil {
+		return
+	}
 	ents := d.dirList(dir)
 	for i := len(ents) - 1; i >= 0; i-- {
 		e := ents[i]
@@ -379,10 +397,11 @@ func (d *deleter) remove(name string, mode uint32, isDir bool, flags int) delRet
 // found there. rsync: delete.c delete_dir_contents
 func (d *deleter) dirContents(dir string, flags int) delRet {
 	if d.stack != nil {
-		if err := d.stack.Push(dir); err != nil {
-			d.g.c.Log.Error(err.Error() + "\n")
-		}
+		ok := d.push(dir)
 		defer d.stack.Pop()
+		if !ok {
+			return delFailure
+		}
 	}
 	d.nonPerishable = 0
 	ents := d.dirList(dir)

@@ -75,6 +75,9 @@ func (g *generator) run() error {
 		g.del.pass()
 	}
 	for i, e := range g.list.Entries {
+		if g.del.fatal != nil {
+			return g.del.fatal
+		}
 		if !e.Active() {
 			continue
 		}
@@ -86,6 +89,9 @@ func (g *generator) run() error {
 				return err
 			}
 		}
+	}
+	if g.del.fatal != nil {
+		return g.del.fatal
 	}
 	g.del.changeFilterDir("", 0)
 	g.outNdx.Write(c.W, wire.NdxDone)
@@ -151,6 +157,9 @@ func (g *generator) run() error {
 		g.del.delayedDeletions()
 	case g.del.mode == DeleteAfter && !solo && len(g.list.Entries) > 0:
 		g.del.pass()
+	}
+	if g.del.fatal != nil {
+		return g.del.fatal
 	}
 	g.del.finish()
 	if proto >= 31 && lateDelete {

@@ -11,6 +11,7 @@ import (
 	"github.com/gorsync/gorsync/internal/checksum"
 	"github.com/gorsync/gorsync/internal/delta"
 	"github.com/gorsync/gorsync/internal/fastio"
+	"github.com/gorsync/gorsync/internal/filter"
 	"github.com/gorsync/gorsync/internal/flist"
 	"github.com/gorsync/gorsync/internal/fsys"
 	"github.com/gorsync/gorsync/internal/wire"
@@ -110,7 +111,9 @@ func (rs *Receiving) Run(amServer bool) error {
 		// exit_cleanup) stops the receiver too, without waiting for
 		// data the sender will not send.
 		var ee *ExitError
-		if errors.As(gerr, &ee) && ee.Code == ExitProtocol {
+		var se *filter.SyntaxError
+		var fe *filter.Error
+		if errors.As(gerr, &ee) && ee.Code == ExitProtocol || errors.As(gerr, &se) || errors.As(gerr, &fe) {
 			return gerr
 		}
 		err = <-recvErr

@@ -31,10 +31,28 @@ type FS interface {
 	ReadFile(name string) ([]byte, error)
 }
 
+// Namer is an FS that can give the full path of a name it reads, for
+// messages (see List.NewStack).
+type Namer interface {
+	FS
+	FullPath(name string) string
+}
+
 // OSFS reads files from the operating system, resolving relative names
 // against Dir (the process's working directory when Dir is empty).
 type OSFS struct {
 	Dir string
+}
+
+// FullPath implements Namer: name's absolute, clean path.
+func (f OSFS) FullPath(name string) string {
+	if f.Dir != "" && !strings.HasPrefix(name, "/") {
+		name = filepath.Join(f.Dir, filepath.FromSlash(name))
+	}
+	if abs, err := filepath.Abs(name); err == nil {
+		return filepath.ToSlash(abs)
+	}
+	return name
 }
 
 // ReadFile implements FS.
@@ -469,6 +487,11 @@ func (p *parser) register(r *Rule) bool {
 //
 // rsync: exclude.c parse_filter_file
 func (p *parser) parseFile(dst *ruleList, name string, tmpl Flag, xflags int) error {
+	return p.parseFileAs(dst, name, name, tmpl, xflags)
+}
+
+// parseFileAs is parseFile for a file that messages call shown.
+func (p *parser) parseFileAs(dst *ruleList, name, shown string, tmpl Flag, xflags int) error {
 	if name == "" {
 		return nil
 	}
@@ -508,7 +531,7 @@ func (p *parser) parseFile(dst *ruleList, name string, tmpl Flag, xflags int) er
 	defer func() { p.inFile, p.src, p.line, p.depth = saved.inFile, saved.src, saved.line, saved.depth }()
 	p.depth++
 	p.inFile = true
-	p.src = name
+	p.src = shown
 	wordSplit := tmpl&WordSplit != 0
 	p.line = 0
 	if wordSplit {
