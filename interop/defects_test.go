@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/gorsync/gorsync/internal/rsynctest"
+	"golang.org/x/sys/unix"
 )
 
 // This file holds the regression tests of issue 9's wrong results and of
@@ -31,6 +32,12 @@ func defLink(name, target string, uid int) func(*testing.T, string) {
 			t.Fatal(err)
 		}
 		if err := os.Lchown(p, uid, -1); err != nil {
+			t.Fatal(err)
+		}
+		// A fixed time, as the tree's other links have: rsync leaves a new
+		// link's time alone within the second of its source's.
+		ts := []unix.Timespec{unix.NsecToTimespec(optEpoch.UnixNano()), unix.NsecToTimespec(optEpoch.UnixNano())}
+		if err := unix.UtimesNanoAt(unix.AT_FDCWD, p, ts, unix.AT_SYMLINK_NOFOLLOW); err != nil {
 			t.Fatal(err)
 		}
 		os.Chtimes(filepath.Dir(p), optEpoch, optEpoch)

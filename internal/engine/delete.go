@@ -128,7 +128,9 @@ func (f rootFS) ReadFile(name string) ([]byte, error) {
 	if strings.HasPrefix(name, "/") {
 		return filter.OSFS{}.ReadFile(name)
 	}
-	file, err := f.r.Open(name)
+	// As for any file rsync reads by name, a link another user owns is
+	// not followed.
+	file, err := f.r.OpenTrusted(name)
 	if err != nil {
 		return nil, err
 	}

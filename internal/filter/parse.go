@@ -4,11 +4,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path"
 	"path/filepath"
 	"strings"
 	"syscall"
+
+	"github.com/gorsync/gorsync/internal/fsys"
 )
 
 // Parsing flags, rsync's XFLG_* (rsync.h).
@@ -55,12 +56,19 @@ func (f OSFS) FullPath(name string) string {
 	return name
 }
 
-// ReadFile implements FS.
+// ReadFile implements FS. Like rsync 3.5.0, it follows a symbolic link
+// on the way only if root or this process's user owns it (see
+// fsys.OpenTrusted).
 func (f OSFS) ReadFile(name string) ([]byte, error) {
 	if f.Dir != "" && !strings.HasPrefix(name, "/") {
 		name = filepath.Join(f.Dir, filepath.FromSlash(name))
 	}
-	b, err := os.ReadFile(name)
+	file, err := fsys.OpenTrusted(name)
+	if err != nil {
+		return nil, err
+	}
+	defer file.Close()
+	b, err := io.ReadAll(file)
 	if errors.Is(err, syscall.EISDIR) {
 		// rsync's fopen succeeds on a directory and reads nothing.
 		return nil, nil
@@ -94,8 +102,8 @@ type Options struct {
 	// read from the transfer root's parents. Empty means unknown: '/'
 	// rules then match like anchored ones.
 	AbsRoot string
-	// Warn receives rsync's non-fatal messages (over-long rules); nil
-	// drops them.
+	// Warn receives rsync's non-fatal messages (over-long rules, a
+	// refused symbolic link), each ending in a newline; nil drops them.
 	Warn func(msg string)
 	// Who names this side in messages ("client", "sender", ...); empty
 	// means "client".
@@ -118,7 +126,7 @@ func (o *Options) fs() FS {
 
 func (o *Options) warn(format string, args ...any) {
 	if o.Warn != nil {
-		o.Warn(fmt.Sprintf(format, args...))
+		o.Warn(fmt.Sprintf(format, args...) + "\n")
 	}
 }
 
@@ -516,6 +524,9 @@ func (p *parser) parseFileAs(dst *ruleList, name, shown string, tmpl Flag, xflag
 		data, err = p.fs.ReadFile(name)
 	}
 	if err != nil {
+		if errors.Is(err, fsys.ErrUntrustedLink) {
+			p.l.warn("%s", fsys.UntrustedLinkWarning)
+		}
 		if xflags&xFatalErrors != 0 {
 			msg := "failed to open " + kind + "clude file " + name
 			if p.inFile {
