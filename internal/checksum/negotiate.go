@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/gorsync/gorsync/internal/negotiate"
 )
 
 // DefaultList is rsync's checksum preference list, strongest first, as a
@@ -12,15 +14,20 @@ import (
 // rsync: checksum.c valid_checksums_items, compat.c get_default_nno_list
 var DefaultList = []string{"xxh128", "xxh3", "xxh64", "md5", "md4", "sha1", "none"}
 
-// maxListLen bounds a negotiation string (compat.c MAX_NSTR_STRLEN less
-// its terminator).
-const maxListLen = 255
-
 // ErrNegotiate reports that the two sides share no checksum algorithm.
 var ErrNegotiate = errors.New("failed to negotiate a checksum choice")
 
-func isSpace(c byte) bool {
-	return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r'
+// lookupName resolves a checksum name for package negotiate: "xxhash" is
+// an alias of "xxh64" (rsync: checksum.c valid_checksums_items).
+func lookupName(name string) (int, string, bool) {
+	k, err := ParseKind(name)
+	if err != nil {
+		return 0, "", false
+	}
+	if strings.EqualFold(name, "xxhash") {
+		name = "xxh64"
+	}
+	return int(k), name, true
 }
 
 // LocalList returns the checksum names this side advertises, in its order
@@ -32,43 +39,7 @@ func isSpace(c byte) bool {
 //
 // rsync: compat.c send_negotiate_str, getenv_nstr, parse_nni_str
 func LocalList(env string, amServer bool) []string {
-	if amServer {
-		if i := strings.IndexByte(env, '&'); i >= 0 {
-			env = env[i+1:]
-		}
-	}
-	if i := strings.IndexByte(env, '&'); i >= 0 {
-		env = env[:i]
-	}
-	var out []string
-	var seen [XXH128 + 1]bool
-	sawTok, n := false, 0
-	for tok := range strings.FieldsFuncSeq(env, func(r rune) bool { return r < 0x80 && isSpace(byte(r)) }) {
-		sawTok = true
-		k, err := ParseKind(tok)
-		if err != nil || seen[k] {
-			continue
-		}
-		seen[k] = true
-		if strings.EqualFold(tok, "xxhash") {
-			tok = "xxh64"
-		}
-		if n+len(tok)+len(out) > maxListLen {
-			break
-		}
-		n += len(tok)
-		out = append(out, tok)
-	}
-	if len(out) > 0 {
-		return out
-	}
-	if sawTok {
-		return []string{"INVALID"}
-	}
-	if amServer {
-		return append([]string(nil), DefaultList...)
-	}
-	return append([]string(nil), DefaultList[:len(DefaultList)-1]...)
+	return negotiate.Local(env, amServer, DefaultList, lookupName)
 }
 
 // FormatList joins a list for the wire (write_vstring of a space-separated
@@ -85,32 +56,13 @@ func ParseList(s string) []string { return strings.Fields(s) }
 //
 // rsync: compat.c parse_negotiate_str
 func Choose(local, remote []string) (Kind, error) {
-	best := -1
-	var bestKind Kind
-	for _, r := range remote {
-		rk, err := ParseKind(r)
-		if err != nil {
-			continue
-		}
-		for i, l := range local {
-			lk, err := ParseKind(l)
-			if err != nil || lk != rk {
-				continue
-			}
-			if best < 0 || i < best {
-				best, bestKind = i, lk
-			}
-			break
-		}
-		if best == 0 {
-			break
-		}
-	}
-	if best < 0 {
+	i := negotiate.Choose(local, remote, lookupName)
+	if i < 0 {
 		return None, fmt.Errorf("%w (peer list: %q, our list: %q)", ErrNegotiate,
 			FormatList(remote), FormatList(local))
 	}
-	return bestKind, nil
+	k, _ := ParseKind(local[i])
+	return k, nil
 }
 
 // Implied returns the algorithm used when checksum names are not negotiated

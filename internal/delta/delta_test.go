@@ -33,7 +33,7 @@ func roundTrip(t *testing.T, basis, src []byte, blockSize int32, p checksum.Para
 	// Generator: signature onto the wire.
 	var sigBuf bytes.Buffer
 	w := wire.NewWriter(&sigBuf)
-	if _, err := WriteSignature(w, bytes.NewReader(basis), int64(len(basis)), head, checksum.NewBlockHasher(p), nil); err != nil {
+	if _, err := WriteSignature(w, bytes.NewReader(basis), int64(len(basis)), head, checksum.NewBlockHasher(p), nil, 1); err != nil {
 		t.Fatal(err)
 	}
 	if err := w.Flush(); err != nil {
@@ -474,7 +474,7 @@ func TestComputeReaderMatchesCompute(t *testing.T) {
 	WriteSums(ww, &a)
 	ww.Flush()
 	ww = wire.NewWriter(&w2)
-	if _, err := WriteSignature(ww, bytes.NewReader(basis), int64(len(basis)), head, checksum.NewBlockHasher(p), nil); err != nil {
+	if _, err := WriteSignature(ww, bytes.NewReader(basis), int64(len(basis)), head, checksum.NewBlockHasher(p), nil, 1); err != nil {
 		t.Fatal(err)
 	}
 	ww.Flush()

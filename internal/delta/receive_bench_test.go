@@ -61,7 +61,6 @@ func BenchmarkReceiveBasis(b *testing.B) {
 		}
 		for _, mode := range []string{"blocks", "runs"} {
 			b.Run(fs+"/"+mode, func(b *testing.B) {
-				defer fastio.Force(fastio.Mmap, true)()
 				rx := NewReceiver()
 				writes := 0
 				b.SetBytes(size)
@@ -70,7 +69,7 @@ func BenchmarkReceiveBasis(b *testing.B) {
 					if err != nil {
 						b.Fatal(err)
 					}
-					mf, err := fastio.Open(f, size, fastio.Random)
+					mf, err := mmapOn.Open(f, size, fastio.Random)
 					if err != nil {
 						b.Fatal(err)
 					}
@@ -83,7 +82,7 @@ func BenchmarkReceiveBasis(b *testing.B) {
 						b.Fatal(err)
 					}
 					cf := &countingFile{File: out}
-					w := fastio.GetWriter(cf, size)
+					w := fastio.Defaults().GetWriter(cf, size)
 					rr := wire.NewReader(bytes.NewReader(tokens))
 					if _, err := rx.Receive(rr, NewPlainTokenReader(rr), head, benchParams, basis, w); err != nil {
 						b.Fatal(err)

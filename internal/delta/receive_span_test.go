@@ -134,7 +134,6 @@ func TestReceiveSpans(t *testing.T) {
 // the mapping, or is shorter than the blocks the sender names, fails the
 // file's checksum (so that it is redone) while the whole stream is read.
 func TestReceiveSpansBasisGone(t *testing.T) {
-	defer fastio.Force(fastio.Mmap, true)()
 	r := rand.New(rand.NewPCG(5, 6))
 	data := randBytes(r, 1<<20)
 	p := checksum.Params{Kind: checksum.MD5}
@@ -158,7 +157,7 @@ func TestReceiveSpansBasisGone(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer f.Close()
-			mf, err := fastio.Open(f, c.view, fastio.Random)
+			mf, err := mmapOn.Open(f, c.view, fastio.Random)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -199,7 +198,7 @@ func TestReceiveUnmappedView(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	mf, err := fastio.Open(f, int64(len(data)), fastio.Random)
+	mf, err := mmapOn.Open(f, int64(len(data)), fastio.Random)
 	if err != nil {
 		t.Fatal(err)
 	}

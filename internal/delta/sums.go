@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"runtime"
 	"sync"
 
 	"github.com/gorsync/gorsync/internal/checksum"
@@ -140,10 +139,12 @@ func WriteSums(w *wire.Writer, s *Sums) error {
 
 // WriteSignature computes and writes the head and block sums of a basis of
 // size bytes read through r, without keeping them, as the generator does.
-// buf is an optional reusable buffer and is returned, possibly grown.
+// buf is an optional reusable buffer and is returned, possibly grown. Up to
+// workers goroutines hash a large basis in chunks (the Parallel fast
+// path); 1 hashes everything here.
 //
 // rsync: generator.c generate_and_send_sums
-func WriteSignature(w *wire.Writer, r io.ReaderAt, size int64, head SumHead, h *checksum.BlockHasher, buf []byte) ([]byte, error) {
+func WriteSignature(w *wire.Writer, r io.ReaderAt, size int64, head SumHead, h *checksum.BlockHasher, buf []byte, workers int) ([]byte, error) {
 	if fileLen(&head) != size {
 		return buf, fmt.Errorf("write signature: head describes %d bytes, basis has %d", fileLen(&head), size)
 	}
@@ -151,7 +152,7 @@ func WriteSignature(w *wire.Writer, r io.ReaderAt, size int64, head SumHead, h *
 	if head.Count == 0 {
 		return buf, w.Err()
 	}
-	if workers := runtime.GOMAXPROCS(0); workers > 1 && size >= parallelMinSize && fastio.Enabled(fastio.Parallel) {
+	if workers > 1 && size >= parallelMinSize {
 		if err := writeSumsParallel(w, r, size, head, h.Params(), workers, parallelChunk); err != nil {
 			return buf, err
 		}

@@ -26,7 +26,7 @@ func mapBasis(t testing.TB, data []byte) (*fastio.MapFile, string) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { f.Close() })
-	mf, err := fastio.Open(f, int64(len(data)), fastio.Sequential)
+	mf, err := mmapOn.Open(f, int64(len(data)), fastio.Sequential)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -41,7 +41,6 @@ func mapBasis(t testing.TB, data []byte) (*fastio.MapFile, string) {
 // basis are byte for byte the ones read through a copy, serial and
 // parallel.
 func TestSignatureMapped(t *testing.T) {
-	defer fastio.Force(fastio.Mmap, true)()
 	r := rand.New(rand.NewPCG(4, 5))
 	for _, size := range []int{fastio.MapThreshold, 3<<20 + 12345, parallelMinSize + 777} {
 		data := randBytes(r, size)
@@ -53,11 +52,9 @@ func TestSignatureMapped(t *testing.T) {
 		}
 		want := serialSignature(t, data, head, p)
 		for _, parallel := range []bool{false, true} {
-			restore := fastio.Force(fastio.Parallel, parallel)
 			var b bytes.Buffer
 			w := wire.NewWriter(&b)
-			_, err := WriteSignature(w, mf, int64(size), head, checksum.NewBlockHasher(p), nil)
-			restore()
+			_, err := WriteSignature(w, mf, int64(size), head, checksum.NewBlockHasher(p), nil, sumWorkers(parallel))
 			if err != nil {
 				t.Fatalf("size %d parallel %v: %v", size, parallel, err)
 			}
@@ -83,7 +80,6 @@ func TestSignatureMapped(t *testing.T) {
 // TestSignatureMappedShrunk checks that a basis truncated under its
 // mapping is a read error, serial and parallel, not a crash.
 func TestSignatureMappedShrunk(t *testing.T) {
-	defer fastio.Force(fastio.Mmap, true)()
 	data := randBytes(rand.New(rand.NewPCG(6, 7)), 2<<20)
 	p := checksum.Params{Kind: checksum.XXH128}
 	head, _ := checksum.SumSizes(int64(len(data)), 0, 31, checksum.ShortSumLength, p.DigestLen())
@@ -97,8 +93,7 @@ func TestSignatureMappedShrunk(t *testing.T) {
 		if parallel {
 			err = writeSumsParallel(w, mf, int64(len(data)), head, p, 2, 256<<10)
 		} else {
-			defer fastio.Force(fastio.Parallel, false)()
-			_, err = WriteSignature(w, mf, int64(len(data)), head, checksum.NewBlockHasher(p), nil)
+			_, err = WriteSignature(w, mf, int64(len(data)), head, checksum.NewBlockHasher(p), nil, 1)
 		}
 		if err == nil {
 			t.Errorf("parallel %v: no error from a shrunk basis", parallel)
@@ -123,11 +118,9 @@ func BenchmarkSignatureFile(b *testing.B) {
 	}
 	head, _ := checksum.SumSizes(size, 0, 31, checksum.ShortSumLength, benchParams.DigestLen())
 	h := checksum.NewBlockHasher(benchParams)
-	defer fastio.Force(fastio.Mmap, true)()
 	for _, parallel := range []bool{true, false} {
 		for _, mapped := range []bool{false, true} {
 			b.Run(map[bool]string{true: "parallel", false: "serial"}[parallel]+"/"+map[bool]string{true: "mapped", false: "read"}[mapped], func(b *testing.B) {
-				defer fastio.Force(fastio.Parallel, parallel)()
 				w := wire.NewWriter(io.Discard)
 				var buf []byte
 				b.SetBytes(size)
@@ -139,12 +132,12 @@ func BenchmarkSignatureFile(b *testing.B) {
 					var r io.ReaderAt = f
 					var mf *fastio.MapFile
 					if mapped {
-						if mf, err = fastio.Open(f, size, fastio.Sequential); err != nil {
+						if mf, err = mmapOn.Open(f, size, fastio.Sequential); err != nil {
 							b.Fatal(err)
 						}
 						r = mf
 					}
-					if buf, err = WriteSignature(w, r, size, head, h, buf); err != nil {
+					if buf, err = WriteSignature(w, r, size, head, h, buf, sumWorkers(parallel)); err != nil {
 						b.Fatal(err)
 					}
 					if mf != nil {

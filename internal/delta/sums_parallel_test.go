@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"runtime"
 	"testing"
 
 	"github.com/gorsync/gorsync/internal/checksum"
@@ -16,10 +17,9 @@ import (
 // serialSignature is WriteSignature with the parallel path off.
 func serialSignature(t testing.TB, basis []byte, head SumHead, p checksum.Params) []byte {
 	t.Helper()
-	defer fastio.Force(fastio.Parallel, false)()
 	var b bytes.Buffer
 	w := wire.NewWriter(&b)
-	if _, err := WriteSignature(w, bytes.NewReader(basis), int64(len(basis)), head, checksum.NewBlockHasher(p), nil); err != nil {
+	if _, err := WriteSignature(w, bytes.NewReader(basis), int64(len(basis)), head, checksum.NewBlockHasher(p), nil, 1); err != nil {
 		t.Fatal(err)
 	}
 	w.Flush()
@@ -110,14 +110,13 @@ func BenchmarkWriteSignature(b *testing.B) {
 	h := checksum.NewBlockHasher(benchParams)
 	for _, on := range []bool{true, false} {
 		b.Run(map[bool]string{true: "parallel=on", false: "parallel=off"}[on], func(b *testing.B) {
-			defer fastio.Force(fastio.Parallel, on)()
 			w := wire.NewWriter(io.Discard)
 			var buf []byte
 			b.SetBytes(size)
 			b.ReportAllocs()
 			for b.Loop() {
 				var err error
-				if buf, err = WriteSignature(w, bytes.NewReader(basis), size, head, h, buf); err != nil {
+				if buf, err = WriteSignature(w, bytes.NewReader(basis), size, head, h, buf, sumWorkers(on)); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -142,4 +141,16 @@ func BenchmarkSumsParallelChunk(b *testing.B) {
 			}
 		})
 	}
+}
+
+// mmapOn is the fast paths with mapping forced on, whatever the defaults.
+var mmapOn = fastio.Defaults().With(fastio.Mmap, true)
+
+// sumWorkers is the workers WriteSignature gets with the Parallel path on
+// or off.
+func sumWorkers(parallel bool) int {
+	if parallel {
+		return runtime.GOMAXPROCS(0)
+	}
+	return 1
 }

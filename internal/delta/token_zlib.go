@@ -15,22 +15,19 @@ import (
 // rsync strips it from the wire and the receiver puts it back.
 var syncMarker = [4]byte{0, 0, 0xff, 0xff}
 
-// zlibTokenWriter is the deflated token stream ("zlib" and "zlibx"): a raw
-// deflate stream per file, flushed (Z_SYNC_FLUSH, trailer stripped) before
-// every token. For "zlib" the matched blocks' data also enters the
+// zlibEncoder is the deflated token stream's encoder ("zlib" and "zlibx"):
+// a raw deflate stream per file, flushed (Z_SYNC_FLUSH, trailer stripped)
+// before every token. For "zlib" the matched blocks' data also enters the
 // deflater's window, without being sent, as the receiver's see_token puts
 // it in its inflater's.
 //
 // rsync: token.c send_deflated_token
-type zlibTokenWriter struct {
-	w            *wire.Writer
-	runs         tokenRuns
-	x            bool // zlibx: matched data stays out of the window
-	level        int
-	protocol     int
-	fw           *flate.Writer
-	out          sinkBuffer
-	flushPending bool
+type zlibEncoder struct {
+	x        bool // zlibx: matched data stays out of the window
+	level    int
+	protocol int
+	fw       *flate.Writer
+	out      sinkBuffer
 	// seen holds the window-relevant tail of the matched data since the
 	// last compression; it enters the deflater (output discarded) just
 	// before the next literal data, which is when upstream's history and
@@ -51,99 +48,82 @@ func (s *sinkBuffer) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-func newZlibTokenWriter(w *wire.Writer, x bool, level, protocol int) *zlibTokenWriter {
+func newZlibEncoder(x bool, level, protocol int) *zlibEncoder {
 	if level < flate.NoCompression || level > flate.BestCompression {
 		level = 6
 	}
-	return &zlibTokenWriter{w: w, x: x, level: level, protocol: protocol, runs: tokenRuns{last: TokenEnd}}
+	return &zlibEncoder{x: x, level: level, protocol: protocol}
 }
 
-// WriteToken implements TokenWriter.
-func (t *zlibTokenWriter) WriteToken(literal []byte, token int32, match []byte) error {
-	if t.runs.advance(t.w, token, len(literal) > 0) {
-		if t.fw == nil {
-			fw, err := flate.NewWriter(&t.out, t.level)
-			if err != nil {
-				return fmt.Errorf("compression init failed: %w", err)
-			}
-			t.fw = fw
-		} else {
-			t.fw.Reset(&t.out)
+// startFile begins a new deflate stream: each file has its own.
+func (z *zlibEncoder) startFile() error {
+	if z.fw == nil {
+		fw, err := flate.NewWriter(&z.out, z.level)
+		if err != nil {
+			return fmt.Errorf("compression init failed: %w", err)
 		}
-		t.out.b = t.out.b[:0]
-		t.flushPending = false
-		t.seen.reset()
+		z.fw = fw
+	} else {
+		z.fw.Reset(&z.out)
 	}
-	if len(literal) > 0 || t.flushPending {
-		if err := t.deflate(literal, token); err != nil {
-			return err
-		}
-		t.flushPending = token == TokenLiteral
-	}
-	if token == TokenEnd {
-		t.w.WriteByte(flagEnd)
-	} else if token >= 0 && !t.x {
-		seeMatched(match, t.protocol, t.seen.write)
-	}
-	return t.w.Err()
+	z.out.b = z.out.b[:0]
+	z.seen.reset()
+	return nil
 }
 
-// deflate compresses literal and sends the output, flushed unless token is
-// TokenLiteral.
-func (t *zlibTokenWriter) deflate(literal []byte, token int32) error {
-	if seen := t.seen.bytes(); len(seen) > 0 {
+// compress deflates literal and sends the output, flushed and stripped of
+// its sync marker when flush is set.
+func (z *zlibEncoder) compress(w *wire.Writer, literal []byte, flush bool) error {
+	if seen := z.seen.bytes(); len(seen) > 0 {
 		// The deflater is flushed here (a match token follows a flush),
 		// so this adds seen to its window and nothing else.
-		t.out.discard = true
-		t.fw.Write(seen)
-		err := t.fw.Flush()
-		t.out.discard = false
-		t.seen.reset()
+		z.out.discard = true
+		z.fw.Write(seen)
+		err := z.fw.Flush()
+		z.out.discard = false
+		z.seen.reset()
 		if err != nil {
 			return fmt.Errorf("deflate matched data: %w", err)
 		}
 	}
-	if _, err := t.fw.Write(literal); err != nil {
+	if _, err := z.fw.Write(literal); err != nil {
 		return fmt.Errorf("deflate: %w", err)
 	}
-	out := t.out.b
-	if token != TokenLiteral {
-		if err := t.fw.Flush(); err != nil {
+	out := z.out.b
+	if flush {
+		if err := z.fw.Flush(); err != nil {
 			return fmt.Errorf("deflate flush: %w", err)
 		}
-		out = t.out.b
+		out = z.out.b
 		if !bytes.HasSuffix(out, syncMarker[:]) {
 			return errors.New("deflate flush did not end with a sync marker")
 		}
 		out = out[:len(out)-len(syncMarker)]
 	}
-	writeData(t.w, out)
-	t.out.b = t.out.b[:0]
+	writeData(w, out)
+	z.out.b = z.out.b[:0]
 	return nil
 }
 
-// Reader states, as token.c names them.
-const (
-	stInit = iota
-	stIdle
-	stRunning
-	stInflating
-)
+// matched keeps, for "zlib", the block's data for the deflater's window.
+func (z *zlibEncoder) matched(data []byte) {
+	if !z.x {
+		seeMatched(data, z.protocol, z.seen.write)
+	}
+}
 
 // errRunEnd is what deflateSource tells the inflater once a literal run's
 // data and its restored sync marker are used up.
 var errRunEnd = errors.New("end of compressed run")
 
 // deflateSource feeds an inflater one literal run of a deflated token
-// stream, reading flagData pieces from the wire as the inflater asks for
+// stream, reading flagData pieces from the stream as the inflater asks for
 // them. At the first other flag it hands out the stripped sync marker and
-// then errRunEnd, keeping the flag for the token reader.
+// then errRunEnd, putting the flag back for the token reader.
 type deflateSource struct {
-	r     *wire.Reader
-	cbuf  []byte
+	in    *tokenInput
 	data  []byte
 	ended bool  // the run's data and sync marker have been handed out
-	flag  int   // the flag that ended the run, or -1
 	err   error // a wire or framing error, reported as the cause
 }
 
@@ -152,18 +132,18 @@ func (s *deflateSource) fill() error {
 		if s.ended {
 			return errRunEnd
 		}
-		flag, err := s.r.ReadByte()
+		flag, err := s.in.flag()
 		if err != nil {
-			s.err = fmt.Errorf("read compressed token flag: %w", err)
-			return s.err
+			s.err = err
+			return err
 		}
 		if flag&0xc0 != flagData {
-			s.flag = int(flag)
+			s.in.unread = int(flag)
 			s.data = syncMarker[:]
 			s.ended = true
 			return nil
 		}
-		data, err := readData(s.r, flag, s.cbuf)
+		data, err := s.in.piece(flag)
 		if err != nil {
 			s.err = err
 			return err
@@ -194,129 +174,126 @@ func (s *deflateSource) Read(p []byte) (int, error) {
 	return n, nil
 }
 
-// zlibTokenReader decodes the deflated token stream. Each literal run is
+// zlibDecoder decodes the deflated token stream. Each literal run is
 // inflated by an inflater reset onto the last 32 KiB of the file's data so
 // far (with the matched blocks' data for "zlib"), which is the state
 // upstream's one inflater is in after the sync marker ending the previous
-// run.
+// run. The inflater reads the run's pieces from the stream itself.
 //
 // rsync: token.c recv_deflated_token, see_deflate_token
-type zlibTokenReader struct {
-	r        *wire.Reader
+type zlibDecoder struct {
 	x        bool
 	protocol int
-	state    int
-	runs     runDecoder
 	src      deflateSource
 	fr       io.ReadCloser
 	hist     window
 	dbuf     []byte
 	fresh    bool // the inflater must be reset before use
-	pending  error
 }
 
-func newZlibTokenReader(r *wire.Reader, x bool, protocol int) *zlibTokenReader {
-	return &zlibTokenReader{
-		r: r, x: x, protocol: protocol,
-		src:  deflateSource{r: r, cbuf: make([]byte, maxDataCount), flag: -1},
+func newZlibDecoder(in *tokenInput, x bool, protocol int) *zlibDecoder {
+	return &zlibDecoder{
+		x: x, protocol: protocol,
+		src:  deflateSource{in: in},
 		dbuf: make([]byte, ChunkSize),
 	}
 }
 
-// ReadToken implements TokenReader.
-func (t *zlibTokenReader) ReadToken() (int32, []byte, error) {
-	if t.pending != nil {
-		return 0, nil, t.pending
+func (z *zlibDecoder) startFile() {
+	z.hist.reset()
+	z.fresh = true
+}
+
+// feed starts a literal run with its first piece.
+func (z *zlibDecoder) feed(piece []byte) error {
+	z.src.data, z.src.ended = piece, false
+	if !z.fresh {
+		return nil
 	}
-	for {
-		switch t.state {
-		case stInit:
-			t.hist.reset()
-			t.runs.reset()
-			t.fresh = true
-			t.state = stIdle
-		case stIdle:
-			var flag byte
-			if t.src.flag >= 0 {
-				flag = byte(t.src.flag)
-				t.src.flag = -1
-			} else {
-				b, err := t.r.ReadByte()
-				if err != nil {
-					return 0, nil, t.fail(fmt.Errorf("read compressed token flag: %w", err))
-				}
-				flag = b
-			}
-			switch {
-			case flag&0xc0 == flagData:
-				// Let the source read this piece as if it came next.
-				data, err := readData(t.r, flag, t.src.cbuf)
-				if err != nil {
-					return 0, nil, t.fail(err)
-				}
-				t.src.data, t.src.ended = data, false
-				if err := t.resetInflater(); err != nil {
-					return 0, nil, t.fail(err)
-				}
-				t.state = stInflating
-			case flag == flagEnd:
-				t.state = stInit
-				return 0, nil, nil
-			default:
-				tok, err := t.runs.first(t.r, flag, &t.state)
-				if err != nil {
-					return 0, nil, t.fail(err)
-				}
-				return tok, nil, nil
-			}
-		case stRunning:
-			return t.runs.step(&t.state), nil, nil
-		case stInflating:
-			n, err := t.fr.Read(t.dbuf)
-			if err != nil {
-				if !errors.Is(err, errRunEnd) {
-					if t.src.err != nil {
-						err = t.src.err
-					} else {
-						err = fmt.Errorf("inflate: %v: %w", err, wire.ErrProtocol)
-					}
-					if n == 0 {
-						return 0, nil, t.fail(err)
-					}
-					t.pending = err
-				}
-				t.state = stIdle
-				t.fresh = true
-			}
-			if n > 0 {
-				t.hist.write(t.dbuf[:n])
-				return int32(n), t.dbuf[:n], nil
-			}
+	z.fresh = false
+	if z.fr == nil {
+		z.fr = flate.NewReaderDict(&z.src, z.hist.bytes())
+		return nil
+	}
+	return z.fr.(flate.Resetter).Reset(&z.src, z.hist.bytes())
+}
+
+func (z *zlibDecoder) next() ([]byte, bool, error) {
+	n, err := z.fr.Read(z.dbuf)
+	more := true
+	if err != nil {
+		if errors.Is(err, errRunEnd) {
+			err = nil
+		} else if z.src.err != nil {
+			err = z.src.err
+		} else {
+			err = fmt.Errorf("inflate: %v: %w", err, wire.ErrProtocol)
 		}
+		more = false
+		z.fresh = true
+	}
+	z.hist.write(z.dbuf[:n])
+	return z.dbuf[:n], more, err
+}
+
+// see puts, for "zlib", the matched data in the window, as upstream's fake
+// stored blocks put it in its inflater's.
+func (z *zlibDecoder) see(data []byte) {
+	if !z.x {
+		seeMatched(data, z.protocol, z.hist.write)
 	}
 }
 
-func (t *zlibTokenReader) fail(err error) error {
-	t.pending = err
-	return err
+func (z *zlibDecoder) close() {}
+
+// window keeps the last 32 KiB of a deflate stream's uncompressed data:
+// the history a new inflater or deflater needs to continue it.
+type window struct {
+	buf []byte // len <= 2*windowSize; the window is the last windowSize bytes
 }
 
-func (t *zlibTokenReader) resetInflater() error {
-	if !t.fresh {
-		return nil
+const windowSize = 32 << 10
+
+func (h *window) reset() { h.buf = h.buf[:0] }
+
+func (h *window) write(p []byte) {
+	if len(p) >= windowSize {
+		h.buf = append(h.buf[:0], p[len(p)-windowSize:]...)
+		return
 	}
-	t.fresh = false
-	if t.fr == nil {
-		t.fr = flate.NewReaderDict(&t.src, t.hist.bytes())
-		return nil
+	if len(h.buf)+len(p) > 2*windowSize {
+		keep := windowSize - len(p)
+		n := copy(h.buf, h.buf[len(h.buf)-keep:])
+		h.buf = h.buf[:n]
 	}
-	return t.fr.(flate.Resetter).Reset(&t.src, t.hist.bytes())
+	h.buf = append(h.buf, p...)
 }
 
-// SeeToken implements TokenReader: for "zlib" the matched data enters the
-// window, as upstream's fake stored blocks put it in its inflater's.
-func (t *zlibTokenReader) SeeToken(data []byte) {
-	if !t.x {
-		seeMatched(data, t.protocol, t.hist.write)
+func (h *window) bytes() []byte {
+	if len(h.buf) > windowSize {
+		return h.buf[len(h.buf)-windowSize:]
+	}
+	return h.buf
+}
+
+// seeMatched feeds a matched block of data to fn in the pieces zlib's
+// window receives it: at most 0xffff bytes each and, before protocol 31,
+// each piece taken from the block's start again (an upstream bug the
+// protocol keeps). Pieces that cannot reach the last 32 KiB are skipped.
+//
+// rsync: token.c see_deflate_token, and send_deflated_token's twin loop
+func seeMatched(data []byte, protocol int, fn func([]byte)) {
+	const piece = 0xffff
+	total := len(data)
+	for done := 0; done < total; done += piece {
+		n := min(piece, total-done)
+		if done+n <= total-windowSize {
+			continue
+		}
+		off := 0
+		if protocol >= 31 {
+			off = done
+		}
+		fn(data[off : off+n])
 	}
 }

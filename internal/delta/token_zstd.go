@@ -16,81 +16,69 @@ import (
 // what upstream's decompressor accepts.
 const zstdMaxWindow = 1 << 27
 
-// zstdTokenWriter is the zstd token stream: one zstd frame for the whole
-// session, never ended, with each literal run flushed (a block boundary)
-// before its token.
+// zstdEncoder is the zstd token stream's encoder: one zstd frame for the
+// whole session, never ended, with each literal run flushed (a block
+// boundary) before its token.
 //
 // rsync: token.c send_zstd_token
-type zstdTokenWriter struct {
-	w            *wire.Writer
-	runs         tokenRuns
-	level        int
-	enc          *zstd.Encoder
-	out          sinkBuffer
-	flushPending bool
+type zstdEncoder struct {
+	level int
+	enc   *zstd.Encoder
+	out   sinkBuffer
 }
 
-func newZstdTokenWriter(w *wire.Writer, level int) *zstdTokenWriter {
+func newZstdEncoder(level int) *zstdEncoder {
 	if level == 0 || level == LevelUnspecified {
 		level = zstdDefaultLevel
 	}
-	return &zstdTokenWriter{w: w, level: level, runs: tokenRuns{last: TokenEnd}}
+	return &zstdEncoder{level: level}
 }
 
-// WriteToken implements TokenWriter.
-func (t *zstdTokenWriter) WriteToken(literal []byte, token int32, _ []byte) error {
-	if t.runs.advance(t.w, token, len(literal) > 0) {
-		t.flushPending = false
-	}
-	if len(literal) > 0 || t.flushPending {
-		if t.enc == nil {
-			enc, err := zstd.NewWriter(&t.out,
-				zstd.WithEncoderLevel(zstd.EncoderLevelFromZstd(t.level)),
-				zstd.WithEncoderConcurrency(1),
-				zstd.WithEncoderCRC(false))
-			if err != nil {
-				return fmt.Errorf("compression init failed: %w", err)
-			}
-			t.enc = enc
+// startFile does nothing: the frame spans the session.
+func (z *zstdEncoder) startFile() error { return nil }
+
+func (z *zstdEncoder) compress(w *wire.Writer, literal []byte, flush bool) error {
+	if z.enc == nil {
+		enc, err := zstd.NewWriter(&z.out,
+			zstd.WithEncoderLevel(zstd.EncoderLevelFromZstd(z.level)),
+			zstd.WithEncoderConcurrency(1),
+			zstd.WithEncoderCRC(false))
+		if err != nil {
+			return fmt.Errorf("compression init failed: %w", err)
 		}
-		if _, err := t.enc.Write(literal); err != nil {
-			return fmt.Errorf("zstd compress: %w", err)
-		}
-		if token != TokenLiteral {
-			if err := t.enc.Flush(); err != nil {
-				return fmt.Errorf("zstd flush: %w", err)
-			}
-		}
-		writeData(t.w, t.out.b)
-		t.out.b = t.out.b[:0]
-		t.flushPending = token == TokenLiteral
+		z.enc = enc
 	}
-	if token == TokenEnd {
-		t.w.WriteByte(flagEnd)
+	if _, err := z.enc.Write(literal); err != nil {
+		return fmt.Errorf("zstd compress: %w", err)
 	}
-	return t.w.Err()
+	if flush {
+		if err := z.enc.Flush(); err != nil {
+			return fmt.Errorf("zstd flush: %w", err)
+		}
+	}
+	writeData(w, z.out.b)
+	z.out.b = z.out.b[:0]
+	return nil
 }
 
-// zstdTokenReader decodes the zstd token stream. Upstream pushes each
-// piece into one streaming decompressor for the whole session; the Go
-// decoder pulls its input instead, so it runs on a goroutine of its own
-// that is handed the pieces one at a time and reports, in lock step, each
-// block it decodes and each time it has used up its input.
+// matched does nothing: zstd keeps no matched data.
+func (z *zstdEncoder) matched([]byte) {}
+
+// zstdDecoder decodes the zstd token stream. Upstream pushes each piece
+// into one streaming decompressor for the whole session; the Go decoder
+// pulls its input instead, so it runs on a goroutine of its own that is
+// handed the pieces one at a time and reports, in lock step, each block it
+// decodes and each time it has used up its input.
 //
 // rsync: token.c recv_zstd_token
-type zstdTokenReader struct {
-	r       *wire.Reader
-	state   int
-	runs    runDecoder
-	cbuf    []byte
-	pipe    *zstdPipe
-	resume  bool // the decoder waits to be told to go on after an output
-	pending error
+type zstdDecoder struct {
+	pipe   *zstdPipe
+	resume bool // the decoder waits to be told to go on after an output
 }
 
-// zstdPipe connects a zstdTokenReader with its decoder goroutine. It holds
-// no reference to the reader, so that an abandoned reader can be collected
-// and its cleanup can stop the goroutine.
+// zstdPipe connects a zstdDecoder with its decoder goroutine. It holds no
+// reference to the zstdDecoder, so that an abandoned reader can be
+// collected and the zstdDecoder's cleanup can stop the goroutine.
 type zstdPipe struct {
 	in   chan []byte    // reader → decoder: a piece of input, or nil to go on
 	out  chan zstdEvent // decoder → reader
@@ -160,31 +148,17 @@ func (p *zstdPipe) run(dec *zstd.Decoder) {
 	}
 }
 
-func newZstdTokenReader(r *wire.Reader) *zstdTokenReader {
-	return &zstdTokenReader{r: r, cbuf: make([]byte, maxDataCount)}
-}
+func newZstdDecoder() *zstdDecoder { return &zstdDecoder{} }
 
-// Close stops the decoder goroutine. The reader is unusable afterwards.
-func (t *zstdTokenReader) Close() error {
-	if t.pipe != nil {
-		t.pipe.close()
+// close stops the decoder goroutine.
+func (z *zstdDecoder) close() {
+	if z.pipe != nil {
+		z.pipe.close()
 	}
-	if t.pending == nil {
-		t.pending = errZstdClosed
-	}
-	return nil
-}
-
-func (t *zstdTokenReader) fail(err error) error {
-	t.pending = err
-	if t.pipe != nil {
-		t.pipe.close()
-	}
-	return err
 }
 
 // start creates the decoder with its first piece of input.
-func (t *zstdTokenReader) start(first []byte) error {
+func (z *zstdDecoder) start(first []byte) error {
 	p := &zstdPipe{in: make(chan []byte), out: make(chan zstdEvent), done: make(chan struct{}), data: first}
 	dec, err := zstd.NewReader(nil,
 		zstd.WithDecoderConcurrency(1),
@@ -196,71 +170,38 @@ func (t *zstdTokenReader) start(first []byte) error {
 	if err := dec.Reset(p); err != nil {
 		return fmt.Errorf("zstd init failed: %w", err)
 	}
-	t.pipe = p
-	runtime.AddCleanup(t, func(p *zstdPipe) { p.close() }, p)
+	z.pipe = p
+	runtime.AddCleanup(z, func(p *zstdPipe) { p.close() }, p)
 	go p.run(dec)
 	return nil
 }
 
-// ReadToken implements TokenReader.
-func (t *zstdTokenReader) ReadToken() (int32, []byte, error) {
-	if t.pending != nil {
-		return 0, nil, t.pending
+// startFile does nothing: the frame spans the session.
+func (z *zstdDecoder) startFile() {}
+
+func (z *zstdDecoder) feed(piece []byte) error {
+	if z.pipe == nil {
+		return z.start(piece)
 	}
-	for {
-		switch t.state {
-		case stInit:
-			t.runs.reset()
-			t.state = stIdle
-		case stIdle:
-			flag, err := t.r.ReadByte()
-			if err != nil {
-				return 0, nil, t.fail(fmt.Errorf("read compressed token flag: %w", err))
-			}
-			switch {
-			case flag&0xc0 == flagData:
-				data, err := readData(t.r, flag, t.cbuf)
-				if err != nil {
-					return 0, nil, t.fail(err)
-				}
-				if t.pipe == nil {
-					if err := t.start(data); err != nil {
-						return 0, nil, t.fail(err)
-					}
-				} else {
-					t.pipe.in <- data
-				}
-				t.state = stInflating
-			case flag == flagEnd:
-				t.state = stInit
-				return 0, nil, nil
-			default:
-				tok, err := t.runs.first(t.r, flag, &t.state)
-				if err != nil {
-					return 0, nil, t.fail(err)
-				}
-				return tok, nil, nil
-			}
-		case stRunning:
-			return t.runs.step(&t.state), nil, nil
-		case stInflating:
-			if t.resume {
-				t.resume = false
-				t.pipe.in <- nil
-			}
-			ev := <-t.pipe.out
-			switch {
-			case ev.starved:
-				t.state = stIdle
-			case ev.err != nil:
-				return 0, nil, t.fail(fmt.Errorf("zstd decompress: %v: %w", ev.err, wire.ErrProtocol))
-			default:
-				t.resume = true
-				return int32(len(ev.data)), ev.data, nil
-			}
-		}
-	}
+	z.pipe.in <- piece
+	return nil
 }
 
-// SeeToken implements TokenReader; zstd keeps no matched data.
-func (t *zstdTokenReader) SeeToken([]byte) {}
+func (z *zstdDecoder) next() ([]byte, bool, error) {
+	if z.resume {
+		z.resume = false
+		z.pipe.in <- nil
+	}
+	ev := <-z.pipe.out
+	switch {
+	case ev.starved:
+		return nil, false, nil
+	case ev.err != nil:
+		return nil, false, fmt.Errorf("zstd decompress: %v: %w", ev.err, wire.ErrProtocol)
+	}
+	z.resume = true
+	return ev.data, true, nil
+}
+
+// see does nothing: zstd keeps no matched data.
+func (z *zstdDecoder) see([]byte) {}

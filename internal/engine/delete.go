@@ -8,6 +8,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/gorsync/gorsync/internal/exitcode"
 	"github.com/gorsync/gorsync/internal/filter"
 	"github.com/gorsync/gorsync/internal/flist"
 	"github.com/gorsync/gorsync/internal/fsys"
@@ -241,7 +242,7 @@ func ownedNoWrite(e delEntry) bool {
 // missing from the sender's list. rsync: generator.c delete_in_dir
 func (d *deleter) inDir(dir string) {
 	g := d.g
-	if g.c.IOError()&IOErrGeneral != 0 && !g.opts.IgnoreErrors {
+	if g.c.IOError()&exitcode.IOErrGeneral != 0 && !g.opts.IgnoreErrors {
 		if !d.warnedIOError {
 			g.c.Log.Info("IO error encountered -- skipping file deletion\n")
 			d.warnedIOError = true
@@ -482,7 +483,7 @@ func (d *deleter) finish() {
 	g := d.g
 	if g.opts.LimitDelete && d.skipped > 0 {
 		g.c.Log.Warning(fmt.Sprintf("Deletions stopped due to --max-delete limit (%d skipped)\n", d.skipped))
-		g.c.AddIOError(IOErrDelLimit)
+		g.c.AddIOError(exitcode.IOErrDelLimit)
 	}
 }
 

@@ -9,11 +9,12 @@ import (
 	"io"
 	"os"
 	"sync"
-	"sync/atomic"
 
 	"github.com/gorsync/gorsync/internal/delta"
+	"github.com/gorsync/gorsync/internal/exitcode"
 	"github.com/gorsync/gorsync/internal/fastio"
 	"github.com/gorsync/gorsync/internal/filter"
+	"github.com/gorsync/gorsync/internal/flist"
 	"github.com/gorsync/gorsync/internal/protocol"
 	"github.com/gorsync/gorsync/internal/report"
 	"github.com/gorsync/gorsync/internal/wire"
@@ -71,14 +72,31 @@ type Options struct {
 	LimitDelete  bool
 	MaxDelete    int
 	IgnoreErrors bool
-	// MissingArgs is --ignore-missing-args (1) or --delete-missing-args (2).
-	MissingArgs int
+	// MissingArgs is what a missing source argument becomes; with
+	// flist.DeleteMissing the receiver deletes its destination.
+	MissingArgs flist.MissingArgs
 	// Filter holds the receiving side's filter rules, which protect
 	// destination entries from deletion (nil for none).
 	Filter *filter.List
 	// Handoff, set on both roles of a local copy, lets the sender pass
 	// whole files to the receiver as open files (localcopy.go).
 	Handoff *Handoff
+
+	// IO says which fast paths the roles take.
+	IO fastio.Config
+	// Hooks are the test hooks (zero in a real transfer).
+	Hooks Hooks
+	// OnFile, when set, is told of each file whose transfer ends on this
+	// side.
+	OnFile func(FileEvent)
+}
+
+// fileDone tells the embedder (Options.OnFile) that e's data went across;
+// a server has no embedder to tell.
+func (o *Options) fileDone(e *flist.Entry, amServer bool) {
+	if o.OnFile != nil && !amServer {
+		o.OnFile(FileEvent{Name: e.Name(), Size: e.Size, Transferred: true})
+	}
 }
 
 // compression returns the session's token compression at the level the
@@ -94,13 +112,6 @@ func (c *Conn) compression(o *Options) (delta.Compression, int) {
 	}
 	return delta.NormalizeLevel(comp, o.CompressLevel)
 }
-
-// I/O error bits carried in the file list and MSG_IO_ERROR. rsync: rsync.h IOERR_*.
-const (
-	IOErrGeneral  = 1 << 0
-	IOErrVanished = 1 << 1
-	IOErrDelLimit = 1 << 2
-)
 
 // Item flags exchanged with each file index from protocol 29. rsync: rsync.h ITEM_*.
 const (
@@ -126,16 +137,37 @@ const (
 	significantItemFlags = ^(itemReportAtime | itemReportCrtime | itemBasisTypeFollows | itemXnameFollows | itemLocalChange) & 0xffff
 )
 
-// Test hooks force the paths a real transfer reaches only by chance: a basis
-// file changing between its block sums and its reconstruction, or a corrupt
-// whole-file checksum. Only tests set them.
-var (
-	// TestHookAfterSums runs in the generator after a file's block sums.
-	TestHookAfterSums func(name string)
-	// TestHookCorruptSum makes the sender spoil a file's whole-file
-	// checksum when it returns true.
-	TestHookCorruptSum func(name string) bool
-)
+// Hooks force the paths a real transfer reaches only by chance: a basis
+// file changing between its block sums and its reconstruction, a corrupt
+// whole-file checksum, a source truncated under its mapping or changed
+// while handed over. They travel in Options, so each transfer has its own;
+// only tests set them.
+type Hooks struct {
+	// AfterSums runs in the generator after a file's block sums.
+	AfterSums func(name string)
+	// CorruptSum makes the sender spoil a file's whole-file checksum
+	// when it returns true.
+	CorruptSum func(name string) bool
+	// Mapped runs in the sender once a source file's view is open,
+	// before the block search reads it (tests truncate the file here).
+	Mapped func(name string, mapped bool)
+	// Handed runs in the receiver of a local copy before it copies a
+	// handed-over file (list name): tests change the source there.
+	Handed func(name string)
+	// CloseTemp, when set, closes a received file's temporary file in
+	// place of its Close: tests report the failure a full disk or an
+	// NFS server gives only at close.
+	CloseTemp func(f *os.File) error
+}
+
+// FileEvent tells an embedder that one file's transfer has ended on this
+// side: its name in the file list, its size, and whether its data was
+// sent or received (false: it was up to date, or failed).
+type FileEvent struct {
+	Name        string
+	Size        int64
+	Transferred bool
+}
 
 // Logger receives the messages a role prints. On a client they go to the
 // terminal; on a server they travel to the client as multiplexed messages.
@@ -148,23 +180,16 @@ type Logger interface {
 	XferError(msg string)
 }
 
-// Conn is one side's view of the connection: a decoder for what the peer
-// sends, an encoder for what we send, and the multiplexer carrying our
-// messages when output is multiplexed.
+// Conn is one side's view of a ready connection (protocol.Conn: the
+// session, the decoder for what the peer sends, the encoder for what we
+// send) with what the roles add: where messages go and what the peer's
+// messages do.
 type Conn struct {
-	R   *wire.Reader
-	W   *wire.Writer
-	Mux *wire.MuxWriter // nil when our output is not multiplexed
+	*protocol.Conn
 
-	Session *protocol.Session
-	Log     Logger
+	Log Logger
 	// OnSuccess, when set, handles MSG_SUCCESS from the peer's generator.
 	OnSuccess func(payload []byte) error
-	In, Out   *Counter // raw byte counts, when known
-	// Raw reads the peer's bytes beneath R's demultiplexing: before
-	// protocol 31, --files-from names travel outside the multiplexed
-	// frames. It is nil when R itself is unmultiplexed.
-	Raw *wire.Reader
 
 	// LogDeleted makes a client print the server's MSG_DELETED as
 	// "deleting NAME" lines (-v). rsync: io.c read_a_msg, log.c log_delete
@@ -176,6 +201,16 @@ type Conn struct {
 	ioError int32 // I/O error bits reported by the peer (MSG_IO_ERROR or flist end)
 	exitErr error // peer's MSG_ERROR_EXIT
 	xferErr bool  // a file failed to transfer (rsync's got_xfer_error)
+}
+
+// NewConn returns the roles' view of pc, with the peer's messages handled
+// by HandleMsg and this side's printed through log.
+func NewConn(pc *protocol.Conn, log Logger) *Conn {
+	c := &Conn{Conn: pc, Log: log}
+	if pc.Demux != nil {
+		pc.Demux.SetHandler(c.HandleMsg)
+	}
+	return c
 }
 
 // XferError reports a failure to transfer one file, on this side or the
@@ -195,11 +230,11 @@ func (c *Conn) Result(local int32) error {
 	c.mu.Lock()
 	bits, xfer := local|c.ioError, c.xferErr
 	c.mu.Unlock()
-	if err := IOErrorResult(bits); err != nil {
+	if err := exitcode.FromIOError(bits); err != nil {
 		return err
 	}
 	if xfer {
-		return ErrPartial
+		return exitcode.ErrPartial
 	}
 	return nil
 }
@@ -264,7 +299,7 @@ func (c *Conn) HandleMsg(code wire.MsgCode, p []byte) error {
 			v = int32(uint32(p[0]) | uint32(p[1])<<8 | uint32(p[2])<<16 | uint32(p[3])<<24)
 		}
 		c.mu.Lock()
-		c.exitErr = &PeerExitError{Code: int(v)}
+		c.exitErr = &exitcode.PeerExit{Code: int(v)}
 		c.mu.Unlock()
 		return c.exitErr
 	case wire.MsgRedo, wire.MsgStats:
@@ -289,57 +324,6 @@ func (c *Conn) HandleMsg(code wire.MsgCode, p []byte) error {
 		// Nothing to do for the options gorsync supports so far.
 	default:
 		return fmt.Errorf("unexpected message %v: %w", code, wire.ErrProtocol)
-	}
-	return nil
-}
-
-// PeerExitError is the peer's MSG_ERROR_EXIT: it has reported its error
-// and we exit with its code without another message.
-type PeerExitError struct{ Code int }
-
-func (e *PeerExitError) Error() string {
-	return fmt.Sprintf("peer exited with code %d", e.Code)
-}
-
-// ExitError carries an rsync exit code.
-type ExitError struct {
-	Code int
-	Msg  string
-}
-
-func (e *ExitError) Error() string { return e.Msg }
-
-// Exit codes. rsync: errcode.h.
-const (
-	ExitSyntax      = 1
-	ExitProtocol    = 2
-	ExitFileSelect  = 3
-	ExitUnsupported = 4
-	ExitStartClient = 5
-	ExitSocketIO    = 10
-	ExitFileIO      = 11
-	ExitStreamIO    = 12
-	ExitPartial     = 23
-	ExitVanished    = 24
-	ExitDelLimit    = 25
-)
-
-// ErrPartial reports that some files could not be transferred.
-var ErrPartial = &ExitError{Code: ExitPartial, Msg: "some files/attrs were not transferred (see previous errors)"}
-
-// ErrVanished reports that some source files vanished.
-var ErrVanished = &ExitError{Code: ExitVanished, Msg: "some files vanished before they could be transferred"}
-
-// IOErrorResult turns accumulated I/O error bits into rsync's exit status.
-// rsync: cleanup.c exit_cleanup.
-func IOErrorResult(bits int32) error {
-	switch {
-	case bits&IOErrDelLimit != 0:
-		return &ExitError{Code: ExitDelLimit, Msg: "the --max-delete limit stopped deletions"}
-	case bits&IOErrGeneral != 0:
-		return ErrPartial
-	case bits&IOErrVanished != 0:
-		return ErrVanished
 	}
 	return nil
 }
@@ -427,68 +411,3 @@ func (l *ServerLogger) Warning(msg string) { l.send(wire.MsgWarning, msg) }
 
 // XferError reports a failed file.
 func (l *ServerLogger) XferError(msg string) { l.send(wire.MsgErrorXfer, msg) }
-
-// Counter counts the bytes that pass through a connection, as rsync's
-// total_read and total_written do (multiplexing headers included).
-type Counter struct {
-	R io.Reader
-	W io.Writer
-	n atomic.Int64
-}
-
-// Read reads from R and counts.
-func (c *Counter) Read(p []byte) (int, error) {
-	n, err := c.R.Read(p)
-	c.n.Add(int64(n))
-	return n, err
-}
-
-// Write writes to W and counts.
-func (c *Counter) Write(p []byte) (int, error) {
-	n, err := c.W.Write(p)
-	c.n.Add(int64(n))
-	return n, err
-}
-
-// N returns the bytes counted so far.
-func (c *Counter) N() int64 { return c.n.Load() }
-
-// Vectored returns a writer to W that counts into c and, when W is a
-// descriptor writev can serve (fastio.NewVecWriter), also writes several
-// buffers with one system call; otherwise it returns c itself.
-func (c *Counter) Vectored() io.Writer {
-	if v := fastio.NewVecWriter(c.W); v != nil {
-		return &vecCounter{c: c, v: v}
-	}
-	return c
-}
-
-// vecCounter is a Counter's fastio.BuffersWriter.
-type vecCounter struct {
-	c *Counter
-	v *fastio.VecWriter
-}
-
-func (vc *vecCounter) Write(p []byte) (int, error) { return vc.c.Write(p) }
-
-func (vc *vecCounter) WriteBuffers(bufs [][]byte) (int64, error) {
-	n, err := vc.v.WriteBuffers(bufs)
-	vc.c.n.Add(n)
-	return n, err
-}
-
-// BytesRead is the raw byte count received on the connection.
-func (c *Conn) BytesRead() int64 {
-	if c.In == nil {
-		return 0
-	}
-	return c.In.N()
-}
-
-// BytesWritten is the raw byte count sent, after flushing what is buffered.
-func (c *Conn) BytesWritten() int64 {
-	if c.Out == nil {
-		return 0
-	}
-	return c.Out.N()
-}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"time"
 
 	"github.com/gorsync/gorsync/internal/checksum"
@@ -214,7 +215,7 @@ func (g *generator) recvGenerator(ndx int32, e *flist.Entry, redo bool) error {
 	}
 	if e.Mode == 0 {
 		// A --delete-missing-args entry: its destination goes.
-		if g.opts.MissingArgs == 2 && !g.rs.DryRunMissing {
+		if g.opts.MissingArgs == flist.DeleteMissing && !g.rs.DryRunMissing {
 			g.del.missingArg(name, exists, &st)
 		}
 		return nil
@@ -447,7 +448,7 @@ func (g *generator) genSymlink(ndx int32, e *flist.Entry, name string, st *fsys.
 			if target, err := g.root.Readlink(name); err == nil && target == e.LinkTarget() {
 				g.itemize(ndx, e, st, true, 0)
 				g.applyAttrs(name, e, st, true, true)
-				if g.opts.Select.RemoveSource == 1 {
+				if g.opts.Select.RemoveSource == RemoveSourceFiles {
 					g.c.succeeded(g.opts, g.root, name, ndx)
 				}
 				return nil
@@ -479,7 +480,7 @@ func (g *generator) genSpecial(ndx int32, e *flist.Entry, name string, st *fsys.
 		if sameType && (!e.IsDevice() || st.Rdev == rdev) {
 			g.itemize(ndx, e, st, true, 0)
 			g.applyAttrs(name, e, st, true, true)
-			if g.opts.Select.RemoveSource == 1 {
+			if g.opts.Select.RemoveSource == RemoveSourceFiles {
 				g.c.succeeded(g.opts, g.root, name, ndx)
 			}
 			return nil
@@ -500,7 +501,7 @@ func (g *generator) genSpecial(ndx int32, e *flist.Entry, name string, st *fsys.
 		return nil
 	}
 	g.applyAttrs(name, e, st, false, true)
-	if g.opts.Select.RemoveSource == 1 {
+	if g.opts.Select.RemoveSource == RemoveSourceFiles {
 		g.c.succeeded(g.opts, g.root, name, ndx)
 	}
 	return nil
@@ -555,7 +556,7 @@ func (g *generator) genFile(ndx int32, e *flist.Entry, name string, st *fsys.Sta
 	if exists && !redo && g.quickCheck(ndx, e, name, st) {
 		g.itemize(ndx, e, st, true, 0)
 		g.applyAttrs(name, e, st, true, true)
-		if g.opts.Select.RemoveSource == 1 {
+		if g.opts.Select.RemoveSource == RemoveSourceFiles {
 			g.c.succeeded(g.opts, g.root, name, ndx)
 		}
 		return nil
@@ -597,16 +598,25 @@ func (g *generator) genFile(ndx int32, e *flist.Entry, name string, st *fsys.Sta
 	// pread); a smaller one, or where it cannot be mapped, is read.
 	var basis io.ReaderAt = f
 	if st.Size >= fastio.MapThreshold {
-		if mf, err := fastio.Open(f, st.Size, fastio.Sequential); err == nil {
+		if mf, err := g.opts.IO.Open(f, st.Size, fastio.Sequential); err == nil {
 			defer mf.Close()
 			basis = mf
 		}
 	}
-	if g.sigBuf, err = delta.WriteSignature(c.W, basis, st.Size, head, g.block, g.sigBuf); err != nil {
+	if g.sigBuf, err = delta.WriteSignature(c.W, basis, st.Size, head, g.block, g.sigBuf, g.sumWorkers()); err != nil {
 		return fmt.Errorf("generate sums for %s: %w", name, err)
 	}
-	if TestHookAfterSums != nil {
-		TestHookAfterSums(name)
+	if g.opts.Hooks.AfterSums != nil {
+		g.opts.Hooks.AfterSums(name)
 	}
 	return nil
+}
+
+// sumWorkers is how many goroutines may hash one large basis's block sums:
+// every CPU with the Parallel fast path, else one.
+func (g *generator) sumWorkers() int {
+	if g.opts.IO.On(fastio.Parallel) {
+		return runtime.GOMAXPROCS(0)
+	}
+	return 1
 }

@@ -12,10 +12,6 @@ import (
 	"github.com/gorsync/gorsync/internal/flist"
 )
 
-// TestHookHanded, when set, runs in the receiver of a local copy before it
-// copies a handed-over file (list name): tests change the source there.
-var TestHookHanded func(name string)
-
 // maxHanded caps the source files a local copy's sender has handed over
 // and its receiver has not taken yet: each holds an open descriptor.
 const maxHanded = 64
@@ -38,6 +34,10 @@ type Handoff struct {
 	waiting bool // the sender waits for room
 	once    sync.Once
 	copied  atomic.Int64
+	// stop closes when the transfer is abandoned (Abort): a copy in
+	// progress gives up.
+	stop      chan struct{}
+	abortOnce sync.Once
 }
 
 // handedFile is an open source file and the size the sender found when it
@@ -50,7 +50,7 @@ type handedFile struct {
 // NewHandoff returns a Handoff for one local copy; give it to both roles
 // through Options.Handoff and Close it when the receiver stops.
 func NewHandoff() *Handoff {
-	h := &Handoff{files: make(map[int32]handedFile)}
+	h := &Handoff{files: make(map[int32]handedFile), stop: make(chan struct{})}
 	h.room.L = &h.mu
 	return h
 }
@@ -72,6 +72,13 @@ func (h *Handoff) Close() {
 			delete(h.files, ndx)
 		}
 	})
+}
+
+// Abort abandons the transfer: a copy in progress stops between two
+// chunks, and the Handoff closes.
+func (h *Handoff) Abort() {
+	h.abortOnce.Do(func() { close(h.stop) })
+	h.Close()
 }
 
 // give registers f as the data of file ndx. The sender calls it before it
@@ -155,10 +162,10 @@ func (rs *Receiving) receiveHanded(hf handedFile, ndx int32, e *flist.Entry, nam
 		rs.errorf("rsync: [receiver] mkstemp %q failed: %v\n", name, unwrapPathErr(err))
 		return nil
 	}
-	if TestHookHanded != nil {
-		TestHookHanded(e.Name())
+	if rs.Opts.Hooks.Handed != nil {
+		rs.Opts.Hooks.Handed(e.Name())
 	}
-	n, err := fastio.CopyFile(tmp, hf.f, hf.size)
+	n, err := rs.Opts.IO.CopyFile(tmp, hf.f, hf.size, h.stop)
 	rs.Stats.LiteralData += n
 	h.copied.Add(n)
 	if err == nil && n < hf.size {
@@ -167,6 +174,9 @@ func (rs *Receiving) receiveHanded(hf handedFile, ndx int32, e *flist.Entry, nam
 	if err != nil {
 		tmp.Close()
 		rs.Root.Remove(tmpName)
+		if errors.Is(err, fastio.ErrStopped) {
+			return fmt.Errorf("receive %s: %w", name, err) // the transfer was abandoned
+		}
 		if !errors.Is(err, fastio.ErrSourceRead) {
 			rs.errorf("rsync: [receiver] write failed on %q: %v\n", name, err)
 			return nil
@@ -175,6 +185,5 @@ func (rs *Receiving) receiveHanded(hf handedFile, ndx int32, e *flist.Entry, nam
 		rs.verificationFailed(ndx, name, phase, events)
 		return nil
 	}
-	rs.completed(tmp, tmpName, name, ndx, e, amServer)
-	return nil
+	return rs.completed(tmp, tmpName, name, ndx, e, amServer)
 }

@@ -11,11 +11,6 @@ import (
 	"github.com/gorsync/gorsync/internal/flist"
 )
 
-// TestHookMapped runs in the sender once a source file's view is open,
-// before the block search reads it (tests truncate the file here). Only
-// tests set it.
-var TestHookMapped func(name string, mapped bool)
-
 // matchFile sends the source file f as a delta against sums, or, when there
 // are none (a whole-file transfer), as literal data streamed through an
 // adaptive buffer, never mapped. A block search reads a mapping of the file
@@ -31,7 +26,7 @@ var TestHookMapped func(name string, mapped bool)
 // zeros, and readErr is fastio.ErrFault.
 //
 // rsync: sender.c send_files (map_file, match_sums, unmap_file)
-func matchFile(m *delta.Matcher, tw delta.TokenWriter, f *os.File, sums *delta.Sums) (res delta.MatchResult, readErr, err error) {
+func matchFile(o *Options, m *delta.Matcher, tw delta.TokenWriter, f *os.File, sums *delta.Sums) (res delta.MatchResult, readErr, err error) {
 	st, err := f.Stat()
 	if err != nil {
 		return res, nil, err
@@ -43,24 +38,24 @@ func matchFile(m *delta.Matcher, tw delta.TokenWriter, f *os.File, sums *delta.S
 	search := func(tw delta.TokenWriter, mf *fastio.MapFile) (delta.MatchResult, error) {
 		return m.MatchSource(tw, mf, mf.Size(), sums)
 	}
-	return sendView(m, tw, f, st.Size(), access, true, search)
+	return sendView(o, m, tw, f, st.Size(), access, true, search)
 }
 
 // sendView sends the first size bytes of f through a view opened with
 // access: search writes the file's tokens to the TokenWriter it is given,
 // reading the file through the view, and returns what they sent.
 // Read errors and faults are handled as matchFile says. hook runs
-// TestHookMapped once the view is open. m serves the spoiled sum after a
+// o.Hooks.Mapped once the view is open. m serves the spoiled sum after a
 // fault.
-func sendView(m *delta.Matcher, tw delta.TokenWriter, f *os.File, size int64, access fastio.Access, hook bool,
+func sendView(o *Options, m *delta.Matcher, tw delta.TokenWriter, f *os.File, size int64, access fastio.Access, hook bool,
 	search func(delta.TokenWriter, *fastio.MapFile) (delta.MatchResult, error)) (res delta.MatchResult, readErr, err error) {
-	mf, err := fastio.Open(f, size, access)
+	mf, err := o.IO.Open(f, size, access)
 	if err != nil {
 		return res, nil, err
 	}
 	defer mf.Close()
-	if hook && TestHookMapped != nil {
-		TestHookMapped(f.Name(), mf.Mapped())
+	if hook && o.Hooks.Mapped != nil {
+		o.Hooks.Mapped(f.Name(), mf.Mapped())
 	}
 	if !mf.Mapped() {
 		res, err = search(tw, mf)
@@ -157,7 +152,7 @@ type basisView struct {
 // f itself. A read that fails, or faults because the basis was truncated,
 // is zero-filled by the receiver and fails the file's checksum, so that
 // the file is redone.
-func openBasis(f *os.File) basisView {
+func openBasis(io fastio.Config, f *os.File) basisView {
 	if f == nil {
 		return basisView{}
 	}
@@ -165,7 +160,7 @@ func openBasis(f *os.File) basisView {
 	if err != nil {
 		return basisView{f: f}
 	}
-	mf, err := fastio.Open(f, st.Size(), fastio.Random)
+	mf, err := io.Open(f, st.Size(), fastio.Random)
 	if err != nil {
 		return basisView{f: f}
 	}

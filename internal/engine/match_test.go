@@ -62,7 +62,7 @@ func newMatchCase(t *testing.T, size int, whole bool) *matchCase {
 // stream sends c's source with matchFile (or, with reference, with the
 // Matcher over the file's bytes in memory) and returns the wire bytes: the
 // tokens and the whole-file sum.
-func (c *matchCase) stream(t *testing.T, comp delta.Compression, reference bool) ([]byte, error) {
+func (c *matchCase) stream(t *testing.T, o *Options, comp delta.Compression, reference bool) ([]byte, error) {
 	t.Helper()
 	var out bytes.Buffer
 	w := wire.NewWriter(&out)
@@ -77,7 +77,7 @@ func (c *matchCase) stream(t *testing.T, comp delta.Compression, reference bool)
 		if ferr != nil {
 			t.Fatal(ferr)
 		}
-		res, readErr, err = matchFile(m, tw, f, &c.sums)
+		res, readErr, err = matchFile(o, m, tw, f, &c.sums)
 		f.Close()
 	}
 	if err != nil {
@@ -117,15 +117,13 @@ func TestMatchFileSameStream(t *testing.T) {
 			}
 			c := newMatchCase(t, size, whole)
 			for _, comp := range []delta.Compression{delta.NoCompression, delta.Zlib, delta.Zstd} {
-				want, _ := c.stream(t, comp, true)
+				want, _ := c.stream(t, &Options{}, comp, true)
 				for _, sw := range []struct{ mmap, adaptive bool }{{true, true}, {false, true}, {true, false}, {false, false}} {
 					t.Run(fmt.Sprintf("%d/whole=%v/%v/mmap=%v,adaptive=%v", size, whole, comp, sw.mmap, sw.adaptive), func(t *testing.T) {
-						defer fastio.Force(fastio.Mmap, sw.mmap)()
-						defer fastio.Force(fastio.Adaptive, sw.adaptive)()
 						var mapped bool
-						TestHookMapped = func(_ string, m bool) { mapped = m }
-						defer func() { TestHookMapped = nil }()
-						got, readErr := c.stream(t, comp, false)
+						o := &Options{IO: fastio.Defaults().With(fastio.Mmap, sw.mmap).With(fastio.Adaptive, sw.adaptive)}
+						o.Hooks.Mapped = func(_ string, m bool) { mapped = m }
+						got, readErr := c.stream(t, o, comp, false)
 						if readErr != nil {
 							t.Fatal(readErr)
 						}
@@ -162,9 +160,9 @@ func TestMatchFileTruncated(t *testing.T) {
 	} {
 		for _, comp := range []delta.Compression{delta.NoCompression, delta.Zlib} {
 			t.Run(fmt.Sprintf("%s/%v", c.name, comp), func(t *testing.T) {
-				defer fastio.Force(fastio.Mmap, c.mmap)()
 				mc := newMatchCase(t, size, c.whole)
-				TestHookMapped = func(name string, mapped bool) {
+				o := &Options{IO: fastio.Defaults().With(fastio.Mmap, c.mmap)}
+				o.Hooks.Mapped = func(name string, mapped bool) {
 					if mapped != (c.mmap && !c.whole) {
 						t.Errorf("mapped = %v", mapped)
 					}
@@ -172,8 +170,7 @@ func TestMatchFileTruncated(t *testing.T) {
 						t.Fatal(err)
 					}
 				}
-				defer func() { TestHookMapped = nil }()
-				stream, readErr := mc.stream(t, comp, false)
+				stream, readErr := mc.stream(t, o, comp, false)
 				if readErr == nil {
 					t.Fatal("no read error for a file truncated under the search")
 				}
@@ -207,9 +204,8 @@ func TestBasisTruncatedWhileMapped(t *testing.T) {
 	const size = 3 << 20
 	for _, mmap := range []bool{true, false} {
 		t.Run(fmt.Sprintf("mmap=%v", mmap), func(t *testing.T) {
-			defer fastio.Force(fastio.Mmap, mmap)()
 			c := newMatchCase(t, size, false)
-			stream, _ := c.stream(t, delta.NoCompression, true)
+			stream, _ := c.stream(t, &Options{}, delta.NoCompression, true)
 			p := filepath.Join(t.TempDir(), "basis")
 			os.WriteFile(p, c.basis, 0o644)
 			f, err := os.Open(p)
@@ -217,7 +213,7 @@ func TestBasisTruncatedWhileMapped(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer f.Close()
-			bv := openBasis(f)
+			bv := openBasis(fastio.Defaults().With(fastio.Mmap, mmap), f)
 			defer bv.close()
 			if bv.mf == nil || bv.mf.Mapped() != mmap {
 				t.Fatalf("basis view %+v, want mapped=%v", bv.mf, mmap)

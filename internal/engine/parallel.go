@@ -155,7 +155,7 @@ type sumAhead struct {
 // startSumAhead starts the workers for g, or returns nil when the sums
 // are not needed or the parallel path is off.
 func startSumAhead(g *generator) *sumAhead {
-	if !g.opts.AlwaysChecksum || g.root == nil || g.rs.DryRunMissing || g.opts.Select.ListOnly || !fastio.Enabled(fastio.Parallel) {
+	if !g.opts.AlwaysChecksum || g.root == nil || g.rs.DryRunMissing || g.opts.Select.ListOnly || !g.opts.IO.On(fastio.Parallel) {
 		return nil
 	}
 	a := &sumAhead{g: g, params: g.c.Session.FileParams()}

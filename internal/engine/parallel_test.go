@@ -69,7 +69,7 @@ func TestFileSums(t *testing.T) {
 // aheadGenerator is the part of a generator sumAhead reads.
 func aheadGenerator(t *testing.T, dir string, names []string) *generator {
 	t.Helper()
-	root, err := fsys.OpenRoot(dir)
+	root, err := fsys.OpenRoot(dir, fastio.Defaults())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,7 +85,7 @@ func aheadGenerator(t *testing.T, dir string, names []string) *generator {
 	}
 	return &generator{
 		rs:   &Receiving{},
-		c:    &Conn{Session: &protocol.Session{Protocol: 31, FileSum: checksum.XXH128}},
+		c:    &Conn{Conn: &protocol.Conn{Session: &protocol.Session{Protocol: 31, FileSum: checksum.XXH128}}},
 		opts: &Options{AlwaysChecksum: true},
 		root: root,
 		list: l,
@@ -97,10 +97,10 @@ func aheadGenerator(t *testing.T, dir string, names []string) *generator {
 // fallback), equal to the serial sums, and a file changed after its sum
 // was computed must not get the stale sum.
 func TestSumAhead(t *testing.T) {
-	defer fastio.Force(fastio.Parallel, true)()
 	dir := t.TempDir()
 	names := makeFiles(t, dir, 600)
 	g := aheadGenerator(t, dir, names)
+	g.opts.IO = fastio.Defaults().With(fastio.Parallel, true)
 	a := startSumAhead(g)
 	if a == nil {
 		t.Fatal("no workers")
@@ -154,8 +154,8 @@ func TestSumAhead(t *testing.T) {
 // TestSumAheadOff checks the switch: no workers when fastio.Parallel is
 // off, and sum reports nothing on a nil sumAhead.
 func TestSumAheadOff(t *testing.T) {
-	defer fastio.Force(fastio.Parallel, false)()
 	g := aheadGenerator(t, t.TempDir(), []string{"a"})
+	g.opts.IO = fastio.Defaults().With(fastio.Parallel, false)
 	a := startSumAhead(g)
 	if a != nil {
 		t.Fatal("workers started with the switch off")

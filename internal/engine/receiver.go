@@ -5,11 +5,13 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"syscall"
 	"time"
 
 	"github.com/gorsync/gorsync/internal/checksum"
 	"github.com/gorsync/gorsync/internal/delta"
+	"github.com/gorsync/gorsync/internal/exitcode"
 	"github.com/gorsync/gorsync/internal/fastio"
 	"github.com/gorsync/gorsync/internal/filter"
 	"github.com/gorsync/gorsync/internal/flist"
@@ -110,10 +112,10 @@ func (rs *Receiving) Run(amServer bool) error {
 		// A generator that gives up on the whole transfer (rsync's
 		// exit_cleanup) stops the receiver too, without waiting for
 		// data the sender will not send.
-		var ee *ExitError
+		var ee *exitcode.Error
 		var se *filter.SyntaxError
 		var fe *filter.Error
-		if errors.As(gerr, &ee) && ee.Code == ExitProtocol || errors.As(gerr, &se) || errors.As(gerr, &fe) {
+		if errors.As(gerr, &ee) && ee.Code == exitcode.Protocol || errors.As(gerr, &se) || errors.As(gerr, &fe) {
 			return gerr
 		}
 		err = <-recvErr
@@ -126,7 +128,7 @@ func (rs *Receiving) Run(amServer bool) error {
 		return err
 	}
 	if g.failed || rs.failed {
-		return ErrPartial
+		return exitcode.ErrPartial
 	}
 	return c.Result(0)
 }
@@ -258,8 +260,8 @@ func (rs *Receiving) receiveFile(rx *delta.Receiver, ndx int32, e *flist.Entry, 
 		return nil
 	}
 	out := &trackWriter{w: tmp}
-	bw := fastio.GetWriter(out, e.Size)
-	bv := openBasis(basis)
+	bw := rs.Opts.IO.GetWriter(out, e.Size)
+	bv := openBasis(rs.Opts.IO, basis)
 	res, rerr := rx.Receive(c.R, rs.tokens, head, params, bv.reader(), bw)
 	if rerr == nil {
 		if err := bw.Flush(); err != nil {
@@ -288,24 +290,27 @@ func (rs *Receiving) receiveFile(rx *delta.Receiver, ndx int32, e *flist.Entry, 
 		rs.verificationFailed(ndx, name, phase, events)
 		return nil
 	}
-	rs.completed(tmp, tmpName, name, ndx, e, amServer)
-	return nil
+	return rs.completed(tmp, tmpName, name, ndx, e, amServer)
 }
 
 // completed puts a received file that passed verification in place: its
 // attributes, the rename, MSG_SUCCESS where the sender wants it, and the
 // client's -v line.
-func (rs *Receiving) completed(tmp *os.File, tmpName, name string, ndx int32, e *flist.Entry, amServer bool) {
+func (rs *Receiving) completed(tmp *os.File, tmpName, name string, ndx int32, e *flist.Entry, amServer bool) error {
 	c := rs.Conn
 	delete(rs.redo, ndx)
-	if err := rs.finish(tmp, tmpName, name, e); err != nil {
+	if fatal, err := rs.finish(tmp, tmpName, name, e); fatal != nil {
+		return fatal
+	} else if err != nil {
 		rs.errorf("rsync: [receiver] %v\n", err)
 	} else {
 		c.succeeded(rs.Opts, rs.Root, name, ndx)
+		rs.Opts.fileDone(e, amServer)
 	}
 	if rs.Opts.Verbose > 0 && !amServer {
 		c.Log.Info(itemName(e, "") + "\n") // the list's name, as rsync logs it
 	}
+	return nil
 }
 
 // verificationFailed asks for file ndx again in the redo phase, or gives it
@@ -327,9 +332,19 @@ func (rs *Receiving) verificationFailed(ndx int32, name string, phase int, event
 	rs.errorf("ERROR: %s failed verification -- update discarded.\n", name)
 }
 
-// finish sets the temporary file's attributes and renames it into place.
-func (rs *Receiving) finish(tmp *os.File, tmpName, name string, e *flist.Entry) error {
-	defer tmp.Close()
+// finish sets the temporary file's attributes, closes it and renames it
+// into place. A failure of one file is err (the run goes on, exit 23). A
+// failed close is fatal instead, as in rsync ("close failed on", exit 11):
+// a disk that is full, or an NFS server that refuses the data, may say so
+// only at close, and what it refused must not replace the file.
+// rsync: receiver.c recv_files, rsync.c finish_transfer
+func (rs *Receiving) finish(tmp *os.File, tmpName, name string, e *flist.Entry) (fatal, err error) {
+	closed := false
+	defer func() {
+		if !closed {
+			tmp.Close()
+		}
+	}()
 	o := rs.Opts
 	// Only a mode kept from the file being replaced needs its stat.
 	var st fsys.Stat
@@ -366,13 +381,28 @@ func (rs *Receiving) finish(tmp *os.File, tmpName, name string, e *flist.Entry) 
 	}
 	if err := fsys.SetFileAttrs(tmp, a); err != nil {
 		rs.Root.Remove(tmpName)
-		return fmt.Errorf("failed to set attributes on %q: %v", name, unwrapPathErr(err))
+		return nil, fmt.Errorf("failed to set attributes on %q: %v", name, unwrapPathErr(err))
+	}
+	closed = true
+	if err := rs.closeTemp(tmp); err != nil {
+		rs.Root.Remove(tmpName)
+		return exitcode.Errorf(exitcode.FileIO, "rsync: [receiver] close failed on %q: %s\n",
+			filepath.Join(rs.Root.Path(), tmpName), errnoText(err)), nil
 	}
 	if err := rs.Root.Rename(tmpName, name); err != nil {
 		rs.Root.Remove(tmpName)
-		return fmt.Errorf("rename %q -> %q: %v", tmpName, name, unwrapPathErr(err))
+		return nil, fmt.Errorf("rename %q -> %q: %v", tmpName, name, unwrapPathErr(err))
 	}
-	return nil
+	return nil, nil
+}
+
+// closeTemp closes a finished temporary file (through the test hook, when
+// one is set).
+func (rs *Receiving) closeTemp(f *os.File) error {
+	if h := rs.Opts.Hooks.CloseTemp; h != nil {
+		return h(f)
+	}
+	return f.Close()
 }
 
 // trackWriter remembers a write error, to tell a local disk failure from a

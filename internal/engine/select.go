@@ -25,9 +25,9 @@ type SelectOptions struct {
 	// seconds, -1 nanoseconds too).
 	Update       bool
 	ModifyWindow int
-	// RemoveSource is 1 for --remove-source-files, 2 for
-	// --remove-sent-files, 0 for neither.
-	RemoveSource int
+	// RemoveSource says whether the sender removes the source files the
+	// receiver has (--remove-source-files, --remove-sent-files).
+	RemoveSource RemoveSource
 	// LocalServer marks a local copy, whose MSG_SUCCESS carries the
 	// destination file's device and inode so the sender never removes the
 	// file it just wrote. rsync: io.c send_msg_success (local_server)
@@ -39,6 +39,20 @@ type SelectOptions struct {
 	// Mkpath is --mkpath: the destination's missing parents are created.
 	Mkpath bool
 }
+
+// RemoveSource is rsync's remove_source_files.
+type RemoveSource int8
+
+// RemoveSource values.
+const (
+	KeepSource RemoveSource = iota
+	// RemoveSourceFiles removes each source file the receiver reports
+	// as in place, and also the unchanged ones (--remove-source-files).
+	RemoveSourceFiles
+	// RemoveSentFiles removes only files that were sent
+	// (--remove-sent-files).
+	RemoveSentFiles
+)
 
 // sameTime reports whether two mtimes are equal within --modify-window.
 // rsync: util1.c same_time
@@ -121,7 +135,7 @@ func (g *generator) skipRegular(e *flist.Entry, name string, st *fsys.Stat, exis
 // forwards its receiver's MSG_SUCCESS the same way. rsync: io.c
 // send_msg_success
 func (c *Conn) succeeded(o *Options, root *fsys.Root, name string, ndx int32) {
-	if o.Select.RemoveSource == 0 || o.DryRun {
+	if o.Select.RemoveSource == KeepSource || o.DryRun {
 		return
 	}
 	if !o.Select.LocalServer {
@@ -169,7 +183,7 @@ func (h *SuccessHandler) Handle(p []byte) error {
 	if len(p) != want {
 		return fmt.Errorf("invalid multi-message %d:%d: %w", wire.MsgSuccess, len(p), wire.ErrProtocol)
 	}
-	if h.Opts.Select.RemoveSource == 0 {
+	if h.Opts.Select.RemoveSource == KeepSource {
 		return nil
 	}
 	ndx := int32(binary.LittleEndian.Uint32(p))

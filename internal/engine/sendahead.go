@@ -87,7 +87,7 @@ type deltaJob struct {
 }
 
 // search runs the block search of j's file with m and records its tokens.
-func (j *deltaJob) search(m *delta.Matcher) {
+func (j *deltaJob) search(o *Options, m *delta.Matcher) {
 	defer close(j.done)
 	st, err := j.f.Stat()
 	if err != nil {
@@ -95,14 +95,14 @@ func (j *deltaJob) search(m *delta.Matcher) {
 		return
 	}
 	j.size = st.Size()
-	mf, err := fastio.Open(j.f, j.size, fastio.Sequential)
+	mf, err := o.IO.Open(j.f, j.size, fastio.Sequential)
 	if err != nil {
 		j.err = err
 		return
 	}
 	defer mf.Close()
-	if TestHookMapped != nil {
-		TestHookMapped(j.f.Name(), mf.Mapped())
+	if o.Hooks.Mapped != nil {
+		o.Hooks.Mapped(j.f.Name(), mf.Mapped())
 	}
 	err = fastio.Guard(func() error {
 		res, err := m.MatchSource(&j.script, mf, j.size, &j.sums)
@@ -148,7 +148,7 @@ type sendAhead struct {
 // searches are to run serially (fastio.SendAhead off, one CPU, a dry run).
 func (s *Sender) startAhead(m *delta.Matcher, tw delta.TokenWriter, sent []bool, amServer bool) *sendAhead {
 	procs := runtime.GOMAXPROCS(0)
-	if procs < 2 || s.Opts.DryRun || !fastio.Enabled(fastio.SendAhead) {
+	if procs < 2 || s.Opts.DryRun || !s.Opts.IO.On(fastio.SendAhead) {
 		return nil
 	}
 	a := &sendAhead{s: s, m: m, tw: tw, sent: sent, amServer: amServer, max: procs,
@@ -185,7 +185,7 @@ func (a *sendAhead) start(j *deltaJob) {
 	a.queue = append(a.queue, j)
 	go func() {
 		m := <-a.matchers
-		j.search(m)
+		j.search(a.s.Opts, m)
 		a.matchers <- m
 	}()
 }
@@ -248,7 +248,7 @@ func (a *sendAhead) emitFirst() error {
 				return a.m.MatchSource(tw, mf, mf.Size(), &j.sums)
 			}
 		}
-		res, readErr, err = sendView(a.m, a.tw, j.f, j.size, fastio.Sequential, false, search)
+		res, readErr, err = sendView(a.s.Opts, a.m, a.tw, j.f, j.size, fastio.Sequential, false, search)
 	} else {
 		err = j.err
 	}

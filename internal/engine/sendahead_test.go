@@ -119,7 +119,7 @@ func newSenderSession(t testing.TB, files, minSize, maxSize int, mixed bool) *se
 
 // run runs a sender over the session and returns what it wrote and how
 // much of it it had written at each wait for input.
-func (ss *senderSession) run(t testing.TB, compression string) ([]byte, []int) {
+func (ss *senderSession) run(t testing.TB, compression string, o *Options) ([]byte, []int) {
 	t.Helper()
 	var out bytes.Buffer
 	w := wire.NewWriter(&out)
@@ -128,10 +128,10 @@ func (ss *senderSession) run(t testing.TB, compression string) ([]byte, []int) {
 		in.chunks[i] = bytes.Clone(c)
 	}
 	s := &Sender{
-		Conn: &Conn{R: wire.NewReader(in), W: w, Log: nopLog{}, Session: &protocol.Session{
+		Conn: &Conn{Conn: &protocol.Conn{R: wire.NewReader(in), W: w, Session: &protocol.Session{
 			Protocol: 31, XferSum: checksum.MD5, Seed: 11, CompatFlags: protocol.CFChksumSeedFix, Compression: compression,
-		}},
-		Opts: &Options{CompressLevel: -1},
+		}}, Log: nopLog{}},
+		Opts: o,
 		List: ss.list,
 		Open: func(e *flist.Entry) (*os.File, error) { return os.Open(filepath.Join(ss.dir, e.Name())) },
 	}
@@ -152,16 +152,14 @@ func TestSendAhead(t *testing.T) {
 	ss := newSenderSession(t, 14, 1000, 600<<10, true)
 	for _, comp := range []string{"", "zstd", "zlibx"} {
 		t.Run("comp="+comp, func(t *testing.T) {
-			restore := fastio.Force(fastio.SendAhead, false)
-			want, wantAt := ss.run(t, comp)
-			restore()
+			want, wantAt := ss.run(t, comp, &Options{CompressLevel: -1, IO: fastio.Defaults().With(fastio.SendAhead, false)})
 
-			defer fastio.Force(fastio.SendAhead, true)()
+			o := &Options{CompressLevel: -1, IO: fastio.Defaults().With(fastio.SendAhead, true)}
 			// The first search waits for the second to start.
 			second := make(chan struct{})
 			var once sync.Once
 			overlapped := false
-			TestHookMapped = func(name string, _ bool) {
+			o.Hooks.Mapped = func(name string, _ bool) {
 				switch filepath.Base(name) {
 				case "f00":
 					select {
@@ -173,8 +171,7 @@ func TestSendAhead(t *testing.T) {
 					once.Do(func() { close(second) })
 				}
 			}
-			defer func() { TestHookMapped = nil }()
-			got, gotAt := ss.run(t, comp)
+			got, gotAt := ss.run(t, comp, o)
 			if !bytes.Equal(got, want) {
 				t.Fatalf("parallel output differs from the serial one (%d vs %d bytes)", len(got), len(want))
 			}
@@ -195,14 +192,14 @@ func BenchmarkSendAhead(b *testing.B) {
 	ss := newSenderSession(b, 48, 1<<20, 4<<20, false)
 	for _, on := range []bool{false, true} {
 		b.Run(fmt.Sprintf("parallel=%v", on), func(b *testing.B) {
-			defer fastio.Force(fastio.SendAhead, on)()
+			o := &Options{CompressLevel: -1, IO: fastio.Defaults().With(fastio.SendAhead, on)}
 			var n int64
 			for _, e := range ss.list.Entries {
 				n += e.Size
 			}
 			b.SetBytes(n)
 			for b.Loop() {
-				ss.run(b, "")
+				ss.run(b, "", o)
 			}
 		})
 	}

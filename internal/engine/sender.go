@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/gorsync/gorsync/internal/delta"
+	"github.com/gorsync/gorsync/internal/exitcode"
 	"github.com/gorsync/gorsync/internal/flist"
 	"github.com/gorsync/gorsync/internal/wire"
 )
@@ -265,10 +266,10 @@ func (s *Sender) Run(amServer bool) error {
 		}
 		if err != nil {
 			if errors.Is(err, os.ErrNotExist) {
-				s.ioError |= IOErrVanished
+				s.ioError |= exitcode.IOErrVanished
 				c.Log.Warning(fmt.Sprintf("file has vanished: %q\n", e.Name()))
 			} else {
-				s.ioError |= IOErrGeneral
+				s.ioError |= exitcode.IOErrGeneral
 				c.XferError(fmt.Sprintf("rsync: [sender] send_files failed to open %q: %v\n", e.Name(), unwrapPathErr(err)))
 			}
 			if proto >= 30 {
@@ -284,12 +285,13 @@ func (s *Sender) Run(amServer bool) error {
 		if handed {
 			// The receiver copies the file from f (localcopy.go).
 			sent[ndx] = true
+			s.Opts.fileDone(e, amServer)
 			if s.Opts.Verbose > 0 && !amServer {
 				c.Log.Info(itemName(e, "") + "\n")
 			}
 			continue
 		}
-		res, readErr, err := matchFile(m, tw, f, sums)
+		res, readErr, err := matchFile(s.Opts, m, tw, f, sums)
 		f.Close()
 		if err != nil {
 			return fmt.Errorf("send %s: %w", e.Name(), err)
@@ -319,16 +321,17 @@ func (s *Sender) sentFile(e *flist.Entry, ndx int32, res delta.MatchResult, read
 	c := s.Conn
 	s.Stats.LiteralData += res.Literal
 	s.Stats.MatchedData += res.Matched
-	if TestHookCorruptSum != nil && TestHookCorruptSum(e.Name()) {
+	if s.Opts.Hooks.CorruptSum != nil && s.Opts.Hooks.CorruptSum(e.Name()) {
 		delta.CorruptSum(res.Sum)
 	}
 	if readErr != nil {
 		// Spoil the checksum so the receiver discards and redoes the file.
 		delta.CorruptSum(res.Sum)
-		s.ioError |= IOErrGeneral
+		s.ioError |= exitcode.IOErrGeneral
 		c.XferError(fmt.Sprintf("rsync: [sender] read errors mapping %q: %v\n", e.Name(), readErr))
 	}
 	c.W.Write(res.Sum)
+	s.Opts.fileDone(e, amServer)
 	if s.Opts.Verbose > 0 && !amServer {
 		c.Log.Info(itemName(e, "") + "\n")
 	}

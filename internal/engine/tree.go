@@ -3,6 +3,7 @@ package engine
 import (
 	"fmt"
 
+	"github.com/gorsync/gorsync/internal/exitcode"
 	"github.com/gorsync/gorsync/internal/flist"
 )
 
@@ -35,13 +36,13 @@ func (g *generator) checkParent(e *flist.Entry) error {
 		ok := false
 		if j := g.list.FindName(dn, -1); j >= 0 {
 			f := g.list.Entries[j]
-			ok = f.IsDir() || (g.opts.MissingArgs == 2 && e.Mode == 0 && f.Mode == 0)
+			ok = f.IsDir() || (g.opts.MissingArgs == flist.DeleteMissing && e.Mode == 0 && f.Mode == 0)
 		}
 		switch {
-		case !ok && g.opts.MissingArgs == 2 && e.Mode == 0:
+		case !ok && g.opts.MissingArgs == flist.DeleteMissing && e.Mode == 0:
 			g.c.Log.Error(fmt.Sprintf("WARNING: parent dir is absent in the file list: %s\n", dn))
 		case !ok:
-			return &ExitError{Code: ExitProtocol, Msg: fmt.Sprintf("ABORTING due to invalid path from sender: %s/%s", dn, e.Base)}
+			return &exitcode.Error{Code: exitcode.Protocol, Msg: fmt.Sprintf("ABORTING due to invalid path from sender: %s/%s", dn, e.Base)}
 		}
 	}
 	if g.opts.Relative && !g.opts.ImpliedDirs && e.Mode != 0 && !g.opts.DryRun {

@@ -25,8 +25,8 @@ var bufPools [len(classes)]sync.Pool
 // Adaptive on, the smallest of 4, 16, 64 and 256 KiB that holds the whole
 // file, else MaxBufferSize; with it off, FixedSize. A buffer either holds
 // the whole file or is a multiple of 32 KiB (rsync's CHUNK_SIZE).
-func BufferSize(size int64) int {
-	if !Enabled(Adaptive) {
+func (c Config) BufferSize(size int64) int {
+	if !c.On(Adaptive) {
 		return FixedSize
 	}
 	for _, c := range [...]int{4 << 10, 16 << 10, 64 << 10} {
@@ -69,7 +69,7 @@ func GetBuffer(n int) *Buffer {
 }
 
 // FileBuffer returns the buffer BufferSize chooses for a file of size bytes.
-func FileBuffer(size int64) *Buffer { return GetBuffer(BufferSize(size)) }
+func (c Config) FileBuffer(size int64) *Buffer { return GetBuffer(c.BufferSize(size)) }
 
 // PutBuffer returns b to its pool; b must not be used after.
 func PutBuffer(b *Buffer) {
@@ -98,12 +98,12 @@ type Writer struct {
 
 var writers = sync.Pool{New: func() any { return new(Writer) }}
 
-// GetWriter returns a pooled Writer onto w with the buffer BufferSize
+// GetWriter returns a pooled Writer onto w with the buffer c's BufferSize
 // chooses for a file of size bytes. Flush it, then return it with
 // PutWriter.
-func GetWriter(w io.Writer, size int64) *Writer {
+func (c Config) GetWriter(w io.Writer, size int64) *Writer {
 	b := writers.Get().(*Writer)
-	*b = Writer{w: w, buf: FileBuffer(size)}
+	*b = Writer{w: w, buf: c.FileBuffer(size)}
 	return b
 }
 

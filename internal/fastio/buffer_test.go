@@ -22,20 +22,16 @@ func TestBufferSize(t *testing.T) {
 		{256<<10 + 1, 256 << 10, FixedSize},
 		{1 << 40, 256 << 10, FixedSize},
 	} {
-		restore := Force(Adaptive, true)
-		got := BufferSize(c.size)
-		restore()
+		got := Defaults().With(Adaptive, true).BufferSize(c.size)
 		if got != c.adaptive {
-			t.Errorf("adaptive BufferSize(%d) = %d, want %d", c.size, got, c.adaptive)
+			t.Errorf("adaptive fio.BufferSize(%d) = %d, want %d", c.size, got, c.adaptive)
 		}
 		if got < int(c.size) && got%(32<<10) != 0 {
-			t.Errorf("BufferSize(%d) = %d neither holds the file nor is a multiple of 32 KiB", c.size, got)
+			t.Errorf("fio.BufferSize(%d) = %d neither holds the file nor is a multiple of 32 KiB", c.size, got)
 		}
-		restore = Force(Adaptive, false)
-		got = BufferSize(c.size)
-		restore()
+		got = Defaults().With(Adaptive, false).BufferSize(c.size)
 		if got != c.want {
-			t.Errorf("fixed BufferSize(%d) = %d, want %d", c.size, got, c.want)
+			t.Errorf("fixed fio.BufferSize(%d) = %d, want %d", c.size, got, c.want)
 		}
 	}
 }
@@ -70,15 +66,15 @@ func TestNoAllocationPerFile(t *testing.T) {
 		{"all off", false, false},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			defer Force(Mmap, c.mmap)()
-			defer Force(Adaptive, c.adaptive)()
+			fio := Defaults().With(Mmap, c.mmap)
+			fio = fio.With(Adaptive, c.adaptive)
 			perFile := func() {
 				for _, f := range []struct {
 					file *os.File
 					data []byte
 				}{{fs, small}, {fl, large}} {
 					file, size := f.file, int64(len(f.data))
-					m, err := Open(file, size, Sequential)
+					m, err := fio.Open(file, size, Sequential)
 					if err != nil {
 						t.Fatal(err)
 					}
@@ -86,13 +82,13 @@ func TestNoAllocationPerFile(t *testing.T) {
 						m.Window(off, int(min(size-off, 100<<10)))
 					}
 					m.Close()
-					m, _ = Open(file, size, Random)
+					m, _ = fio.Open(file, size, Random)
 					for off := int64(0); off+700 < size; off += 50 << 10 {
 						m.ReadAt(block, off)
 					}
 					m.Close()
-					b := FileBuffer(size)
-					w := GetWriter(io.Discard, size)
+					b := fio.FileBuffer(size)
+					w := fio.GetWriter(io.Discard, size)
 					w.Write(f.data[:min(len(b.B), len(f.data))])
 					w.Flush()
 					PutWriter(w)
@@ -126,7 +122,7 @@ func (c *countWriter) Write(p []byte) (int, error) {
 // in order, small pieces gather into one write per buffer, large ones go
 // straight through.
 func TestWriter(t *testing.T) {
-	defer Force(Adaptive, true)()
+	fio := Defaults().With(Adaptive, true)
 	for _, c := range []struct {
 		name   string
 		size   int64 // file size, choosing the buffer
@@ -142,7 +138,7 @@ func TestWriter(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			var out countWriter
 			var want bytes.Buffer
-			w := GetWriter(&out, c.size)
+			w := fio.GetWriter(&out, c.size)
 			for i, n := range c.pieces {
 				p := bytes.Repeat([]byte{byte(i)}, n)
 				want.Write(p)
@@ -176,7 +172,7 @@ func repeat(n, times int) []int {
 // Writer comes back clean.
 func TestWriterError(t *testing.T) {
 	out := &countWriter{fail: io.ErrClosedPipe}
-	w := GetWriter(out, 1<<20)
+	w := Defaults().GetWriter(out, 1<<20)
 	w.Write(make([]byte, 10))
 	if err := w.Flush(); err != io.ErrClosedPipe {
 		t.Fatalf("Flush = %v", err)
@@ -186,7 +182,7 @@ func TestWriterError(t *testing.T) {
 	}
 	PutWriter(w)
 	var ok countWriter
-	w = GetWriter(&ok, 1<<20)
+	w = Defaults().GetWriter(&ok, 1<<20)
 	w.Write([]byte("fresh"))
 	if err := w.Flush(); err != nil || ok.String() != "fresh" {
 		t.Errorf("a pooled Writer: %v, %q", err, ok.String())

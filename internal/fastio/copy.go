@@ -13,6 +13,13 @@ import (
 // (as opposed to writing the destination).
 var ErrSourceRead = errors.New("read source")
 
+// ErrStopped is CopyFile's error when its stop channel closed mid-copy.
+var ErrStopped = errors.New("copy stopped")
+
+// copyChunk is the most one copy_file_range call moves, so that a stop is
+// seen within a chunk's time (tens of milliseconds on a page cache).
+const copyChunk = 64 << 20
+
 // copyBufSize is the read/write fallback's buffer.
 const copyBufSize = 256 << 10
 
@@ -38,12 +45,13 @@ func CopyRangeCounts() (calls, bytes int64) {
 // refuses (ENOSYS, EPERM, EINVAL, EXDEV, EOPNOTSUPP) or reports nothing
 // copied, it goes on with read and write. It returns the bytes copied:
 // fewer than n with a nil error when src ends early. A failure to read src
-// wraps ErrSourceRead.
-func CopyFile(dst, src *os.File, n int64) (int64, error) {
+// wraps ErrSourceRead. Once stop is closed (nil: never) it gives up between
+// two chunks with ErrStopped.
+func (c Config) CopyFile(dst, src *os.File, n int64, stop <-chan struct{}) (int64, error) {
 	var done int64
-	if Enabled(CopyRange) {
+	if c.On(CopyRange) {
 		var err error
-		done, err = kernelCopy(dst, src, n)
+		done, err = kernelCopy(dst, src, n, stop)
 		if err != nil {
 			return done, fmt.Errorf("copy_file_range %s to %s: %w", src.Name(), dst.Name(), err)
 		}
@@ -55,6 +63,9 @@ func CopyFile(dst, src *os.File, n int64) (int64, error) {
 	defer copyBufs.Put(bp)
 	buf := *bp
 	for done < n {
+		if stopped(stop) {
+			return done, ErrStopped
+		}
 		m, rerr := src.ReadAt(buf[:min(int64(len(buf)), n-done)], done)
 		if m > 0 {
 			if _, err := dst.WriteAt(buf[:m], done); err != nil {
@@ -70,4 +81,14 @@ func CopyFile(dst, src *os.File, n int64) (int64, error) {
 		}
 	}
 	return done, nil
+}
+
+// stopped reports whether stop is closed.
+func stopped(stop <-chan struct{}) bool {
+	select {
+	case <-stop:
+		return true
+	default:
+		return false
+	}
 }

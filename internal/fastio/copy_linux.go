@@ -16,8 +16,9 @@ var noKernelCopy atomic.Bool
 // kernelCopy copies up to n bytes from the start of src to the start of
 // dst with copy_file_range. It stops early, without an error, where the
 // kernel declines (the caller goes on with read and write from there) or
-// src ends; an error is a real I/O failure.
-func kernelCopy(dst, src *os.File, n int64) (int64, error) {
+// src ends; an error is a real I/O failure, or ErrStopped once stop is
+// closed.
+func kernelCopy(dst, src *os.File, n int64, stop <-chan struct{}) (int64, error) {
 	if noKernelCopy.Load() {
 		return 0, nil
 	}
@@ -35,8 +36,11 @@ func kernelCopy(dst, src *os.File, n int64) (int64, error) {
 		cerr = dc.Control(func(dfd uintptr) {
 			roff, woff := int64(0), int64(0)
 			for done < n {
-				// The kernel moves at most about 2 GiB per call.
-				m, err := unix.CopyFileRange(int(sfd), &roff, int(dfd), &woff, int(min(n-done, 1<<30)), 0)
+				if stopped(stop) {
+					cerr = ErrStopped
+					return
+				}
+				m, err := unix.CopyFileRange(int(sfd), &roff, int(dfd), &woff, int(min(n-done, copyChunk)), 0)
 				if err == unix.EINTR {
 					continue
 				}

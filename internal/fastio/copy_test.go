@@ -49,7 +49,7 @@ func TestCopyFile(t *testing.T) {
 	for _, on := range []bool{true, false} {
 		name := map[bool]string{true: "copyrange=on", false: "copyrange=off"}[on]
 		t.Run(name, func(t *testing.T) {
-			defer Force(CopyRange, on)()
+			fio := Defaults().With(CopyRange, on)
 			dir := t.TempDir()
 			kernel := on && kernelCopies(t, dir)
 			for _, tc := range []struct {
@@ -71,7 +71,7 @@ func TestCopyFile(t *testing.T) {
 					t.Fatal(err)
 				}
 				calls, _ := CopyRangeCounts()
-				n, err := CopyFile(df, sf, int64(tc.want))
+				n, err := fio.CopyFile(df, sf, int64(tc.want), nil)
 				after, _ := CopyRangeCounts()
 				sf.Close()
 				df.Close()
@@ -109,9 +109,7 @@ func TestCopyFileReadError(t *testing.T) {
 	}
 	defer sf.Close()
 	for _, on := range []bool{true, false} {
-		restore := Force(CopyRange, on)
-		_, err := CopyFile(df, sf, 10)
-		restore()
+		_, err := Defaults().With(CopyRange, on).CopyFile(df, sf, 10, nil)
 		if err == nil {
 			t.Fatalf("copyrange=%v: copying a directory succeeded", on)
 		}
@@ -130,7 +128,7 @@ func BenchmarkCopyFile(b *testing.B) {
 	for _, on := range []bool{true, false} {
 		name := map[bool]string{true: "copyrange=on", false: "copyrange=off"}[on]
 		b.Run(name, func(b *testing.B) {
-			defer Force(CopyRange, on)()
+			fio := Defaults().With(CopyRange, on)
 			sf, err := os.Open(src)
 			if err != nil {
 				b.Fatal(err)
@@ -143,7 +141,7 @@ func BenchmarkCopyFile(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				if _, err := CopyFile(df, sf, size); err != nil {
+				if _, err := fio.CopyFile(df, sf, size, nil); err != nil {
 					b.Fatal(err)
 				}
 				df.Close()

@@ -75,11 +75,12 @@ type MapFile struct {
 	win  []byte  // the file's bytes from base on, in buf
 	base int64
 
-	dropped int64 // mapped bytes before this are released (Window)
-	read    int64 // mapped bytes read since all were released (ReadAt)
-	err     error // first failed read
-	bad     int64 // the window's bytes from here on are zero-filled
-	next    int64 // where the last ReadAt ended (Random)
+	dropped int64  // mapped bytes before this are released (Window)
+	read    int64  // mapped bytes read since all were released (ReadAt)
+	err     error  // first failed read
+	bad     int64  // the window's bytes from here on are zero-filled
+	next    int64  // where the last ReadAt ended (Random)
+	io      Config // the fast paths it was opened with (the window's size)
 }
 
 var mapFiles = sync.Pool{New: func() any { return new(MapFile) }}
@@ -89,13 +90,13 @@ var mmap = unix.MmapPtr
 
 // Open returns a view of the first size bytes of f, read in the pattern a.
 // Close it when done.
-func Open(f *os.File, size int64, a Access) (*MapFile, error) {
+func (c Config) Open(f *os.File, size int64, a Access) (*MapFile, error) {
 	if size < 0 || int64(int(size)) != size {
 		return nil, fmt.Errorf("map %s: file of %d bytes is too large", f.Name(), size)
 	}
 	m := mapFiles.Get().(*MapFile)
-	*m = MapFile{f: f, size: size, bad: size}
-	if a != Stream && size >= MapThreshold && Enabled(Mmap) {
+	*m = MapFile{f: f, size: size, bad: size, io: c}
+	if a != Stream && size >= MapThreshold && c.On(Mmap) {
 		p, err := mmap(int(f.Fd()), 0, nil, uintptr(size), unix.PROT_READ, unix.MAP_SHARED)
 		if err == nil {
 			m.data = unsafe.Slice((*byte)(p), size)
@@ -156,7 +157,7 @@ func (m *MapFile) fill(off int64, want int) {
 		// is kept to the front) would move much of the buffer. What a
 		// smaller buffer held is read again; that happens once per
 		// file at most.
-		size := BufferSize(m.size)
+		size := m.io.BufferSize(m.size)
 		if m.buf != nil || want > size {
 			size = max(size, 4*want)
 		}
@@ -224,7 +225,7 @@ func (m *MapFile) ReadAt(p []byte, off int64) (int, error) {
 		}
 	default:
 		inWindow := off >= m.base && off+int64(n) <= m.base+int64(len(m.win))
-		bs := BufferSize(m.size)
+		bs := m.io.BufferSize(m.size)
 		if !inWindow && (m.size <= int64(bs) || off == m.next && n <= bs/2) {
 			// A file the buffer holds is read whole; elsewhere a read
 			// that runs on from the last one (the blocks of an

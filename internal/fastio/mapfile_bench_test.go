@@ -85,7 +85,7 @@ func BenchmarkSequentialRead(b *testing.B) {
 	for _, cache := range caches {
 		for _, r := range []reader{{name: "mmap", mmap: true}, {name: "window"}, {name: "read32k", plain: true}} {
 			b.Run(cache+"/"+r.name, func(b *testing.B) {
-				defer fastio.Force(fastio.Mmap, r.mmap)()
+				fio := fastio.Defaults().With(fastio.Mmap, r.mmap)
 				b.SetBytes(benchSize)
 				var sink uint64
 				for b.Loop() {
@@ -105,7 +105,7 @@ func BenchmarkSequentialRead(b *testing.B) {
 						}
 						continue
 					}
-					m, err := fastio.Open(f, benchSize, fastio.Sequential)
+					m, err := fio.Open(f, benchSize, fastio.Sequential)
 					if err != nil {
 						b.Fatal(err)
 					}
@@ -164,7 +164,7 @@ func BenchmarkBlockSearch(b *testing.B) {
 			{name: "readall", plain: true},
 		} {
 			b.Run(cache+"/"+rd.name, func(b *testing.B) {
-				defer fastio.Force(fastio.Mmap, rd.mmap)()
+				fio := fastio.Defaults().With(fastio.Mmap, rd.mmap)
 				if rd.mmap {
 					defer fastio.SetAdvice(fastio.Sequential, rd.adv)()
 				}
@@ -185,7 +185,7 @@ func BenchmarkBlockSearch(b *testing.B) {
 						}
 						continue
 					}
-					mf, err := fastio.Open(f, benchSize, fastio.Sequential)
+					mf, err := fio.Open(f, benchSize, fastio.Sequential)
 					if err != nil {
 						b.Fatal(err)
 					}
@@ -230,7 +230,7 @@ func BenchmarkRandomRead(b *testing.B) {
 			{name: "pread", plain: true},
 		} {
 			b.Run(cache+"/"+rd.name, func(b *testing.B) {
-				defer fastio.Force(fastio.Mmap, rd.mmap)()
+				fio := fastio.Defaults().With(fastio.Mmap, rd.mmap)
 				if rd.mmap {
 					defer fastio.SetAdvice(fastio.Random, rd.adv)()
 				}
@@ -246,7 +246,7 @@ func BenchmarkRandomRead(b *testing.B) {
 					} = f
 					var mf *fastio.MapFile
 					if !rd.plain {
-						mf, err = fastio.Open(f, benchSize, fastio.Random)
+						mf, err = fio.Open(f, benchSize, fastio.Random)
 						if err != nil {
 							b.Fatal(err)
 						}
@@ -304,7 +304,7 @@ func BenchmarkCopySyscalls(b *testing.B) {
 		dstPath := filepath.Join(b.TempDir(), "out")
 		for _, mode := range []string{"adaptive", "fixed32k", "fixed4k"} {
 			b.Run(strconv.Itoa(size>>10)+"KiB/"+mode, func(b *testing.B) {
-				defer fastio.Force(fastio.Adaptive, mode == "adaptive")()
+				fio := fastio.Defaults().With(fastio.Adaptive, mode == "adaptive")
 				dst, err := os.Create(dstPath)
 				if err != nil {
 					b.Fatal(err)
@@ -333,11 +333,11 @@ func BenchmarkCopySyscalls(b *testing.B) {
 						}
 						return
 					}
-					m, err := fastio.Open(src, int64(size), fastio.Stream)
+					m, err := fio.Open(src, int64(size), fastio.Stream)
 					if err != nil {
 						b.Fatal(err)
 					}
-					w := fastio.GetWriter(dst, int64(size))
+					w := fio.GetWriter(dst, int64(size))
 					for off := int64(0); off < int64(size); off += delta.ChunkSize {
 						n := int(min(delta.ChunkSize, int64(size)-off))
 						w.Write(m.Window(off, n)[:n])
@@ -384,7 +384,7 @@ func BenchmarkWriterPieces(b *testing.B) {
 	for _, piece := range []int{1 << 10, 8 << 10, 32 << 10} {
 		for _, mode := range []string{"writer", "bufio256k", "direct"} {
 			b.Run(strconv.Itoa(piece>>10)+"KiB/"+mode, func(b *testing.B) {
-				defer fastio.Force(fastio.Adaptive, true)()
+				fio := fastio.Defaults().With(fastio.Adaptive, true)
 				writeAll := func() {
 					if _, err := dst.Seek(0, 0); err != nil {
 						b.Fatal(err)
@@ -394,7 +394,7 @@ func BenchmarkWriterPieces(b *testing.B) {
 					var bw *bufio.Writer
 					switch mode {
 					case "writer":
-						fw = fastio.GetWriter(dst, total)
+						fw = fio.GetWriter(dst, total)
 						w = fw
 					case "bufio256k":
 						bw = bufio.NewWriterSize(dst, 256<<10)
@@ -456,7 +456,7 @@ func BenchmarkStreamLiteral(b *testing.B) {
 				name = "adaptive"
 			}
 			b.Run(cache+"/"+name, func(b *testing.B) {
-				defer fastio.Force(fastio.Adaptive, adaptive)()
+				fio := fastio.Defaults().With(fastio.Adaptive, adaptive)
 				b.SetBytes(benchSize)
 				var reads int64
 				for b.Loop() {
@@ -466,7 +466,7 @@ func BenchmarkStreamLiteral(b *testing.B) {
 						b.StartTimer()
 					}
 					r0, _ := ioCounts(b)
-					mf, err := fastio.Open(f, benchSize, fastio.Stream)
+					mf, err := fio.Open(f, benchSize, fastio.Stream)
 					if err != nil {
 						b.Fatal(err)
 					}

@@ -61,22 +61,22 @@ func TestMapFileReads(t *testing.T) {
 		for _, mode := range []string{"mmap", "mmap=off", "mmap-fails"} {
 			for _, adaptive := range []bool{true, false} {
 				t.Run(fmt.Sprintf("%d/%s/adaptive=%v", size, mode, adaptive), func(t *testing.T) {
-					defer Force(Mmap, mode != "mmap=off")()
-					defer Force(Adaptive, adaptive)()
+					fio := Defaults().With(Mmap, mode != "mmap=off")
+					fio = fio.With(Adaptive, adaptive)
 					if mode == "mmap-fails" {
 						defer failMmap()()
 					}
 					f := openTemp(t, p)
-					checkWindow(t, f, data, mode == "mmap" && size >= MapThreshold)
-					checkReadAt(t, f, data)
+					checkWindow(t, fio, f, data, mode == "mmap" && size >= MapThreshold)
+					checkReadAt(t, fio, f, data)
 				})
 			}
 		}
 	}
 }
 
-func checkWindow(t *testing.T, f *os.File, data []byte, wantMapped bool) {
-	m, err := Open(f, int64(len(data)), Sequential)
+func checkWindow(t *testing.T, fio Config, f *os.File, data []byte, wantMapped bool) {
+	m, err := fio.Open(f, int64(len(data)), Sequential)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,8 +99,8 @@ func checkWindow(t *testing.T, f *os.File, data []byte, wantMapped bool) {
 	}
 }
 
-func checkReadAt(t *testing.T, f *os.File, data []byte) {
-	m, err := Open(f, int64(len(data)), Random)
+func checkReadAt(t *testing.T, fio Config, f *os.File, data []byte) {
+	m, err := fio.Open(f, int64(len(data)), Random)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -133,10 +133,10 @@ func checkReadAt(t *testing.T, f *os.File, data []byte) {
 // new end, through Window and through ReadAt: the fault must come back as
 // ErrFault, not kill the process.
 func TestGuardTruncatedWhileMapped(t *testing.T) {
-	defer Force(Mmap, true)() // a real mapping, whatever GORSYNC_FASTIO says
+	fio := Defaults().With(Mmap, true) // a real mapping, whatever GORSYNC_FASTIO says
 	p := writeTemp(t, make([]byte, 1<<20))
 	f := openTemp(t, p)
-	m, err := Open(f, 1<<20, Sequential)
+	m, err := fio.Open(f, 1<<20, Sequential)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -173,12 +173,12 @@ func TestGuardTruncatedWhileMapped(t *testing.T) {
 // TestWindowFileShrank reads a file that shrinks after it was opened,
 // without a mapping: what is gone reads as zeros and is reported.
 func TestWindowFileShrank(t *testing.T) {
-	defer Force(Mmap, false)()
+	fio := Defaults().With(Mmap, false)
 	data := randData(5, 3<<20)
 	p := writeTemp(t, data)
 	f := openTemp(t, p)
 	for _, a := range []Access{Sequential, Random} {
-		m, err := Open(f, int64(len(data)), a)
+		m, err := fio.Open(f, int64(len(data)), a)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -9,11 +9,11 @@ import (
 // before and after its pages are released, and that a view that is not a
 // mapping lends nothing.
 func TestSpan(t *testing.T) {
-	defer Force(Mmap, true)()
+	fio := Defaults().With(Mmap, true)
 	const size = 3*dropBehind + 12345
 	data := randData(11, size)
 	f := openTemp(t, writeTemp(t, data))
-	m, err := Open(f, size, Sequential)
+	m, err := fio.Open(f, size, Sequential)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,7 +52,7 @@ func TestSpan(t *testing.T) {
 	}
 
 	small := openTemp(t, writeTemp(t, data[:MapThreshold-1]))
-	u, err := Open(small, MapThreshold-1, Random)
+	u, err := fio.Open(small, MapThreshold-1, Random)
 	if err != nil {
 		t.Fatal(err)
 	}

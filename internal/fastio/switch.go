@@ -2,59 +2,74 @@ package fastio
 
 import (
 	"fmt"
-	"os"
 	"sort"
 	"strings"
-	"sync"
 )
 
 // A Path names one fast path of the I/O layer. Each can be forced on or off,
 // for the tests (which run with every path forced each way) and for the
 // benchmarks (which compare them). Without an override a path runs as its
 // default says; the defaults are what the benchmarks justified.
-type Path string
+type Path uint8
 
 // The fast paths.
 const (
 	// Mmap maps files above a threshold for the sender's block search and
 	// the receiver's basis reads; off reads them through a buffered window.
-	Mmap Path = "mmap"
+	Mmap Path = iota
 	// Adaptive sizes read/write buffers by file size from a pool; off uses
 	// fixed 32 KiB buffers.
-	Adaptive Path = "adaptive"
+	Adaptive
 	// Writev gathers multiplexed frames into one vectored write.
-	Writev Path = "writev"
+	Writev
 	// Uring stats the entries of each directory the sender's walk lists
 	// ahead (Batch and Parallel) in one io_uring batch (StatMany); the ring
 	// also serves ReadFiles, which no transfer uses yet.
-	Uring Path = "uring"
+	Uring
 	// Batch walks directories with large getdents64 buffers and stats
 	// entries relative to the directory's descriptor, and keeps recently
 	// used parent directories of the destination open (fsys.Root), so a
 	// per-file operation is one *at call instead of openat2, call, close.
-	Batch Path = "batch"
+	Batch
 	// CopyRange copies whole files of a local transfer with
 	// copy_file_range (reflinks where the filesystem makes them).
-	CopyRange Path = "copyrange"
+	CopyRange
 	// Parallel spreads checksumming and delta computation over a worker
 	// pool across files, and large files over chunks; the sender's walk
 	// lists directories ahead of itself on the other cores.
-	Parallel Path = "parallel"
+	Parallel
 	// SendAhead runs the sender's block searches for several delta
 	// transfers on workers across files, replaying their tokens in protocol
 	// order. Off by default: 200 files of 1–4 MiB with edits, local and over
 	// a remote shell, measured the same on as off (within ±20% noise, same
 	// CPU) on 2 cores, where the receiver and generator already fill the
 	// second core.
-	SendAhead Path = "sendahead"
+	SendAhead
+
+	numPaths
 )
 
+// names are the paths' names in GORSYNC_FASTIO.
+var names = [numPaths]string{
+	Mmap: "mmap", Adaptive: "adaptive", Writev: "writev", Uring: "uring",
+	Batch: "batch", CopyRange: "copyrange", Parallel: "parallel", SendAhead: "sendahead",
+}
+
+func (p Path) String() string {
+	if p < numPaths {
+		return names[p]
+	}
+	return fmt.Sprintf("Path(%d)", uint8(p))
+}
+
 // Env is the environment variable that overrides the defaults, for example
-// GORSYNC_FASTIO=all=off or GORSYNC_FASTIO=uring=on,mmap=off. Child
-// processes (a local server, tests' peers) inherit it.
+// GORSYNC_FASTIO=all=off or GORSYNC_FASTIO=uring=on,mmap=off. The session
+// reads it (child processes such as a local server inherit it); nothing in
+// this package reads the environment.
 const Env = "GORSYNC_FASTIO"
 
-var defaults = map[Path]bool{
+// defaults are what the benchmarks justified.
+var defaults = [numPaths]bool{
 	Mmap:      true,
 	Adaptive:  true,
 	Writev:    true,
@@ -65,81 +80,65 @@ var defaults = map[Path]bool{
 	SendAhead: false,
 }
 
-var (
-	mu       sync.RWMutex
-	override = map[Path]bool{}
-	envOnce  sync.Once
-	envErr   error
-)
+// Config says which fast paths are on for one transfer. It is a value:
+// each transfer carries its own, so two transfers in one process may run
+// with different paths. The zero Config has every path at its default, so
+// options that leave it unset get what the benchmarks chose.
+type Config struct {
+	flip uint16 // a set bit turns its path the other way from its default
+}
 
-// Paths lists every fast path, sorted.
-func Paths() []Path {
-	ps := make([]Path, 0, len(defaults))
-	for p := range defaults {
-		ps = append(ps, p)
+// Defaults is the Config with every path at its default: the zero Config.
+func Defaults() Config { return Config{} }
+
+// Default reports whether p is on when nothing overrides it.
+func Default(p Path) bool { return p < numPaths && defaults[p] }
+
+// On reports whether fast path p is on in c.
+func (c Config) On(p Path) bool { return Default(p) != (c.flip&(1<<p) != 0) }
+
+// With returns c with p turned on or off.
+func (c Config) With(p Path, on bool) Config {
+	if on != Default(p) {
+		c.flip |= 1 << p
+	} else {
+		c.flip &^= 1 << p
 	}
-	sort.Slice(ps, func(i, j int) bool { return ps[i] < ps[j] })
+	return c
+}
+
+// String lists c as ParseConfig reads it.
+func (c Config) String() string {
+	var b strings.Builder
+	for _, p := range Paths() {
+		if b.Len() > 0 {
+			b.WriteByte(',')
+		}
+		v := "off"
+		if c.On(p) {
+			v = "on"
+		}
+		b.WriteString(p.String() + "=" + v)
+	}
+	return b.String()
+}
+
+// Paths lists every fast path, sorted by name.
+func Paths() []Path {
+	ps := make([]Path, numPaths)
+	for i := range ps {
+		ps[i] = Path(i)
+	}
+	sort.Slice(ps, func(i, j int) bool { return ps[i].String() < ps[j].String() })
 	return ps
 }
 
-// Default reports whether p is on when nothing overrides it.
-func Default(p Path) bool { return defaults[p] }
-
-// Enabled reports whether fast path p is on.
-func Enabled(p Path) bool {
-	envOnce.Do(loadEnv)
-	mu.RLock()
-	defer mu.RUnlock()
-	if v, ok := override[p]; ok {
-		return v
-	}
-	return defaults[p]
-}
-
-// Force turns p on or off in this process until the returned function
-// restores what was there before (for tests and benchmarks).
-func Force(p Path, on bool) (restore func()) {
-	envOnce.Do(loadEnv)
-	mu.Lock()
-	defer mu.Unlock()
-	old, had := override[p]
-	override[p] = on
-	return func() {
-		mu.Lock()
-		defer mu.Unlock()
-		if had {
-			override[p] = old
-		} else {
-			delete(override, p)
-		}
-	}
-}
-
-// EnvError reports a malformed GORSYNC_FASTIO, which is otherwise ignored
-// path by path (an unknown name or value leaves that path at its default).
-func EnvError() error {
-	envOnce.Do(loadEnv)
-	return envErr
-}
-
-func loadEnv() {
-	s := os.Getenv(Env)
-	if s == "" {
-		return
-	}
-	m, err := ParseSwitches(s)
-	envErr = err
-	mu.Lock()
-	defer mu.Unlock()
-	for p, v := range m {
-		override[p] = v
-	}
-}
-
-// ParseSwitches reads a comma-separated list of path=on|off; the name all
-// stands for every path, and later items win.
-func ParseSwitches(s string) (map[Path]bool, error) {
-	m := map[Path]bool{}
+// ParseConfig reads a GORSYNC_FASTIO value — a comma-separated list of
+// path=on|off where the name all stands for every path and later items
+// win — over the defaults. An item it does not understand is an error; the
+// Config it returns then holds the items it did.
+func ParseConfig(s string) (Config, error) {
+	c := Defaults()
 	var bad []string
 	for _, item := range strings.Split(s, ",") {
 		item = strings.TrimSpace(item)
@@ -156,24 +155,30 @@ func ParseSwitches(s string) (map[Path]bool, error) {
 		default:
 			ok = false
 		}
-		if !ok {
+		p, known := pathNamed(name)
+		switch {
+		case !ok || !known && name != "all":
 			bad = append(bad, item)
-			continue
-		}
-		if name == "all" {
-			for p := range defaults {
-				m[p] = on
+		case name == "all":
+			for p := range numPaths {
+				c = c.With(p, on)
 			}
-			continue
+		default:
+			c = c.With(p, on)
 		}
-		if _, known := defaults[Path(name)]; !known {
-			bad = append(bad, item)
-			continue
-		}
-		m[Path(name)] = on
 	}
 	if len(bad) > 0 {
-		return m, fmt.Errorf("%s: not understood: %s (want path=on|off, paths: all %v)", Env, strings.Join(bad, ", "), Paths())
+		return c, fmt.Errorf("%s: not understood: %s (want path=on|off, paths: all %v)", Env, strings.Join(bad, ", "), Paths())
 	}
-	return m, nil
+	return c, nil
+}
+
+// pathNamed returns the path called name.
+func pathNamed(name string) (Path, bool) {
+	for p, n := range names {
+		if n == name {
+			return Path(p), true
+		}
+	}
+	return 0, false
 }

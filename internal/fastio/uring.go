@@ -284,9 +284,9 @@ func UringError() error {
 }
 
 // getRing returns a ring for the caller's exclusive use, or nil when the
-// Uring path is off or io_uring cannot be set up.
-func getRing() *ring {
-	if !Enabled(Uring) {
+// Uring path is off in c or io_uring cannot be set up.
+func (c Config) getRing() *ring {
+	if !c.On(Uring) {
 		return nil
 	}
 	rings.mu.Lock()

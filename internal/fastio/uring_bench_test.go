@@ -29,20 +29,20 @@ var uringModes = []struct {
 // it cannot be set up, and reports the system calls made per operation
 // (io_uring_enter on one path; statx, openat, read and close on the other,
 // counted where the package issues them) and per file.
-func benchMode(b *testing.B, on bool, files int, body func()) {
-	defer Force(Uring, on)()
+func benchMode(b *testing.B, on bool, files int, body func(fio Config)) {
+	fio := Defaults().With(Uring, on)
 	if on {
-		if r := getRing(); r == nil {
+		if r := fio.getRing(); r == nil {
 			b.Skipf("io_uring unavailable: %v", UringError())
 		} else {
 			putRing(r, nil)
 		}
 	}
-	body() // warm the page cache and the ring pool
+	body(fio) // warm the page cache and the ring pool
 	calls := UringSyscalls()
 	b.ResetTimer()
 	for b.Loop() {
-		body()
+		body(fio)
 	}
 	b.StopTimer()
 	n := float64(UringSyscalls()-calls) / float64(b.N)
@@ -59,8 +59,8 @@ func BenchmarkStatMany(b *testing.B) {
 	out := make([]unix.Statx_t, len(names))
 	for _, m := range uringModes {
 		b.Run(m.name, func(b *testing.B) {
-			benchMode(b, m.on, len(names), func() {
-				for _, err := range StatMany(dirfd, names, unix.AT_SYMLINK_NOFOLLOW, out) {
+			benchMode(b, m.on, len(names), func(fio Config) {
+				for _, err := range fio.StatMany(dirfd, names, unix.AT_SYMLINK_NOFOLLOW, out) {
 					if err != nil {
 						b.Fatal(err)
 					}
@@ -85,8 +85,8 @@ func BenchmarkReadFiles(b *testing.B) {
 	for _, m := range uringModes {
 		b.Run(m.name, func(b *testing.B) {
 			b.SetBytes(int64(total))
-			benchMode(b, m.on, len(names), func() {
-				for i, err := range ReadFiles(dirfd, names, unix.O_NOFOLLOW, bufs, n) {
+			benchMode(b, m.on, len(names), func(fio Config) {
+				for i, err := range fio.ReadFiles(dirfd, names, unix.O_NOFOLLOW, bufs, n) {
 					if err != nil || n[i] != len(bufs[i]) {
 						b.Fatal(names[i], n[i], err)
 					}

@@ -29,10 +29,10 @@ func UringSyscalls() int64 { return uringEnters.Load() + plainCalls.Load() }
 // for a missing name). With the Uring path on, the stats go to the kernel
 // in batches of 512 per io_uring_enter; otherwise, or when io_uring cannot
 // be set up, each name is one statx call.
-func StatMany(dirfd int, names []string, flags int, out []unix.Statx_t) []error {
+func (c Config) StatMany(dirfd int, names []string, flags int, out []unix.Statx_t) []error {
 	out = out[:len(names)]
 	errs := make([]error, len(names))
-	r := getRing()
+	r := c.getRing()
 	if r == nil {
 		statPlain(dirfd, names, flags, out, errs)
 		return errs
@@ -122,10 +122,10 @@ const (
 // linked open, read and close on a direct descriptor, 170 files per
 // io_uring_enter; otherwise, or when io_uring cannot be set up, plain
 // openat, read and close calls.
-func ReadFiles(dirfd int, names []string, oflags int, bufs [][]byte, n []int) []error {
+func (c Config) ReadFiles(dirfd int, names []string, oflags int, bufs [][]byte, n []int) []error {
 	bufs, n = bufs[:len(names)], n[:len(names)]
 	errs := make([]error, len(names))
-	r := getRing()
+	r := c.getRing()
 	if r == nil {
 		readPlain(dirfd, names, oflags, bufs, n, errs)
 		return errs

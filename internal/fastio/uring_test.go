@@ -59,7 +59,7 @@ func errText(errs []error) []string {
 
 func requireUring(t *testing.T) {
 	t.Helper()
-	if r := getRing(); r == nil {
+	if r := Defaults().With(Uring, true).getRing(); r == nil {
 		t.Skipf("io_uring unavailable here: %v", UringError())
 	} else {
 		putRing(r, nil)
@@ -67,20 +67,18 @@ func requireUring(t *testing.T) {
 }
 
 func TestStatManyPaths(t *testing.T) {
-	defer Force(Uring, true)()
+	fio := Defaults().With(Uring, true)
 	requireUring(t)
 	_, dirfd, names := manyFiles(t, 1000)
 	for _, flags := range []int{0, unix.AT_SYMLINK_NOFOLLOW} {
 		ring := make([]unix.Statx_t, len(names))
 		before := uringEnters.Load()
-		ringErrs := StatMany(dirfd, names, flags, ring)
+		ringErrs := fio.StatMany(dirfd, names, flags, ring)
 		if uringEnters.Load() == before {
 			t.Fatal("the uring path made no io_uring_enter")
 		}
-		restore := Force(Uring, false)
 		plain := make([]unix.Statx_t, len(names))
-		plainErrs := StatMany(dirfd, names, flags, plain)
-		restore()
+		plainErrs := fio.With(Uring, false).StatMany(dirfd, names, flags, plain)
 		re, pe := errText(ringErrs), errText(plainErrs)
 		for i := range names {
 			if re[i] != pe[i] {
@@ -112,7 +110,7 @@ func TestStatManyPaths(t *testing.T) {
 }
 
 func TestReadFilesPaths(t *testing.T) {
-	defer Force(Uring, true)()
+	fio := Defaults().With(Uring, true)
 	requireUring(t)
 	dir, dirfd, names := manyFiles(t, 1000)
 	// Buffers exactly the file's size, larger, smaller, and empty.
@@ -138,14 +136,12 @@ func TestReadFilesPaths(t *testing.T) {
 	for _, oflags := range []int{0, unix.O_NOFOLLOW} {
 		ring, ringN := bufs(), make([]int, len(names))
 		before := uringEnters.Load()
-		ringErrs := ReadFiles(dirfd, names, oflags, ring, ringN)
+		ringErrs := fio.ReadFiles(dirfd, names, oflags, ring, ringN)
 		if uringEnters.Load() == before {
 			t.Fatal("the uring path made no io_uring_enter")
 		}
-		restore := Force(Uring, false)
 		plain, plainN := bufs(), make([]int, len(names))
-		plainErrs := ReadFiles(dirfd, names, oflags, plain, plainN)
-		restore()
+		plainErrs := fio.With(Uring, false).ReadFiles(dirfd, names, oflags, plain, plainN)
 		re, pe := errText(ringErrs), errText(plainErrs)
 		for i, name := range names {
 			if re[i] != pe[i] || ringN[i] != plainN[i] || !bytes.Equal(ring[i], plain[i]) {
@@ -177,7 +173,7 @@ func TestReadFilesPaths(t *testing.T) {
 		}
 	}
 	// No direct descriptor is left behind: a later batch reuses every slot.
-	if errs := ReadFiles(dirfd, names[:ringSlots+5], 0, make([][]byte, ringSlots+5), make([]int, ringSlots+5)); errs[ringSlots+4] != nil {
+	if errs := fio.ReadFiles(dirfd, names[:ringSlots+5], 0, make([][]byte, ringSlots+5), make([]int, ringSlots+5)); errs[ringSlots+4] != nil {
 		t.Fatal(errs[ringSlots+4])
 	}
 }
@@ -205,7 +201,7 @@ func withSetup(t *testing.T, setup func() (*ring, error)) {
 // and checks that both calls fall back, give the plain path's results,
 // remember the failure and never try again.
 func TestUringSetupFailure(t *testing.T) {
-	defer Force(Uring, true)()
+	fio := Defaults().With(Uring, true)
 	_, dirfd, names := manyFiles(t, 50)
 	for _, errno := range []unix.Errno{unix.ENOSYS, unix.EPERM} {
 		t.Run(errno.Error(), func(t *testing.T) {
@@ -216,9 +212,9 @@ func TestUringSetupFailure(t *testing.T) {
 			})
 			before := uringEnters.Load()
 			st := make([]unix.Statx_t, len(names))
-			errs := StatMany(dirfd, names, 0, st)
+			errs := fio.StatMany(dirfd, names, 0, st)
 			n := make([]int, len(names))
-			rerrs := ReadFiles(dirfd, names, 0, make([][]byte, len(names)), n)
+			rerrs := fio.ReadFiles(dirfd, names, 0, make([][]byte, len(names)), n)
 			if uringEnters.Load() != before {
 				t.Fatal("io_uring_enter called after a failed setup")
 			}
@@ -243,7 +239,7 @@ func TestUringSetupFailure(t *testing.T) {
 // TestUringConcurrent has more goroutines than rings stat and read at
 // once, so that they wait for and share the pool.
 func TestUringConcurrent(t *testing.T) {
-	defer Force(Uring, true)()
+	fio := Defaults().With(Uring, true)
 	requireUring(t)
 	_, dirfd, names := manyFiles(t, 300)
 	names = names[:300]
@@ -252,7 +248,7 @@ func TestUringConcurrent(t *testing.T) {
 		wg.Go(func() {
 			for range 5 {
 				st := make([]unix.Statx_t, len(names))
-				for i, err := range StatMany(dirfd, names, 0, st) {
+				for i, err := range fio.StatMany(dirfd, names, 0, st) {
 					if err != nil || st[i].Size != uint64(i*37%10000) {
 						t.Errorf("%s: %v, size %d", names[i], err, st[i].Size)
 						return
@@ -262,7 +258,7 @@ func TestUringConcurrent(t *testing.T) {
 				for i := range bufs {
 					bufs[i] = make([]byte, 10000)
 				}
-				for i, err := range ReadFiles(dirfd, names, 0, bufs, n) {
+				for i, err := range fio.ReadFiles(dirfd, names, 0, bufs, n) {
 					if err != nil || n[i] != i*37%10000 {
 						t.Errorf("%s: %v, %d bytes", names[i], err, n[i])
 						return

@@ -47,8 +47,8 @@ type VecWriter struct {
 // backed by a descriptor writev can serve — an *os.File (pipe, socket or
 // file) or another syscall.Conn such as *net.TCPConn — and nil otherwise, so
 // that the caller keeps its plain path.
-func NewVecWriter(w io.Writer) *VecWriter {
-	if !Enabled(Writev) {
+func (c Config) NewVecWriter(w io.Writer) *VecWriter {
+	if !c.On(Writev) {
 		return nil
 	}
 	sc, ok := w.(syscall.Conn)

@@ -46,7 +46,7 @@ func unsafeBytes(iv unix.Iovec) []byte {
 // ones among them and more bytes than the pipe holds, through a
 // non-blocking pipe, and checks what the reader gets.
 func TestVecWriterPipe(t *testing.T) {
-	defer Force(Writev, true)() // the vectored path, whatever GORSYNC_FASTIO says
+	fio := Defaults().With(Writev, true) // the vectored path, whatever GORSYNC_FASTIO says
 	pr, pw, err := os.Pipe()
 	if err != nil {
 		t.Fatal(err)
@@ -56,7 +56,7 @@ func TestVecWriterPipe(t *testing.T) {
 		b, _ := io.ReadAll(pr)
 		got <- b
 	}()
-	v := NewVecWriter(pw)
+	v := fio.NewVecWriter(pw)
 	if v == nil {
 		t.Fatal("no VecWriter for a pipe")
 	}
@@ -83,20 +83,20 @@ func TestVecWriterPipe(t *testing.T) {
 // TestVecWriterClosedReader checks that a write to a pipe nobody reads
 // fails with an error instead of hanging or killing the process.
 func TestVecWriterClosedReader(t *testing.T) {
-	defer Force(Writev, true)() // the vectored path, whatever GORSYNC_FASTIO says
+	fio := Defaults().With(Writev, true) // the vectored path, whatever GORSYNC_FASTIO says
 	pr, pw, err := os.Pipe()
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer pw.Close()
 	pr.Close()
-	if _, err := NewVecWriter(pw).WriteBuffers([][]byte{[]byte("x")}); err == nil {
+	if _, err := fio.NewVecWriter(pw).WriteBuffers([][]byte{[]byte("x")}); err == nil {
 		t.Fatal("write to a closed pipe succeeded")
 	}
 }
 
 func TestNewVecWriterNeedsDescriptor(t *testing.T) {
-	if NewVecWriter(&bytes.Buffer{}) != nil {
+	if Defaults().With(Writev, true).NewVecWriter(&bytes.Buffer{}) != nil {
 		t.Fatal("a VecWriter for a bytes.Buffer")
 	}
 }

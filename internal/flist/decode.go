@@ -2,12 +2,12 @@ package flist
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"strings"
 
 	"golang.org/x/sys/unix"
 
+	"github.com/gorsync/gorsync/internal/exitcode"
 	"github.com/gorsync/gorsync/internal/wire"
 )
 
@@ -15,7 +15,7 @@ import (
 // --relative) or contains a ".." component. rsync aborts on it with
 // "ABORTING due to unsafe pathname from sender" and exit code 4
 // (RERR_UNSUPPORTED), not 12.
-var ErrUnsafePath = errors.New("unsafe pathname from sender")
+var ErrUnsafePath = exitcode.Sentinel(exitcode.Unsupported, "unsafe pathname from sender")
 
 // entrySlab is how many entries a Decoder or walk allocates at once.
 const entrySlab = 256

@@ -93,12 +93,13 @@ func (d *osDir) Close() error {
 }
 
 // lstatMany stats names relative to the directory through
-// fastio.StatMany, an io_uring batch when fastio.Uring is on and the ring
-// works (one statx per name otherwise), with Lstat's results and errors.
-func (d *osDir) lstatMany(names []string, sts []Stat, errs []error) {
+// fastio.StatMany, an io_uring batch when io has the Uring path on and the
+// ring works (one statx per name otherwise), with Lstat's results and
+// errors.
+func (d *osDir) lstatMany(io fastio.Config, names []string, sts []Stat, errs []error) {
 	batchStats.Add(1)
 	out := make([]unix.Statx_t, len(names))
-	for i, err := range fastio.StatMany(d.fd, names, unix.AT_SYMLINK_NOFOLLOW, out) {
+	for i, err := range io.StatMany(d.fd, names, unix.AT_SYMLINK_NOFOLLOW, out) {
 		if err != nil {
 			var pe *os.PathError
 			if errors.As(err, &pe) {

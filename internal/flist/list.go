@@ -1,6 +1,10 @@
 package flist
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/gorsync/gorsync/internal/exitcode"
+)
 
 // List is one file list: its entries, and what the engine needs to serve
 // them. After SortAndClean, an entry's index in Entries is its file index
@@ -26,9 +30,9 @@ type List struct {
 
 // I/O error bits carried in the list's end marker and trailer.
 const (
-	IOErrGeneral  = 1 << 0 // IOERR_GENERAL
-	IOErrVanished = 1 << 1 // IOERR_VANISHED
-	IOErrDelLimit = 1 << 2 // IOERR_DEL_LIMIT
+	IOErrGeneral  = exitcode.IOErrGeneral  // IOERR_GENERAL
+	IOErrVanished = exitcode.IOErrVanished // IOERR_VANISHED
+	IOErrDelLimit = exitcode.IOErrDelLimit // IOERR_DEL_LIMIT
 	// IOErrValidMask keeps only the bits a receiver honours.
 	IOErrValidMask = IOErrGeneral | IOErrVanished | IOErrDelLimit
 )

@@ -108,3 +108,18 @@ func (o *Options) sumLen() int {
 	}
 	return defaultFlistSumLen
 }
+
+// MissingArgs is rsync's missing_args: what becomes of a source argument
+// that does not exist.
+type MissingArgs int8
+
+// MissingArgs values.
+const (
+	// MissingIsError reports the argument as a vanished file (exit 23).
+	MissingIsError MissingArgs = iota
+	// IgnoreMissing skips it quietly (--ignore-missing-args).
+	IgnoreMissing
+	// DeleteMissing sends it as a mode-0 entry whose destination the
+	// receiver deletes (--delete-missing-args).
+	DeleteMissing
+)

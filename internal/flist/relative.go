@@ -107,13 +107,13 @@ func (w *walker) sendRelativeArg(arg string) {
 	if err != nil {
 		enoent := errors.Is(err, fs.ErrNotExist)
 		switch {
-		case !enoent || w.opts.MissingArgs == 0:
+		case !enoent || w.opts.MissingArgs == MissingIsError:
 			if !enoent {
 				w.list.IOError |= IOErrGeneral
 			}
 			w.report(SeverityError, err, "link_stat %s failed", w.fullName(fn))
 			return
-		case w.opts.MissingArgs == 1:
+		case w.opts.MissingArgs == IgnoreMissing:
 			return
 		default:
 			st = Stat{}

@@ -47,14 +47,19 @@ func (p Problem) String() string {
 type WalkOptions struct {
 	// Recurse is -r; Dirs is -d (implied by Recurse).
 	Recurse, Dirs bool
+	// IO says which fast paths the walk takes: Batch (getdents64 and
+	// stats relative to the directory), Parallel with Batch (directories
+	// listed ahead by helpers), Uring with both (their entries stat'ed in
+	// one io_uring batch).
+	IO fastio.Config
 	// CopyDirlinks is -k: symlinks to directories are followed.
 	CopyDirlinks bool
 	// Checksum, if set, computes a regular file's whole-file sum for
 	// --checksum; on error the sum is ChecksumLen zero bytes, as in rsync.
 	Checksum    func(path string) ([]byte, error)
 	ChecksumLen int
-	// MissingArgs is --ignore-missing-args (1) or --delete-missing-args (2).
-	MissingArgs int
+	// MissingArgs is what a source argument that does not exist becomes.
+	MissingArgs MissingArgs
 	// Atimes keeps non-directories' access times (--atimes); HardLinks
 	// keeps their device, inode and link count (-H). Without them entries
 	// carry neither.
@@ -314,13 +319,13 @@ func (w *walker) sendArg(arg string) {
 	if err != nil {
 		enoent := errors.Is(err, fs.ErrNotExist)
 		switch {
-		case !enoent || w.opts.MissingArgs == 0:
+		case !enoent || w.opts.MissingArgs == MissingIsError:
 			if !enoent {
 				w.list.IOError |= IOErrGeneral
 			}
 			w.report(SeverityError, err, "link_stat %s failed", w.fullName(fn))
 			return
-		case w.opts.MissingArgs == 1:
+		case w.opts.MissingArgs == IgnoreMissing:
 			return
 		default:
 			st = Stat{} // sent with mode 0: the receiver deletes it
@@ -545,7 +550,7 @@ type nameAppender interface {
 // not be opened.
 func (w *walker) readDir(dir string) ([]string, error) {
 	dfs, ok := w.fs.(DirFS)
-	if !ok || !fastio.Enabled(fastio.Batch) {
+	if !ok || !w.opts.IO.On(fastio.Batch) {
 		return w.fs.ReadDirNames(w.path(dir))
 	}
 	d, err := dfs.OpenDir(w.path(dir))

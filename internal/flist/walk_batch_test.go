@@ -60,10 +60,11 @@ func makeWalkTree(t testing.TB, src string) {
 // after the removal.
 func walkTree(t *testing.T, src string, batch bool) (*List, []string) {
 	t.Helper()
-	defer fastio.Force(fastio.Batch, batch)()
-	defer fastio.Force(fastio.Parallel, false)()
+	fio := fastio.Defaults().With(fastio.Batch, batch)
+	fio = fio.With(fastio.Parallel, false)
 	var ps []Problem
 	opts := WalkOptions{
+		IO:      fio,
 		Recurse: true,
 		Report:  collect(&ps),
 		Exclude: func(name string, isDir bool) bool {
@@ -198,8 +199,12 @@ func TestWalkChild(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	fio, err := fastio.ParseConfig(os.Getenv(fastio.Env))
+	if err != nil {
+		t.Fatal(err)
+	}
 	for range count {
-		if _, err := Build([]string{dir + "/"}, WalkOptions{Recurse: true}); err != nil {
+		if _, err := Build([]string{dir + "/"}, WalkOptions{Recurse: true, IO: fio}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -268,10 +273,10 @@ func BenchmarkWalkDir(b *testing.B) {
 	strace, straceErr := exec.LookPath("strace")
 	for _, batch := range []bool{true, false} {
 		b.Run("batch="+strconv.FormatBool(batch), func(b *testing.B) {
-			defer fastio.Force(fastio.Batch, batch)()
+			fio := fastio.Defaults().With(fastio.Batch, batch)
 			b.ReportAllocs()
 			for b.Loop() {
-				if _, err := Build([]string{dir + "/"}, WalkOptions{Recurse: true}); err != nil {
+				if _, err := Build([]string{dir + "/"}, WalkOptions{Recurse: true, IO: fio}); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -74,10 +74,10 @@ func TestWalkProblems(t *testing.T) {
 			wantList: []string{"vanish"},
 		},
 		{
-			name: "ignore missing args", args: []string{"src/nope"}, opts: WalkOptions{MissingArgs: 1},
+			name: "ignore missing args", args: []string{"src/nope"}, opts: WalkOptions{MissingArgs: IgnoreMissing},
 		},
 		{
-			name: "delete missing args", args: []string{"src/nope"}, opts: WalkOptions{MissingArgs: 2},
+			name: "delete missing args", args: []string{"src/nope"}, opts: WalkOptions{MissingArgs: DeleteMissing},
 			wantList: []string{"nope"},
 		},
 		{
@@ -103,9 +103,9 @@ func TestWalkProblems(t *testing.T) {
 	for _, batch := range []bool{true, false} {
 		for _, tt := range tests {
 			t.Run(fmt.Sprintf("%s/batch=%v", tt.name, batch), func(t *testing.T) {
-				defer fastio.Force(fastio.Batch, batch)()
 				var ps []Problem
 				opts := tt.opts
+				opts.IO = fastio.Defaults().With(fastio.Batch, batch)
 				opts.Report = collect(&ps)
 				opts.Cwd = dir
 				if opts.FS == nil {

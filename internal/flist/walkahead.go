@@ -53,6 +53,7 @@ type aheadDir struct {
 // walkAhead is the walk's queue of directories to list and its helpers.
 type walkAhead struct {
 	fs   DirFS
+	io   fastio.Config // the walk's fast paths (Uring)
 	mu   sync.Mutex
 	cond sync.Cond
 	// stack holds the directories the walk will list, the next one last:
@@ -75,10 +76,10 @@ type aheadBufs struct {
 func (w *walker) startAhead() *walkAhead {
 	dfs, ok := w.fs.(DirFS)
 	procs := runtime.GOMAXPROCS(0)
-	if !ok || !w.opts.Recurse || procs < 2 || !fastio.Enabled(fastio.Batch) || !fastio.Enabled(fastio.Parallel) {
+	if !ok || !w.opts.Recurse || procs < 2 || !w.opts.IO.On(fastio.Batch) || !w.opts.IO.On(fastio.Parallel) {
 		return nil
 	}
-	a := &walkAhead{fs: dfs}
+	a := &walkAhead{fs: dfs, io: w.opts.IO}
 	a.cond.L = &a.mu
 	for range procs - 1 {
 		go a.help()
@@ -232,7 +233,7 @@ func (a *walkAhead) list(d *aheadDir, arena *fastio.NameArena) {
 	skip := func(n string) bool {
 		return n == "" || n == "." || n == ".." || len(n) >= d.remainder // not an entry: sendDirectory skips it
 	}
-	if ms, ok := dir.(manyStater); ok && fastio.Enabled(fastio.Uring) {
+	if ms, ok := dir.(manyStater); ok && a.io.On(fastio.Uring) {
 		// The directory's entries stat'ed in one batch (io_uring).
 		var idx []int
 		var sel []string
@@ -242,7 +243,7 @@ func (a *walkAhead) list(d *aheadDir, arena *fastio.NameArena) {
 			}
 		}
 		sts, errs := make([]Stat, len(sel)), make([]error, len(sel))
-		ms.lstatMany(sel, sts, errs)
+		ms.lstatMany(a.io, sel, sts, errs)
 		for j, i := range idx {
 			d.res[i].st, d.res[i].err = sts[j], errs[j]
 		}
@@ -263,5 +264,5 @@ func (a *walkAhead) list(d *aheadDir, arena *fastio.NameArena) {
 
 // manyStater is a Dir that can stat several entries in one batch.
 type manyStater interface {
-	lstatMany(names []string, sts []Stat, errs []error)
+	lstatMany(io fastio.Config, names []string, sts []Stat, errs []error)
 }

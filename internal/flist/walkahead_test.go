@@ -84,10 +84,10 @@ func TestWalkAheadMatchesSerial(t *testing.T) {
 		readdir: map[string]error{"b1": syscall.EACCES, "w07": syscall.ENOENT},
 	}}
 	walk := func(parallel bool) ([]string, []string, int32) {
-		defer fastio.Force(fastio.Batch, true)()
-		defer fastio.Force(fastio.Parallel, parallel)()
+		fio := fastio.Defaults().With(fastio.Batch, true)
+		fio = fio.With(fastio.Parallel, parallel)
 		var ps []Problem
-		l, err := Build([]string{"src/"}, WalkOptions{Recurse: true, FS: fs, Cwd: dir, Report: collect(&ps)})
+		l, err := Build([]string{"src/"}, WalkOptions{Recurse: true, FS: fs, Cwd: dir, Report: collect(&ps), IO: fio})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -118,13 +118,13 @@ func TestWalkAheadMatchesSerial(t *testing.T) {
 func TestWalkAheadStops(t *testing.T) {
 	src := filepath.Join(t.TempDir(), "src")
 	makeAheadTree(t, src)
-	defer fastio.Force(fastio.Batch, true)()
-	defer fastio.Force(fastio.Parallel, true)()
+	fio := fastio.Defaults().With(fastio.Batch, true)
+	fio = fio.With(fastio.Parallel, true)
 	before := runtime.NumGoroutine()
 	broken := errors.New("broken pipe")
 	for _, stopAt := range []int{1, 2, 50, 300} {
 		n := 0
-		_, err := Build([]string{src + "/"}, WalkOptions{Recurse: true, Added: func(*Entry) error {
+		_, err := Build([]string{src + "/"}, WalkOptions{Recurse: true, IO: fio, Added: func(*Entry) error {
 			if n++; n == stopAt {
 				return broken
 			}
@@ -165,11 +165,11 @@ func BenchmarkWalkAhead(b *testing.B) {
 	}
 	for _, parallel := range []bool{true, false} {
 		b.Run(fmt.Sprintf("parallel=%v", parallel), func(b *testing.B) {
-			defer fastio.Force(fastio.Batch, true)()
-			defer fastio.Force(fastio.Parallel, parallel)()
+			fio := fastio.Defaults().With(fastio.Batch, true)
+			fio = fio.With(fastio.Parallel, parallel)
 			b.ReportAllocs()
 			for b.Loop() {
-				if _, err := Build([]string{src + "/"}, WalkOptions{Recurse: true}); err != nil {
+				if _, err := Build([]string{src + "/"}, WalkOptions{Recurse: true, IO: fio}); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -189,24 +189,33 @@ func TestWalkAheadUring(t *testing.T) {
 	if err := os.Symlink("../some/target", filepath.Join(src, "link")); err != nil {
 		t.Fatal(err)
 	}
-	defer fastio.Force(fastio.Batch, true)()
-	defer fastio.Force(fastio.Parallel, true)()
+	fio := fastio.Defaults().With(fastio.Batch, true)
+	fio = fio.With(fastio.Parallel, true)
 	walk := func(uring bool) []string {
-		defer fastio.Force(fastio.Uring, uring)()
-		l, err := Build([]string{src + "/"}, WalkOptions{Recurse: true})
+		l, err := Build([]string{src + "/"}, WalkOptions{Recurse: true, IO: fio.With(fastio.Uring, uring)})
 		if err != nil {
 			t.Fatal(err)
 		}
 		return describeList(l)
 	}
 	want := walk(false)
-	before := batchStats.Load()
-	got := walk(true)
-	if batchStats.Load() == before {
-		t.Fatal("no directory was stat'ed in a batch")
+	// The helpers list ahead only when the scheduler runs them before the
+	// walk reaches the directory itself; on a loaded machine a walk may
+	// list every directory alone, so a few walks are allowed.
+	batched := false
+	for range 20 {
+		before := batchStats.Load()
+		got := walk(true)
+		if !slices.Equal(got, want) {
+			t.Fatalf("batched stats: %d entries differ from fstatat's %d", len(got), len(want))
+		}
+		if batchStats.Load() != before {
+			batched = true
+			break
+		}
 	}
-	if !slices.Equal(got, want) {
-		t.Fatalf("batched stats: %d entries differ from fstatat's %d", len(got), len(want))
+	if !batched {
+		t.Fatal("no directory was stat'ed in a batch")
 	}
 	if err := fastio.UringError(); err != nil {
 		t.Logf("io_uring unavailable, the batch fell back to statx per name: %v", err)

@@ -65,7 +65,11 @@ func TestFileOpsChild(t *testing.T) {
 	if err != nil || len(parts) != 3 {
 		t.Fatalf("bad %s %q", fileOpsChildEnv, spec)
 	}
-	r, err := OpenRoot(parts[2])
+	fio, err := fastio.ParseConfig(os.Getenv(fastio.Env))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := OpenRoot(parts[2], fio)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,9 +115,9 @@ func BenchmarkFileOps(b *testing.B) {
 	for _, mode := range []string{"fresh", "unchanged"} {
 		for _, cache := range []bool{true, false} {
 			b.Run(fmt.Sprintf("%s/cache=%v", mode, cache), func(b *testing.B) {
-				defer fastio.Force(fastio.Batch, cache)()
+				fio := fastio.Defaults().With(fastio.Batch, cache)
 				dir := b.TempDir()
-				r, err := OpenRoot(dir)
+				r, err := OpenRoot(dir, fio)
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -132,7 +136,7 @@ func BenchmarkFileOps(b *testing.B) {
 				const files = 2000
 				cdir := b.TempDir()
 				if unchanged {
-					cr, err := OpenRoot(cdir)
+					cr, err := OpenRoot(cdir, fio)
 					if err != nil {
 						b.Fatal(err)
 					}

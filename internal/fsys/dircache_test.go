@@ -47,8 +47,7 @@ func exists(t *testing.T, base, rel string) {
 }
 
 func TestDirCacheKeepsParentOpen(t *testing.T) {
-	defer fastio.Force(fastio.Batch, true)()
-	fx := newFixture(t)
+	fx := newFixtureIO(t, fastio.Defaults().With(fastio.Batch, true))
 	mkdirs(t, fx.dir, "a/b")
 	if fx.r.dirs == nil {
 		t.Fatal("fastio.Batch is on by default, but the root has no directory cache")
@@ -75,8 +74,8 @@ func TestDirCacheKeepsParentOpen(t *testing.T) {
 }
 
 func TestDirCacheOff(t *testing.T) {
-	defer fastio.Force(fastio.Batch, false)()
-	r, err := OpenRoot(t.TempDir())
+	fio := fastio.Defaults().With(fastio.Batch, false)
+	r, err := OpenRoot(t.TempDir(), fio)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,8 +115,7 @@ func TestDirCacheInvalidation(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			defer fastio.Force(fastio.Batch, true)()
-			fx := newFixture(t)
+			fx := newFixtureIO(t, fastio.Defaults().With(fastio.Batch, true))
 			r := fx.r
 			mkdirs(t, fx.dir, "a/b")
 			if err := os.WriteFile(filepath.Join(fx.dir, "a/b/f"), nil, 0o644); err != nil {
@@ -159,8 +157,7 @@ func TestDirCacheInvalidation(t *testing.T) {
 // symlink must follow the link each time, so replacing the link's target
 // is seen at once.
 func TestDirCacheSymlinkedParent(t *testing.T) {
-	defer fastio.Force(fastio.Batch, true)()
-	fx := newFixture(t)
+	fx := newFixtureIO(t, fastio.Defaults().With(fastio.Batch, true))
 	r := fx.r
 	mkdirs(t, fx.dir, "sub/d")
 	if _, err := r.LstatT("sublink/d/x"); !os.IsNotExist(err) {
@@ -180,8 +177,7 @@ func TestDirCacheSymlinkedParent(t *testing.T) {
 // a symlink out of the tree must not lead an operation outside; the cached
 // descriptor still names the (moved) directory beneath the root.
 func TestDirCacheOutsideChange(t *testing.T) {
-	defer fastio.Force(fastio.Batch, true)()
-	fx := newFixture(t)
+	fx := newFixtureIO(t, fastio.Defaults().With(fastio.Batch, true))
 	r := fx.r
 	if _, err := r.LstatT("sub/x"); !os.IsNotExist(err) {
 		t.Fatal(err)
@@ -210,13 +206,13 @@ func TestDirCacheOutsideChange(t *testing.T) {
 // cache holds and checks it keeps at most dirCacheSize open, and that Close
 // leaves none behind.
 func TestDirCacheBoundedAndClosed(t *testing.T) {
-	defer fastio.Force(fastio.Batch, true)()
+	fio := fastio.Defaults().With(fastio.Batch, true)
 	dir := t.TempDir()
 	for i := range 3 * dirCacheSize {
 		mkdirs(t, dir, fmt.Sprintf("d%d", i))
 	}
 	before := openFDs(t)
-	r, err := OpenRoot(dir)
+	r, err := OpenRoot(dir, fio)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -242,14 +238,14 @@ func TestDirCacheBoundedAndClosed(t *testing.T) {
 // with -race. Every operation either fails cleanly or acts beneath its
 // path, and nothing leaks.
 func TestDirCacheConcurrent(t *testing.T) {
-	defer fastio.Force(fastio.Batch, true)()
+	fio := fastio.Defaults().With(fastio.Batch, true)
 	dir := t.TempDir()
 	const ndirs = 4
 	for i := range ndirs {
 		mkdirs(t, dir, fmt.Sprintf("d%d/s", i))
 	}
 	before := openFDs(t)
-	r, err := OpenRoot(dir)
+	r, err := OpenRoot(dir, fio)
 	if err != nil {
 		t.Fatal(err)
 	}

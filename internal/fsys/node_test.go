@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gorsync/gorsync/internal/fastio"
 	"golang.org/x/sys/unix"
 )
 
@@ -59,8 +60,8 @@ func TestCreateTempName(t *testing.T) {
 }
 
 func TestNodes(t *testing.T) {
-	eachResolver(t, func(t *testing.T) {
-		fx := newFixture(t)
+	eachResolver(t, func(t *testing.T, io fastio.Config) {
+		fx := newFixtureIO(t, io)
 		r := fx.r
 		must := func(err error) {
 			t.Helper()
@@ -159,7 +160,7 @@ func TestRootStatAndPath(t *testing.T) {
 	if st.Ino != want.Ino || st.Dev != want.Dev {
 		t.Error("LstatT(.) is not the root directory")
 	}
-	if _, err := OpenRoot(filepath.Join(fx.outside, "secret")); err == nil {
+	if _, err := OpenRoot(filepath.Join(fx.outside, "secret"), fastio.Defaults()); err == nil {
 		t.Error("OpenRoot of a regular file succeeded")
 	}
 }

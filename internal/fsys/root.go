@@ -41,9 +41,10 @@ type Root struct {
 // seccomp filter), and by tests to exercise the os.Root fallback.
 var noOpenat2 atomic.Bool
 
-// OpenRoot opens the existing directory dir as a destination root. Whether
-// it caches parent directories is decided here, by fastio.Batch.
-func OpenRoot(dir string) (*Root, error) {
+// OpenRoot opens the existing directory dir as a destination root. It
+// keeps recently used parent directories open when io has the Batch path
+// on.
+func OpenRoot(dir string, io fastio.Config) (*Root, error) {
 	or, err := os.OpenRoot(dir)
 	if err != nil {
 		return nil, err
@@ -54,7 +55,7 @@ func OpenRoot(dir string) (*Root, error) {
 		return nil, &os.PathError{Op: "open", Path: dir, Err: err}
 	}
 	r := &Root{root: or, fd: fd, path: dir}
-	if fastio.Enabled(fastio.Batch) {
+	if io.On(fastio.Batch) {
 		r.dirs = &dirCache{}
 	}
 	return r, nil

@@ -24,7 +24,10 @@ type fixture struct {
 // attempt.
 var secretTime = time.Unix(1_000_000_000, 0)
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t *testing.T) *fixture { return newFixtureIO(t, fastio.Defaults()) }
+
+// newFixtureIO is newFixture with the root opened with io's fast paths.
+func newFixtureIO(t *testing.T, io fastio.Config) *fixture {
 	t.Helper()
 	base := t.TempDir()
 	dir := filepath.Join(base, "root")
@@ -52,7 +55,7 @@ func newFixture(t *testing.T) *fixture {
 			t.Fatal(err)
 		}
 	}
-	r, err := OpenRoot(dir)
+	r, err := OpenRoot(dir, io)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,20 +88,20 @@ func (fx *fixture) checkOutside(t *testing.T) {
 
 // eachResolver runs fn with openat2 (with and without the parent directory
 // cache of fastio.Batch) and again with the os.Root fallback.
-func eachResolver(t *testing.T, fn func(t *testing.T)) {
+func eachResolver(t *testing.T, fn func(t *testing.T, io fastio.Config)) {
+	cache := fastio.Defaults().With(fastio.Batch, true)
 	t.Run("openat2", func(t *testing.T) {
 		noOpenat2.Store(false)
-		fn(t)
+		fn(t, cache)
 	})
 	t.Run("openat2-nocache", func(t *testing.T) {
 		noOpenat2.Store(false)
-		defer fastio.Force(fastio.Batch, false)()
-		fn(t)
+		fn(t, cache.With(fastio.Batch, false))
 	})
 	t.Run("osroot", func(t *testing.T) {
 		noOpenat2.Store(true)
 		defer noOpenat2.Store(false)
-		fn(t)
+		fn(t, cache)
 	})
 }
 
@@ -138,8 +141,8 @@ func TestCheckName(t *testing.T) {
 // TestEscapeRejected tries every operation on names that lead outside the
 // root and asserts each fails and leaves the outside untouched.
 func TestEscapeRejected(t *testing.T) {
-	eachResolver(t, func(t *testing.T) {
-		fx := newFixture(t)
+	eachResolver(t, func(t *testing.T, io fastio.Config) {
+		fx := newFixtureIO(t, io)
 		names := []string{"evil/secret", "abs/secret", "../outside/secret", filepath.Join(fx.outside, "secret")}
 		ops := []struct {
 			op string
@@ -253,8 +256,8 @@ func TestFinalSymlinkNotFollowed(t *testing.T) {
 // TestInTreeSymlinkParent asserts a parent symlink that stays beneath the
 // root is usable, and StatT follows in-tree links only.
 func TestInTreeSymlinkParent(t *testing.T) {
-	eachResolver(t, func(t *testing.T) {
-		fx := newFixture(t)
+	eachResolver(t, func(t *testing.T, io fastio.Config) {
+		fx := newFixtureIO(t, io)
 		if err := fx.r.Mkdir("sublink/d", 0o755); err != nil {
 			t.Fatal(err)
 		}

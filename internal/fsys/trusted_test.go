@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/gorsync/gorsync/internal/fastio"
 	"golang.org/x/sys/unix"
 )
 
@@ -95,7 +96,7 @@ func TestOpenTrusted(t *testing.T) {
 		}
 		f, err := OpenTrusted(filepath.Join(dir, "tree", tc.name))
 		read(f, err, tc.err)
-		r, err := OpenRoot(filepath.Join(dir, "tree"))
+		r, err := OpenRoot(filepath.Join(dir, "tree"), fastio.Defaults())
 		if err != nil {
 			t.Fatal(err)
 		}

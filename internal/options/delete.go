@@ -14,17 +14,20 @@ func (p *parser) applyDelete(s *optSpec, val string) error {
 	case optDeleteBefore:
 		o.DeleteBefore = true
 	case optDeleteDuring:
-		o.DeleteDuring = 1
+		o.DeleteDuring = DeleteDuringOn
 	case optDeleteDelay:
-		o.DeleteDuring = 2
+		o.DeleteDuring = DeleteDuringDelay
 	case optDeleteAfter:
 		o.DeleteAfter = true
 	case optDeleteExcluded:
 		o.DeleteExcluded = true
 	case optDeleteMissingArgs:
-		o.MissingArgs |= 2
+		o.MissingArgs = DeleteMissingArgs
 	case optIgnoreMissingArgs:
-		o.MissingArgs |= 1
+		if o.MissingArgs != DeleteMissingArgs {
+			// --delete-missing-args wins whatever the order.
+			o.MissingArgs = IgnoreMissingArgs
+		}
 	case optForce, optNoForce:
 		o.Force = s.id == optForce
 	case optIgnoreErrors, optNoIgnoreErrors:
@@ -49,7 +52,7 @@ func (p *parser) checkDelete() error {
 		o.MaxDelete = 0
 	}
 	n := 0
-	for _, on := range []bool{o.DeleteBefore, o.DeleteDuring > 0, o.DeleteAfter} {
+	for _, on := range []bool{o.DeleteBefore, o.DeleteDuring != DeleteDuringOff, o.DeleteAfter} {
 		if on {
 			n++
 		}
@@ -62,9 +65,6 @@ func (p *parser) checkDelete() error {
 	}
 	if o.Delete && !o.TransferDirs() {
 		return &UsageError{Reason: "--delete does not work without --recursive (-r) or --dirs (-d).", Server: o.Server}
-	}
-	if o.MissingArgs == 3 {
-		o.MissingArgs = 2
 	}
 	return nil
 }
@@ -96,9 +96,9 @@ func (o *Options) deleteArgs(args []string, localSender bool, which int) []strin
 	switch {
 	case o.DeleteBefore:
 		args = append(args, "--delete-before")
-	case o.DeleteDuring == 2:
+	case o.DeleteDuring == DeleteDuringDelay:
 		args = append(args, "--delete-delay")
-	case o.DeleteDuring == 1:
+	case o.DeleteDuring == DeleteDuringOn:
 		args = append(args, "--delete-during")
 	case o.DeleteAfter:
 		args = append(args, "--delete-after")
@@ -118,9 +118,9 @@ func (o *Options) deleteArgs(args []string, localSender bool, which int) []strin
 // or, for a pulling client, --ignore-missing-args.
 func (o *Options) missingArgsArgs(args []string, localSender bool) []string {
 	switch {
-	case o.MissingArgs == 2:
+	case o.MissingArgs == DeleteMissingArgs:
 		args = append(args, "--delete-missing-args")
-	case o.MissingArgs == 1 && !localSender:
+	case o.MissingArgs == IgnoreMissingArgs && !localSender:
 		args = append(args, "--ignore-missing-args")
 	}
 	return args

@@ -22,6 +22,38 @@ const (
 	Off
 )
 
+// DeleteDuringMode is rsync's delete_during: off, --delete-during (--del),
+// or --delete-delay.
+type DeleteDuringMode int8
+
+// DeleteDuringMode values.
+const (
+	DeleteDuringOff DeleteDuringMode = iota
+	DeleteDuringOn
+	DeleteDuringDelay
+)
+
+// MissingArgs is rsync's missing_args: what to do with a source argument
+// that does not exist.
+type MissingArgs int8
+
+// MissingArgs values.
+const (
+	MissingArgsError  MissingArgs = iota // report it (exit 23)
+	IgnoreMissingArgs                    // --ignore-missing-args
+	DeleteMissingArgs                    // --delete-missing-args
+)
+
+// RemoveSource is rsync's remove_source_files.
+type RemoveSource int8
+
+// RemoveSource values.
+const (
+	KeepSource        RemoveSource = iota
+	RemoveSourceFiles              // --remove-source-files
+	RemoveSentFiles                // --remove-sent-files (deprecated)
+)
+
 // Options is the parsed command line of one rsync invocation, client or
 // server side. Field names follow rsync's long option names.
 type Options struct {
@@ -129,24 +161,25 @@ type Options struct {
 	// compares nanoseconds too.
 	ModifyWindow    int
 	ModifyWindowSet bool
-	// RemoveSource is rsync's remove_source_files: 1 for
-	// --remove-source-files, 2 for the deprecated --remove-sent-files.
-	RemoveSource int
+	// RemoveSource is rsync's remove_source_files:
+	// --remove-source-files, or the deprecated --remove-sent-files.
+	RemoveSource RemoveSource
 	// Mkpath is --mkpath: create the destination's missing path
 	// components.
 	Mkpath bool
 
 	// Delete is rsync's delete_mode: --delete, or implied by a
-	// --delete-WHEN or --delete-excluded. DeleteBefore, DeleteDuring (1
-	// for --delete-during/--del, 2 for --delete-delay) and DeleteAfter
-	// choose when; none of them leaves the choice to the protocol.
+	// --delete-WHEN or --delete-excluded. DeleteBefore, DeleteDuring
+	// (--delete-during/--del or --delete-delay) and DeleteAfter choose
+	// when; none of them leaves the choice to the protocol.
 	Delete         bool
 	DeleteBefore   bool
-	DeleteDuring   int
+	DeleteDuring   DeleteDuringMode
 	DeleteAfter    bool
 	DeleteExcluded bool
-	// MissingArgs is --ignore-missing-args (1) or --delete-missing-args (2).
-	MissingArgs int
+	// MissingArgs is --ignore-missing-args or --delete-missing-args
+	// (which wins when both are given).
+	MissingArgs MissingArgs
 	// Force is --force; IgnoreErrors is --ignore-errors.
 	Force        bool
 	IgnoreErrors bool

@@ -41,9 +41,9 @@ func (p *parser) applySelect(s *optSpec, val string) error {
 		}
 		o.ModifyWindow, o.ModifyWindowSet = n, true
 	case optRemoveSourceFiles:
-		o.RemoveSource = 1
+		o.RemoveSource = RemoveSourceFiles
 	case optRemoveSentFiles:
-		o.RemoveSource = 2
+		o.RemoveSource = RemoveSentFiles
 	case optListOnly:
 		o.ListOnlyOpt = true
 	case optMkpath, optNoMkpath:
@@ -213,9 +213,9 @@ func (o *Options) existingArgs(args []string, localSender bool) []string {
 // rsync: options.c server_options
 func (o *Options) removeSourceArgs(args []string, localSender bool) []string {
 	switch o.RemoveSource {
-	case 1:
+	case RemoveSourceFiles:
 		args = append(args, "--remove-source-files")
-	case 2:
+	case RemoveSentFiles:
 		args = append(args, "--remove-sent-files")
 	}
 	if o.Mkpath && localSender {

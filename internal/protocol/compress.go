@@ -1,6 +1,10 @@
 package protocol
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/gorsync/gorsync/internal/negotiate"
+)
 
 // DefaultCompressList is rsync's compression preference order; a client
 // leaves out "none". rsync: compat.c valid_compressions_items
@@ -8,36 +12,22 @@ var DefaultCompressList = []string{"zstd", "lz4", "zlibx", "zlib", "none"}
 
 // CompressList returns the compression names this side offers: the
 // RSYNC_COMPRESS_LIST value (a client takes the part before '&', a server the
-// part after), known names only, else the default list.
+// part after), known names only, lower-cased, else the default list.
 // rsync: compat.c send_negotiate_str, getenv_nstr
 func CompressList(env string, amServer bool) []string {
-	if amServer {
-		if i := strings.IndexByte(env, '&'); i >= 0 {
-			env = env[i+1:]
+	return negotiate.Local(strings.ToLower(env), amServer, DefaultCompressList, compressName)
+}
+
+// compressName resolves a compression name for package negotiate. It
+// matches exactly: CompressList lower-cases our names, and a peer's are
+// taken as they come.
+func compressName(name string) (int, string, bool) {
+	for i, n := range DefaultCompressList {
+		if n == name {
+			return i, name, true
 		}
 	}
-	if i := strings.IndexByte(env, '&'); i >= 0 {
-		env = env[:i]
-	}
-	var out []string
-	saw := false
-	for _, tok := range strings.Fields(env) {
-		saw = true
-		t := strings.ToLower(tok)
-		if allowed(DefaultCompressList, t) && !allowed(out, t) {
-			out = append(out, t)
-		}
-	}
-	if len(out) > 0 {
-		return out
-	}
-	if saw {
-		return []string{"INVALID"}
-	}
-	if amServer {
-		return append([]string(nil), DefaultCompressList...)
-	}
-	return append([]string(nil), DefaultCompressList[:len(DefaultCompressList)-1]...)
+	return 0, "", false
 }
 
 func allowed(list []string, name string) bool {
@@ -52,10 +42,8 @@ func allowed(list []string, name string) bool {
 // chooseName picks the first of our names that the peer also offers.
 // rsync: compat.c parse_negotiate_str
 func chooseName(local, remote []string) string {
-	for _, l := range local {
-		if allowed(remote, l) {
-			return l
-		}
+	if i := negotiate.Choose(local, remote, compressName); i >= 0 {
+		return local[i]
 	}
 	return ""
 }

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/gorsync/gorsync/internal/checksum"
+	"github.com/gorsync/gorsync/internal/exitcode"
+	"github.com/gorsync/gorsync/internal/fastio"
 	"github.com/gorsync/gorsync/internal/wire"
 )
 
@@ -62,6 +64,9 @@ type Config struct {
 	// receiver's output and a server sender's input too, to carry
 	// MSG_SUCCESS.
 	GeneratorMessages bool
+	// IO says whether this side's multiplexed output may gather frames
+	// into one writev (fastio.Writev).
+	IO fastio.Config
 }
 
 // Session holds everything negotiated for one connection.
@@ -133,6 +138,9 @@ func ExchangeVersions(r *wire.Reader, w *wire.Writer, ours int) (negotiated, rem
 
 // VersionError reports a peer too old for gorsync (exit code 2).
 type VersionError struct{ Remote int }
+
+// ExitCode is rsync's RERR_PROTOCOL.
+func (e *VersionError) ExitCode() int { return exitcode.Protocol }
 
 func (e *VersionError) Error() string {
 	return fmt.Sprintf("protocol version %d is not supported by gorsync (needs %d to %d)", e.Remote, MinVersion, MaxVersion)
@@ -303,3 +311,6 @@ func (s *Session) negotiateChecksums(r *wire.Reader, w *wire.Writer, cfg Config)
 type NegotiateError struct{ Msg string }
 
 func (e *NegotiateError) Error() string { return e.Msg }
+
+// ExitCode is rsync's RERR_UNSUPPORTED.
+func (e *NegotiateError) ExitCode() int { return exitcode.Unsupported }

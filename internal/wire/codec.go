@@ -6,19 +6,20 @@ package wire
 import (
 	"bufio"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"io"
+
+	"github.com/gorsync/gorsync/internal/exitcode"
 )
 
 // ErrProtocol marks a malformed or truncated peer stream: rsync's "protocol
 // data stream" error, exit code 12. Decoders wrap it with context.
-var ErrProtocol = errors.New("protocol data stream error")
+var ErrProtocol = exitcode.Sentinel(exitcode.StreamIO, "protocol data stream error")
 
 // ErrIncompatible marks a well-formed stream that breaks the protocol's
 // rules — a bad version, sum head or file index: rsync's "protocol
 // incompatibility", exit code 2 (RERR_PROTOCOL).
-var ErrIncompatible = errors.New("protocol incompatibility")
+var ErrIncompatible = exitcode.Sentinel(exitcode.Protocol, "protocol incompatibility")
 
 // MaxVstring is the longest string write_vstring can encode.
 const MaxVstring = 0x7fff

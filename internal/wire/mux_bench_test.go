@@ -58,8 +58,8 @@ var muxWorkloads = []muxWorkload{
 func newBenchMux(f *os.File, vectored bool) (*MuxWriter, *Writer) {
 	var m *MuxWriter
 	if vectored {
-		defer fastio.Force(fastio.Writev, true)()
-		m = NewMuxWriter(fastio.NewVecWriter(f))
+		fio := fastio.Defaults().With(fastio.Writev, true)
+		m = NewMuxWriter(fio.NewVecWriter(f))
 	} else {
 		m = NewMuxWriter(f)
 	}

@@ -130,7 +130,7 @@ func pipeWriter(t *testing.T) (*os.File, func() []byte) {
 // fills, so writes are partial and wait in the poller) and checks both
 // streams byte for byte against rsync's framing.
 func TestMuxWriterPaths(t *testing.T) {
-	defer fastio.Force(fastio.Writev, true)() // the vectored path, whatever GORSYNC_FASTIO says
+	fio := fastio.Defaults().With(fastio.Writev, true) // the vectored path, whatever GORSYNC_FASTIO says
 	ops := muxOps()
 	want := expected(ops)
 
@@ -145,7 +145,7 @@ func TestMuxWriterPaths(t *testing.T) {
 	}
 
 	pw, wait := pipeWriter(t)
-	vw := fastio.NewVecWriter(pw)
+	vw := fio.NewVecWriter(pw)
 	if vw == nil {
 		t.Fatal("no vectored writer for an OS pipe")
 	}
@@ -164,9 +164,9 @@ func TestMuxWriterPaths(t *testing.T) {
 // TestMuxWriterSwitchOff checks that with the Writev path off a pipe gets
 // no vectored writer and the MuxWriter copies frames as before.
 func TestMuxWriterSwitchOff(t *testing.T) {
-	defer fastio.Force(fastio.Writev, false)()
+	fio := fastio.Defaults().With(fastio.Writev, false)
 	pw, wait := pipeWriter(t)
-	if fastio.NewVecWriter(pw) != nil {
+	if fio.NewVecWriter(pw) != nil {
 		t.Fatal("Writev off, but NewVecWriter returned a writer")
 	}
 	m := NewMuxWriter(pw)
@@ -184,13 +184,13 @@ func TestMuxWriterSwitchOff(t *testing.T) {
 // MuxWriter, as roles do, and checks through MuxReader that every frame
 // arrives whole: messages intact and in each sender's order.
 func TestMuxWriterConcurrent(t *testing.T) {
-	defer fastio.Force(fastio.Writev, true)() // the vectored path, whatever GORSYNC_FASTIO says
+	fio := fastio.Defaults().With(fastio.Writev, true) // the vectored path, whatever GORSYNC_FASTIO says
 	pr, pw, err := os.Pipe()
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer pr.Close()
-	m := NewMuxWriter(fastio.NewVecWriter(pw))
+	m := NewMuxWriter(fio.NewVecWriter(pw))
 	const senders, each = 4, 300
 	var wg sync.WaitGroup
 	for s := range senders {

@@ -1,4 +1,4 @@
-package rsync
+package session
 
 import (
 	"os"
@@ -24,7 +24,7 @@ func TestChecksumParallel(t *testing.T) {
 	var outs [2]string
 	for i, on := range []bool{true, false} {
 		dst := filepath.Join(root, map[bool]string{true: "on", false: "off"}[on])
-		if _, errs, code, _ := runLocal(t, true, "-a", src+"/", dst+"/"); code != 0 {
+		if _, errs, code, _ := runLocal(t, withPath(fastio.CopyRange, true), "-a", src+"/", dst+"/"); code != 0 {
 			t.Fatalf("first copy: exit %d: %s", code, errs)
 		}
 		n := 0
@@ -54,9 +54,7 @@ func TestChecksumParallel(t *testing.T) {
 			}
 			return nil
 		})
-		restore := fastio.Force(fastio.Parallel, on)
-		out, errs, code, _ := runLocal(t, true, "-a", "--checksum", "--no-W", "-v", src+"/", dst+"/")
-		restore()
+		out, errs, code, _ := runLocal(t, withPath(fastio.Parallel, on), "-a", "--checksum", "--no-W", "-v", src+"/", dst+"/")
 		if code != 0 {
 			t.Fatalf("parallel=%v: exit %d: %s", on, code, errs)
 		}
@@ -67,9 +65,7 @@ func TestChecksumParallel(t *testing.T) {
 				t.Errorf("parallel=%v: %s, changed in place, was not transferred:\n%s", on, name, out)
 			}
 		}
-		restore = fastio.Force(fastio.Parallel, on)
-		again, _, _, _ := runLocal(t, true, "-a", "--checksum", "-v", src+"/", dst+"/")
-		restore()
+		again, _, _, _ := runLocal(t, withPath(fastio.Parallel, on), "-a", "--checksum", "-v", src+"/", dst+"/")
 		if l := fileLines(again); l != "" {
 			t.Errorf("parallel=%v: a second run transferred files:\n%s", on, l)
 		}

@@ -1,13 +1,13 @@
-package rsync
+package session
 
 import (
 	"bytes"
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/gorsync/gorsync/internal/engine"
 	"github.com/gorsync/gorsync/internal/fastio"
 	"github.com/gorsync/gorsync/internal/rsynctest"
 	"golang.org/x/sys/unix"
@@ -34,15 +34,14 @@ func kernelCopies(t *testing.T, dir string) bool {
 	return err == nil && n == 5
 }
 
-// runLocal runs a local copy in this process with the CopyRange path forced
-// on or off and returns its output, exit code and how many
+// runLocal runs a command line in this process with adjust (if not nil)
+// applied to its Config and returns its output, exit code and how many
 // copy_file_range calls moved data.
-func runLocal(t *testing.T, copyRange bool, args ...string) (stdout, stderr string, code int, calls int64) {
+func runLocal(t *testing.T, adjust func(*Config), args ...string) (stdout, stderr string, code int, calls int64) {
 	t.Helper()
-	defer fastio.Force(fastio.CopyRange, copyRange)()
 	var out, errb bytes.Buffer
 	before, _ := fastio.CopyRangeCounts()
-	code = Main(args, Env{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb})
+	code = runMain(context.Background(), args, Env{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb}, adjust)
 	after, _ := fastio.CopyRangeCounts()
 	return out.String(), errb.String(), code, after - before
 }
@@ -94,7 +93,7 @@ func TestLocalCopyRange(t *testing.T) {
 			for i, on := range []bool{true, false} {
 				dst := filepath.Join(root, strings.ReplaceAll(tc.name, " ", "-"), map[bool]string{true: "on", false: "off"}[on])
 				os.MkdirAll(filepath.Dir(dst), 0o755)
-				out, errs, code, calls := runLocal(t, on, append(tc.args, src+"/", dst+"/")...)
+				out, errs, code, calls := runLocal(t, withPath(fastio.CopyRange, on), append(tc.args, src+"/", dst+"/")...)
 				if code != 0 {
 					t.Fatalf("copyrange=%v: exit %d\n%s%s", on, code, out, errs)
 				}
@@ -128,14 +127,16 @@ func TestLocalCopyRangeShrunk(t *testing.T) {
 		t.Fatal(err)
 	}
 	shrunk := 0
-	engine.TestHookHanded = func(name string) {
-		if name == "f" && shrunk == 0 {
-			shrunk++
-			os.Truncate(filepath.Join(src, "f"), 1000)
+	adjust := func(cfg *Config) {
+		cfg.IO = cfg.IO.With(fastio.CopyRange, true)
+		cfg.Hooks.Handed = func(name string) {
+			if name == "f" && shrunk == 0 {
+				shrunk++
+				os.Truncate(filepath.Join(src, "f"), 1000)
+			}
 		}
 	}
-	defer func() { engine.TestHookHanded = nil }()
-	out, errs, code, _ := runLocal(t, true, "-a", "-v", src+"/", dst+"/")
+	out, errs, code, _ := runLocal(t, adjust, "-a", "-v", src+"/", dst+"/")
 	if code != 23 {
 		t.Errorf("exit %d, want 23\n%s%s", code, out, errs)
 	}
@@ -152,4 +153,9 @@ func TestLocalCopyRangeShrunk(t *testing.T) {
 	if !bytes.Equal(got, data[:1000]) {
 		t.Errorf("destination has %d bytes, want the 1000 the source has now", len(got))
 	}
+}
+
+// withPath is a Config adjustment that turns fast path p on or off.
+func withPath(p fastio.Path, on bool) func(*Config) {
+	return func(cfg *Config) { cfg.IO = cfg.IO.With(p, on) }
 }

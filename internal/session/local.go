@@ -1,14 +1,13 @@
-package rsync
+package session
 
 import (
+	"context"
 	"errors"
 	"time"
 
 	"github.com/gorsync/gorsync/internal/engine"
 	"github.com/gorsync/gorsync/internal/fastio"
 	"github.com/gorsync/gorsync/internal/filter"
-	"github.com/gorsync/gorsync/internal/options"
-	"github.com/gorsync/gorsync/internal/protocol"
 	"github.com/gorsync/gorsync/internal/transport"
 )
 
@@ -22,62 +21,42 @@ const pipeSize = 1 << 20
 // localCopy runs both sides in this process, connected by in-memory pipes:
 // this goroutine sends, a second one receives, exactly as over a remote shell
 // but without a child process. Whole-file is the default, as in rsync.
-func localCopy(o *options.Options, env Env, srcs []string, dst string) error {
-	if o.FilesFromRemote {
-		return &engine.ExitError{Code: engine.ExitSyntax, Msg: "--files-from cannot be remote when the transfer is local"}
-	}
+// Cancelling ctx breaks both pipes (and the hand-off), which stops both
+// roles where they are.
+func localCopy(ctx context.Context, cfg *Config) (*Stats, error) {
 	start := time.Now()
 	toServer := transport.NewPipe(pipeSize)
 	toClient := transport.NewPipe(pipeSize)
 
-	so := *o
-	so.Server, so.Sender = true, false
-	so.ClientInfo = protocol.ClientCapabilities
-	so.Args = []string{".", dst}
 	// Whole files go from the sender to the receiver as open files, for
 	// the receiver to copy with copy_file_range (engine/localcopy.go).
 	var handoff *engine.Handoff
-	if fastio.Enabled(fastio.CopyRange) {
+	if cfg.IO.On(fastio.CopyRange) {
 		handoff = engine.NewHandoff()
 		defer handoff.Close()
 	}
+	stop := onCancel(ctx, func() {
+		err := cancelled(ctx)
+		toServer.CloseWrite(err)
+		toClient.CloseWrite(err)
+		toServer.CloseRead()
+		toClient.CloseRead()
+		if handoff != nil {
+			handoff.Abort()
+		}
+	})
 	// The receiving side gets its own copy of the rules the client parses
 	// (nil if the client fails first), as rsync's local server inherits
 	// them across its fork. rsync: main.c do_cmd (local_child)
 	rules := make(chan *filter.List, 1)
 	serverDone := make(chan error, 1)
-	go func() {
-		slog := engine.NewTerminalLogger()
-		slog.Out, slog.Err = env.Stderr, env.Stderr
-		c, err := connect(toServer, toClient, protocolConfig(&so, env, true, false), slog)
-		seo := engineOptions(&so, true)
-		seo.Handoff = handoff
-		if err == nil {
-			err = localReceiverFilters(&so, <-rules, c.Session.Protocol, seo)
-		}
-		if err == nil {
-			_, err = receiveSide(c, seo, dst, true, nil)
-			if err != nil && !errors.Is(err, errLocalSenderFailed) {
-				err = serverFailed(c, err, false)
-			}
-			c.W.Flush()
-		}
-		if handoff != nil {
-			handoff.Close() // wakes a sender waiting to hand over more
-		}
-		toClient.CloseWrite(nil)
-		toServer.CloseRead()
-		serverDone <- err
-	}()
+	go func() { serverDone <- localReceiver(cfg, toServer, toClient, handoff, rules) }()
 
-	log := engine.NewTerminalLogger()
-	log.Out, log.Err = env.Stdout, env.Stderr
-	var st *engine.Stats
-	var c *engine.Conn
-	c, err := connect(toClient, toServer, protocolConfig(o, env, false, true), log)
+	var st *Stats
+	c, err := connect(cfg, toClient, toServer, false, true, clientLogger(cfg.Env))
 	var l *filter.List
 	if err == nil {
-		l, err = buildFilters(o, env, c.Session.Protocol)
+		l, err = buildFilters(cfg, c.Session.Protocol, cfg.Env.Stdin)
 	}
 	if l != nil {
 		rules <- l.Clone()
@@ -87,14 +66,14 @@ func localCopy(o *options.Options, env Env, srcs []string, dst string) error {
 	if err == nil {
 		var wf *walkFilter
 		var ff *filesFrom
-		c.LogDeleted = o.Verbose > 0 && o.Quiet == 0
-		if wf, err = sendFilters(c, o, l, true, true); err == nil {
-			ff, err = senderFilesFrom(c, o, env, false)
+		c.LogDeleted = cfg.Opts.Verbose > 0 && cfg.Opts.Quiet == 0
+		if wf, err = sendFilters(c, cfg.Opts, l, true, true); err == nil {
+			ff, err = senderFilesFrom(c, cfg)
 		}
 		if err == nil {
-			eo := engineOptions(o, true)
+			eo := cfg.engineOptions()
 			eo.Handoff = handoff
-			st, err = sendSide(c, eo, srcs, false, wf, ff)
+			st, err = sendSide(c, eo, cfg.Sources, false, wf, ff)
 		}
 	}
 	if err != nil && !endOfRun(err) {
@@ -109,18 +88,48 @@ func localCopy(o *options.Options, env Env, srcs []string, dst string) error {
 		toClient.CloseRead()
 	}
 	serr := <-serverDone
+	if stop() {
+		return st, cancelled(ctx)
+	}
 	if st != nil && handoff != nil {
 		// What the receiver copied from handed files is the sender's
 		// literal data, as if it had crossed the stream.
 		st.LiteralData += handoff.Copied()
 	}
 	if st != nil && (err == nil || endOfRun(err)) && (serr == nil || endOfRun(serr)) {
-		summary(o, env, c, st, start)
+		summary(cfg, c, st, start)
 	}
 	if serr != nil && (err == nil || endOfRun(err)) {
 		// The receiver's failure decides the exit code; it has already
 		// said why.
-		return serr
+		return st, serr
 	}
+	return st, err
+}
+
+// localReceiver is a local copy's receiving half: a server reading from
+// in and answering on out, with its copy of the command line's filter
+// rules from rules (as rsync's local server keeps its parsed copy instead
+// of reading them).
+func localReceiver(cfg *Config, in *transport.Pipe, out *transport.Pipe, handoff *engine.Handoff, rules <-chan *filter.List) error {
+	c, err := connect(cfg, in, out, true, false, &engine.StderrLogger{Out: cfg.Env.Stderr, Err: cfg.Env.Stderr})
+	if err == nil {
+		eo := cfg.engineOptions()
+		eo.Handoff = handoff
+		eo.OnFile = nil // the client (this process's sender) reports files
+		err = localReceiverFilters(cfg, <-rules, c.Session.Protocol, eo)
+		if err == nil {
+			_, err = receiveSide(c, eo, cfg.Dest, true, nil)
+			if err != nil && !errors.Is(err, errLocalSenderFailed) {
+				err = serverFailed(c, err, false)
+			}
+		}
+		c.W.Flush()
+	}
+	if handoff != nil {
+		handoff.Close() // wakes a sender waiting to hand over more
+	}
+	out.CloseWrite(nil)
+	in.CloseRead()
 	return err
 }

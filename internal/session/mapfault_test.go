@@ -1,25 +1,25 @@
-package rsync
+package session
 
 import (
 	"bytes"
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 
-	"github.com/gorsync/gorsync/internal/engine"
+	"github.com/gorsync/gorsync/internal/exitcode"
 	"github.com/gorsync/gorsync/internal/fastio"
-	"github.com/gorsync/gorsync/internal/options"
 )
 
 // truncateOnFirstMap makes the sender's first view of f lose everything
 // past cut before the block search reads it; it reports whether that view
 // was a mapping and how many views of f there were.
-func truncateOnFirstMap(t *testing.T, cut int64) (mapped *bool, views *int) {
+func truncateOnFirstMap(t *testing.T, cut int64) (hook func(string, bool), mapped *bool, views *int) {
 	var mu sync.Mutex
 	mapped, views = new(bool), new(int)
-	engine.TestHookMapped = func(name string, m bool) {
+	hook = func(name string, m bool) {
 		if filepath.Base(name) != "f" {
 			return
 		}
@@ -33,8 +33,7 @@ func truncateOnFirstMap(t *testing.T, cut int64) (mapped *bool, views *int) {
 			}
 		}
 	}
-	t.Cleanup(func() { engine.TestHookMapped = nil })
-	return mapped, views
+	return hook, mapped, views
 }
 
 // TestSourceTruncatedWhileMapped truncates a source file while the sender's
@@ -48,26 +47,22 @@ func TestSourceTruncatedWhileMapped(t *testing.T) {
 	const cut = 100_000
 	for _, peer := range []string{"gorsync", "upstream"} {
 		t.Run(peer, func(t *testing.T) {
-			defer fastio.Force(fastio.Mmap, true)()
 			src, dst, data := redoCase(t)
 			other := []byte("the transfer goes on\n")
 			os.WriteFile(filepath.Join(src, "g"), other, 0o644)
-			mapped, views := truncateOnFirstMap(t, cut)
+			hook, mapped, views := truncateOnFirstMap(t, cut)
+			adjust := func(cfg *Config) {
+				cfg.IO = cfg.IO.With(fastio.Mmap, true)
+				cfg.Hooks.Mapped = hook
+			}
 			var stdout, stderr bytes.Buffer
+			env := Env{Stdout: &stdout, Stderr: &stderr}
 			var code int
 			if peer == "gorsync" {
-				code = Main([]string{"-a", "--no-W", src + "/", dst + "/"}, Env{Stdout: &stdout, Stderr: &stderr})
+				code = runMain(context.Background(), []string{"-a", "--no-W", src + "/", dst + "/"}, env, adjust)
 			} else {
-				o, err := options.Parse([]string{"-a", "--no-W", src + "/", "localhost:" + dst + "/"}, os.Getenv)
-				if err != nil {
-					t.Fatal(err)
-				}
-				conn := startUpstream(t, o, true, dst+"/")
-				err = ClientSend(o, conn, conn, []string{src + "/"}, Env{Stdout: &stdout, Stderr: &stderr})
-				if werr := conn.Wait(); err == nil {
-					err = werr
-				}
-				code = exitCode(err)
+				err := runUpstream(t, []string{"-a", "--no-W", src + "/", "localhost:" + dst + "/"}, env, adjust)
+				code = exitcode.Of(err)
 			}
 			if !*mapped {
 				t.Fatal("the source was not mapped for the block search")

@@ -1,7 +1,8 @@
-package rsync
+package session
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"io"
 	"os"
@@ -9,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gorsync/gorsync/internal/exitcode"
 	"github.com/gorsync/gorsync/internal/flist"
 	"github.com/gorsync/gorsync/internal/options"
 )
@@ -35,8 +37,12 @@ func TestServerRejectsMalformedWireRule(t *testing.T) {
 		t.Fatal(err)
 	}
 	var stderr bytes.Buffer
-	err = RunServer(o, &in, io.Discard, Env{Stderr: &stderr})
-	if code := exitCode(err); code != 12 {
+	cfg, err := NewConfig(o, Env{Stderr: &stderr})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = Run(context.Background(), cfg, stdio{&in, io.Discard})
+	if code := exitcode.Of(err); code != 12 {
 		t.Fatalf("exit code %d (%v), want 12", code, err)
 	}
 	if !bytes.Contains(stderr.Bytes(), []byte("Unknown filter rule: x bogus")) && !bytes.Contains([]byte(err.Error()), []byte("Unknown filter rule: x bogus")) {
@@ -73,8 +79,8 @@ func TestRejectExcludedNames(t *testing.T) {
 		if got := err != nil; got != tt.reject {
 			t.Errorf("%s: err = %v, want reject %v", tt.name, err, tt.reject)
 		}
-		if err != nil && exitCode(err) != 4 {
-			t.Errorf("%s: exit %d, want 4", tt.name, exitCode(err))
+		if err != nil && exitcode.Of(err) != 4 {
+			t.Errorf("%s: exit %d, want 4", tt.name, exitcode.Of(err))
 		}
 	}
 }

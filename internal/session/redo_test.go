@@ -1,7 +1,8 @@
-package rsync
+package session
 
 import (
 	"bytes"
+	"context"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -10,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gorsync/gorsync/internal/engine"
 	"github.com/gorsync/gorsync/internal/options"
 	"github.com/gorsync/gorsync/internal/protocol"
 	"github.com/gorsync/gorsync/internal/rsynctest"
@@ -39,10 +39,35 @@ func redoCase(t *testing.T) (src, dst string, data []byte) {
 	return src, dst, data
 }
 
-func startUpstream(t *testing.T, o *options.Options, push bool, path string) *transport.Conn {
+// runUpstream runs a push or pull command line ("localhost:" naming the
+// remote side) against upstream rsync's server, started directly rather
+// than over a remote shell, with adjust (if not nil) applied to the Config.
+func runUpstream(t *testing.T, args []string, env Env, adjust func(*Config)) error {
+	t.Helper()
+	o, err := options.Parse(args, os.Getenv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := NewConfig(o, env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if adjust != nil {
+		adjust(cfg)
+	}
+	conn := startUpstream(t, cfg)
+	_, err = Run(context.Background(), cfg, conn)
+	if werr := conn.Wait(); err == nil {
+		err = werr
+	}
+	return err
+}
+
+// startUpstream starts upstream rsync's server for cfg's push or pull.
+func startUpstream(t *testing.T, cfg *Config) *transport.Conn {
 	t.Helper()
 	rsync := rsynctest.RequireRsync(t)
-	argv := append([]string{rsync}, o.RemoteArgs(push, protocol.ClientCapabilities, []string{path})...)
+	argv := append([]string{rsync}, cfg.Opts.RemoteArgs(cfg.Role == Push, protocol.ClientCapabilities, cfg.RemotePaths)...)
 	// No remote shell: run the server directly, so shell quoting is moot.
 	for i, a := range argv {
 		argv[i] = strings.ReplaceAll(a, `\`, "")
@@ -60,13 +85,9 @@ func startUpstream(t *testing.T, o *options.Options, push bool, path string) *tr
 // again in the redo phase with full-length sums, and end with the source.
 func TestRedoAfterBasisChange(t *testing.T) {
 	src, dst, data := redoCase(t)
-	o, err := options.Parse([]string{"-a", "--no-W", "-vv", "localhost:" + src + "/", dst + "/"}, os.Getenv)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var mu sync.Mutex
 	calls := 0
-	engine.TestHookAfterSums = func(name string) {
+	afterSums := func(name string) {
 		mu.Lock()
 		defer mu.Unlock()
 		calls++
@@ -76,13 +97,9 @@ func TestRedoAfterBasisChange(t *testing.T) {
 			os.WriteFile(filepath.Join(dst, name), junk, 0o644)
 		}
 	}
-	defer func() { engine.TestHookAfterSums = nil }()
-	conn := startUpstream(t, o, false, src+"/")
 	var stdout, stderr bytes.Buffer
-	err = ClientReceive(o, conn, conn, dst+"/", Env{Stdout: &stdout, Stderr: &stderr})
-	if werr := conn.Wait(); err == nil {
-		err = werr
-	}
+	err := runUpstream(t, []string{"-a", "--no-W", "-vv", "localhost:" + src + "/", dst + "/"}, Env{Stdout: &stdout, Stderr: &stderr},
+		func(cfg *Config) { cfg.Hooks.AfterSums = afterSums })
 	if err != nil {
 		t.Fatalf("pull: %v\n%s%s", err, stdout.String(), stderr.String())
 	}
@@ -103,25 +120,17 @@ func TestRedoAfterBasisChange(t *testing.T) {
 // the file again, and the second sending must succeed.
 func TestUpstreamRedoesCorruptSum(t *testing.T) {
 	src, dst, data := redoCase(t)
-	o, err := options.Parse([]string{"-a", "--no-W", src + "/", "localhost:" + dst + "/"}, os.Getenv)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var mu sync.Mutex
 	sends := 0
-	engine.TestHookCorruptSum = func(string) bool {
+	corrupt := func(string) bool {
 		mu.Lock()
 		defer mu.Unlock()
 		sends++
 		return sends == 1
 	}
-	defer func() { engine.TestHookCorruptSum = nil }()
-	conn := startUpstream(t, o, true, dst+"/")
 	var stdout, stderr bytes.Buffer
-	err = ClientSend(o, conn, conn, []string{src + "/"}, Env{Stdout: &stdout, Stderr: &stderr})
-	if werr := conn.Wait(); err == nil {
-		err = werr
-	}
+	err := runUpstream(t, []string{"-a", "--no-W", src + "/", "localhost:" + dst + "/"}, Env{Stdout: &stdout, Stderr: &stderr},
+		func(cfg *Config) { cfg.Hooks.CorruptSum = corrupt })
 	if err != nil {
 		t.Fatalf("push: %v\n%s%s", err, stdout.String(), stderr.String())
 	}

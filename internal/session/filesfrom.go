@@ -1,4 +1,4 @@
-package rsync
+package session
 
 import (
 	"bufio"
@@ -9,7 +9,7 @@ import (
 	"strings"
 
 	"github.com/gorsync/gorsync/internal/engine"
-	"github.com/gorsync/gorsync/internal/filter"
+	"github.com/gorsync/gorsync/internal/exitcode"
 	"github.com/gorsync/gorsync/internal/flist"
 	"github.com/gorsync/gorsync/internal/fsys"
 	"github.com/gorsync/gorsync/internal/options"
@@ -31,13 +31,13 @@ type filesFrom struct {
 
 // openFilesFrom opens a local --files-from file, "-" being standard input,
 // with rsync's message when it cannot. rsync: options.c parse_arguments
-func openFilesFrom(name string, env Env) (io.ReadCloser, error) {
+func openFilesFrom(name string, stdin io.Reader) (io.ReadCloser, error) {
 	if name == "-" {
-		return io.NopCloser(env.Stdin), nil
+		return io.NopCloser(stdin), nil
 	}
 	f, err := fsys.OpenTrusted(name)
 	if err != nil {
-		return nil, &engine.ExitError{Code: engine.ExitSyntax, Msg: untrustedNote(err) + fmt.Sprintf("rsync: failed to open files-from file %s: %s", name, strerror(errnoOf(err)))}
+		return nil, &exitcode.Error{Code: exitcode.Syntax, Msg: untrustedNote(err) + fmt.Sprintf("rsync: failed to open files-from file %s: %s", name, strerror(errnoOf(err)))}
 	}
 	return f, nil
 }
@@ -85,7 +85,7 @@ func peerNames(c *engine.Conn, o *options.Options) func() (string, bool, error) 
 // streamErrOf makes a short peer stream a protocol error.
 func streamErrOf(err error) error {
 	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
-		return &engine.ExitError{Code: engine.ExitStreamIO, Msg: "rsync: connection unexpectedly closed while reading --files-from names"}
+		return &exitcode.Error{Code: exitcode.StreamIO, Msg: "rsync: connection unexpectedly closed while reading --files-from names"}
 	}
 	return err
 }
@@ -94,14 +94,15 @@ func streamErrOf(err error) error {
 // client reads its own file (or, for host:file, the names its server
 // forwards); a server reads the client's forwarded names ("-") or the
 // file the client named on this host.
-func senderFilesFrom(c *engine.Conn, o *options.Options, env Env, server bool) (*filesFrom, error) {
+func senderFilesFrom(c *engine.Conn, cfg *Config) (*filesFrom, error) {
+	o, server := cfg.Opts, cfg.Role.server()
 	switch {
 	case o.FilesFrom == "":
 		return nil, nil
 	case server && o.FilesFrom == "-", !server && o.FilesFromRemote:
 		return &filesFrom{names: peerNames(c, o)}, nil
 	}
-	r, err := openFilesFrom(o.FilesFrom, env)
+	r, err := openFilesFrom(o.FilesFrom, cfg.stdin())
 	if err != nil {
 		return nil, err
 	}
@@ -111,11 +112,12 @@ func senderFilesFrom(c *engine.Conn, o *options.Options, env Env, server bool) (
 // receiverFilesFrom returns the list a receiving side forwards to the
 // sender: a pulling client's own file, or the file a pushing client named
 // on this server.
-func receiverFilesFrom(o *options.Options, env Env, server bool) (*filesFrom, error) {
+func receiverFilesFrom(cfg *Config) (*filesFrom, error) {
+	o, server := cfg.Opts, cfg.Role.server()
 	if o.FilesFrom == "" || (!server && o.FilesFromRemote) || (server && o.FilesFrom == "-") {
 		return nil, nil
 	}
-	r, err := openFilesFrom(o.FilesFrom, env)
+	r, err := openFilesFrom(o.FilesFrom, cfg.stdin())
 	if err != nil {
 		return nil, err
 	}
@@ -199,41 +201,6 @@ func forwardNames(c *engine.Conn, src io.Reader, nul bool) error {
 	return nil
 }
 
-// finishList applies the tree-shape options to a received list: the
-// --relative names lose their leading slashes, and -m prunes directories
-// that would stay empty, keeping those the receiver's rules exclude.
-func finishList(rs *engine.Receiving, eo *engine.Options) {
-	if eo.Relative {
-		rs.List.StripRoot()
-	}
-	if eo.PruneEmptyDirs {
-		var keep func(string) bool
-		if l := eo.Filter; l != nil && !l.Empty() {
-			keep = func(name string) bool { return l.Check(name, true).Receiver == filter.Excluded }
-		}
-		rs.List.PruneEmptyDirs(keep)
-	}
-}
-
-// treeWalk sets the walk's tree-shape options and returns the arguments
-// it walks: with --files-from, the names replace them and the one source
-// argument is the directory they are relative to.
-func treeWalk(wo *flist.WalkOptions, eo *engine.Options, proto int, srcs []string, ff *filesFrom) []string {
-	wo.Relative = eo.Relative
-	// From protocol 30 the sender always sends flagged implied dirs.
-	// rsync: flist.c send_file_list
-	wo.ImpliedDirs = eo.Relative && (eo.ImpliedDirs || proto >= 30)
-	wo.OneFileSystem = eo.OneFileSystem
-	if ff == nil || ff.names == nil {
-		return srcs
-	}
-	wo.Names = ff.names
-	if len(srcs) > 0 {
-		wo.BaseDir = srcs[0]
-	}
-	return nil
-}
-
 // checkFilesFrom opens a local --files-from file as rsync does while
 // parsing its options, so that a missing one stops the client before it
 // connects. rsync: options.c parse_arguments
@@ -247,7 +214,7 @@ func checkFilesFrom(o *options.Options) error {
 		if i := strings.LastIndex(msg, " ("); i > 0 && strings.HasSuffix(msg, ")") {
 			msg = msg[:i]
 		}
-		return &engine.ExitError{Code: engine.ExitSyntax, Msg: untrustedNote(err) + fmt.Sprintf("rsync: failed to open files-from file %s: %s", o.FilesFrom, msg)}
+		return &exitcode.Error{Code: exitcode.Syntax, Msg: untrustedNote(err) + fmt.Sprintf("rsync: failed to open files-from file %s: %s", o.FilesFrom, msg)}
 	}
 	return f.Close()
 }

@@ -1,13 +1,15 @@
-package rsync
+package session
 
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 
 	"github.com/gorsync/gorsync/internal/engine"
+	"github.com/gorsync/gorsync/internal/exitcode"
 	"github.com/gorsync/gorsync/internal/filter"
 	"github.com/gorsync/gorsync/internal/flist"
 	"github.com/gorsync/gorsync/internal/options"
@@ -19,13 +21,9 @@ import (
 // in their order. A malformed rule is a syntax error (exit 1), an unreadable
 // --exclude-from file an I/O error, as rsync reports them.
 // rsync: options.c parse_arguments, exclude.c parse_filter_str
-func buildFilters(o *options.Options, env Env, protocol int) (*filter.List, error) {
-	l := filter.New(filter.Options{
-		Protocol: protocol, From0: o.From0, Stdin: env.Stdin, DeleteExcluded: o.DeleteExcluded,
-		Home: env.Getenv("HOME"), CVSIgnore: env.Getenv("CVSIGNORE"),
-		Warn: func(msg string) { fmt.Fprint(env.Stderr, msg) },
-	})
-	for _, f := range o.Filters {
+func buildFilters(cfg *Config, protocol int, stdin io.Reader) (*filter.List, error) {
+	l := filter.New(cfg.commandLineRules(protocol, stdin))
+	for _, f := range cfg.Opts.Filters {
 		var err error
 		switch f.Kind {
 		case 'f':
@@ -94,8 +92,9 @@ func (w *walkFilter) leave() {
 // sends them to the server's sender; a client that sends applies them
 // itself (and would send them only to a deleting receiver). The -C rules
 // are added as rsync's send_filter_list does.
-func clientFilters(c *engine.Conn, o *options.Options, env Env, amSender, local bool) (*walkFilter, error) {
-	l, err := buildFilters(o, env, c.Session.Protocol)
+func clientFilters(c *engine.Conn, cfg *Config, amSender bool) (*walkFilter, error) {
+	o, local := cfg.Opts, cfg.Role == Local
+	l, err := buildFilters(cfg, c.Session.Protocol, cfg.Env.Stdin)
 	if err != nil {
 		return nil, err
 	}
@@ -138,7 +137,7 @@ func rejectExcluded(l *flist.List, sent []string, protocol int, cvs bool) error 
 			continue
 		}
 		if view.Check(name, e.IsDir()).Sender == filter.Excluded {
-			return &engine.ExitError{Code: engine.ExitUnsupported, Msg: "ERROR: rejecting excluded file-list name: " + name}
+			return &exitcode.Error{Code: exitcode.Unsupported, Msg: "ERROR: rejecting excluded file-list name: " + name}
 		}
 	}
 	return nil
@@ -197,7 +196,7 @@ func rejectUnrequested(l *flist.List, ok func(name string, isDir bool) bool) err
 			continue
 		}
 		if !ok(name, e.IsDir()) {
-			return &engine.ExitError{Code: engine.ExitUnsupported, Msg: "ERROR: rejecting unrequested file-list name: " + name}
+			return &exitcode.Error{Code: exitcode.Unsupported, Msg: "ERROR: rejecting unrequested file-list name: " + name}
 		}
 	}
 	return nil
@@ -205,18 +204,14 @@ func rejectUnrequested(l *flist.List, ok func(name string, isDir bool) bool) err
 
 // serverFilters reads the rules a client sends to a server's sender.
 // rsync: exclude.c recv_filter_list
-func serverFilters(c *engine.Conn, o *options.Options) (*walkFilter, error) {
+func serverFilters(c *engine.Conn, cfg *Config) (*walkFilter, error) {
 	rules, err := filter.ReadRules(c.R)
 	if err != nil {
 		return nil, err
 	}
 	cwd, _ := os.Getwd()
-	l, err := filter.Receive(rules, c.Session.Protocol, true, o.CVSExclude, filter.Options{
-		Protocol: c.Session.Protocol, Home: os.Getenv("HOME"), CVSIgnore: os.Getenv("CVSIGNORE"),
-		Who: "sender", AbsRoot: filepath.Clean(cwd),
-		DeleteExcluded: o.DeleteExcluded,
-		Warn:           func(msg string) { c.Log.Warning(msg) },
-	})
+	l, err := filter.Receive(rules, c.Session.Protocol, true, cfg.Opts.CVSExclude,
+		cfg.peerRules(c, "sender", filepath.Clean(cwd)))
 	if err != nil {
 		return nil, wireRuleError(err)
 	}

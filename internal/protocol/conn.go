@@ -1,0 +1,136 @@
+package protocol
+
+import (
+	"io"
+	"sync/atomic"
+
+	"github.com/gorsync/gorsync/internal/fastio"
+	"github.com/gorsync/gorsync/internal/wire"
+)
+
+// Conn is a connection after its set-up: the negotiated Session and the
+// streams each direction uses from here on, multiplexed as rsync decides
+// for this side's role.
+type Conn struct {
+	Session *Session
+	// R decodes what the peer sends, demultiplexed when the peer
+	// multiplexes; W encodes what this side sends, through Mux when this
+	// side multiplexes.
+	R *wire.Reader
+	W *wire.Writer
+	// Mux carries this side's messages; nil when its output is plain.
+	Mux *wire.MuxWriter
+	// Demux splits the peer's messages from its data; nil when its output
+	// is plain. Its handler must be set (SetHandler) before R is read.
+	Demux *wire.MuxReader
+	// Raw reads the peer's bytes beneath the demultiplexing: before
+	// protocol 31, --files-from names travel outside the multiplexed
+	// frames. It is nil when R itself is plain.
+	Raw *wire.Reader
+	// In and Out count the raw bytes each way, as rsync's total_read and
+	// total_written do.
+	In, Out *Counter
+}
+
+// Connect runs the version exchange and set-up on the raw streams in and
+// out, then switches each direction to multiplexed I/O as rsync does for
+// this role: a server always multiplexes its output (protocol 23 and up),
+// a client from protocol 30; a client always reads multiplexed input, a
+// server from 30; below 30, --remove-source-files multiplexes the
+// generator's messages too. rsync: main.c start_server, client_run,
+// io.c io_start_multiplex_out / io_start_multiplex_in
+func Connect(in io.Reader, out io.Writer, cfg Config) (*Conn, error) {
+	cin := &Counter{R: in}
+	cout := &Counter{W: out}
+	raw := wire.NewReader(cin)
+	rawW := wire.NewWriter(cout)
+	neg, remote, err := ExchangeVersions(raw, rawW, cfg.Protocol)
+	if err != nil {
+		return nil, err
+	}
+	sess, err := Setup(raw, rawW, cfg, neg, remote)
+	if err != nil {
+		return nil, err
+	}
+	c := &Conn{Session: sess, In: cin, Out: cout, R: raw, W: rawW}
+	p := sess.Protocol
+	muxOut := cfg.AmServer || p >= 30 || cfg.GeneratorMessages && !cfg.AmSender
+	muxIn := !cfg.AmServer || p >= 30 || cfg.GeneratorMessages && cfg.AmSender
+	if muxOut {
+		c.Mux = wire.NewMuxWriter(cout.Vectored(cfg.IO))
+		c.W = wire.NewWriter(c.Mux)
+	}
+	if muxIn {
+		c.Demux = wire.NewMuxReader(raw, nil)
+		c.R = wire.NewReader(c.Demux)
+		c.Raw = raw
+	}
+	return c, nil
+}
+
+// BytesRead is the raw byte count received on the connection.
+func (c *Conn) BytesRead() int64 {
+	if c.In == nil {
+		return 0
+	}
+	return c.In.N()
+}
+
+// BytesWritten is the raw byte count sent so far (what is still buffered
+// in W is not counted).
+func (c *Conn) BytesWritten() int64 {
+	if c.Out == nil {
+		return 0
+	}
+	return c.Out.N()
+}
+
+// Counter counts the bytes that pass through a connection, as rsync's
+// total_read and total_written do (multiplexing headers included).
+type Counter struct {
+	R io.Reader
+	W io.Writer
+	n atomic.Int64
+}
+
+// Read reads from R and counts.
+func (c *Counter) Read(p []byte) (int, error) {
+	n, err := c.R.Read(p)
+	c.n.Add(int64(n))
+	return n, err
+}
+
+// Write writes to W and counts.
+func (c *Counter) Write(p []byte) (int, error) {
+	n, err := c.W.Write(p)
+	c.n.Add(int64(n))
+	return n, err
+}
+
+// N returns the bytes counted so far.
+func (c *Counter) N() int64 { return c.n.Load() }
+
+// Vectored returns a writer to W that counts into c and, when paths has
+// Writev on and W is a descriptor writev can serve (fastio.NewVecWriter),
+// also writes several buffers with one system call; otherwise it returns c
+// itself.
+func (c *Counter) Vectored(paths fastio.Config) io.Writer {
+	if v := paths.NewVecWriter(c.W); v != nil {
+		return &vecCounter{c: c, v: v}
+	}
+	return c
+}
+
+// vecCounter is a Counter's fastio.BuffersWriter.
+type vecCounter struct {
+	c *Counter
+	v *fastio.VecWriter
+}
+
+func (vc *vecCounter) Write(p []byte) (int, error) { return vc.c.Write(p) }
+
+func (vc *vecCounter) WriteBuffers(bufs [][]byte) (int64, error) {
+	n, err := vc.v.WriteBuffers(bufs)
+	vc.c.n.Add(n)
+	return n, err
+}

@@ -1,0 +1,154 @@
+// Package session runs one rsync transfer: it derives the transfer's Config
+// from the command line (config.go), connects the roles to their peer —
+// a remote shell it starts, a connection it is given, or, for a local copy,
+// an in-memory pipe (client.go, local.go) — and runs the sender or the
+// generator and receiver over it (sender.go, receiver.go), with the filter,
+// --files-from and deletion wiring rsync does around them, and rsync's
+// failure protocol at the end (failure.go).
+package session
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os/exec"
+	"strings"
+
+	"github.com/gorsync/gorsync/internal/exitcode"
+	"github.com/gorsync/gorsync/internal/options"
+	"github.com/gorsync/gorsync/internal/protocol"
+)
+
+// Version is gorsync's version.
+const Version = "0.1.0"
+
+// Main runs one gorsync command line (without the program name) and returns
+// rsync's exit code for it, having printed what rsync prints.
+func Main(ctx context.Context, args []string, env Env) int {
+	return runMain(ctx, args, env, nil)
+}
+
+// runMain is Main with a chance to adjust the Config before the transfer
+// runs (tests set hooks and fast paths there).
+func runMain(ctx context.Context, args []string, env Env, adjust func(*Config)) int {
+	env = env.filled()
+	opts, err := options.Parse(args, env.Getenv)
+	if err != nil {
+		return reportExit(env, err, false)
+	}
+	switch {
+	case opts.Help:
+		fmt.Fprintf(env.Stdout, "gorsync  version %s  protocol version %d\n%s", Version, protocol.MaxVersion, options.Usage())
+		return 0
+	case opts.Version > 0:
+		fmt.Fprintf(env.Stdout, "gorsync  version %s  protocol version %d\nrsync re-implemented in Go; speaks rsync protocols %d to %d.\n",
+			Version, protocol.MaxVersion, protocol.MinVersion, protocol.MaxVersion)
+		return 0
+	}
+	if err := checkProtocolOption(opts); err != nil {
+		return reportExit(env, err, opts.Server)
+	}
+	cfg, err := NewConfig(opts, env)
+	if errors.Is(err, errNoArgs) {
+		fmt.Fprintf(env.Stderr, "gorsync  version %s  protocol version %d\n%s", Version, protocol.MaxVersion, options.Usage())
+	}
+	if err != nil {
+		return reportExit(env, err, opts.Server)
+	}
+	if adjust != nil {
+		adjust(cfg)
+	}
+	if opts.Server {
+		_, err = Run(ctx, cfg, stdio{env.Stdin, env.Stdout})
+		return reportExit(env, err, true)
+	}
+	_, err = RunClient(ctx, cfg)
+	return reportExit(env, err, false)
+}
+
+// stdio is a server's connection: the standard streams its client's remote
+// shell gave it.
+type stdio struct {
+	io.Reader
+	io.Writer
+}
+
+// errNoArgs is a client command line without paths.
+var errNoArgs = &options.UsageError{Reason: "no source or destination given"}
+
+// checkProtocolOption applies rsync's bounds to --protocol, and gorsync's
+// own: it speaks protocols 27 to 32. rsync: compat.c setup_protocol.
+func checkProtocolOption(o *options.Options) error {
+	side := "Client"
+	if o.Server {
+		side = "Server"
+	}
+	switch p := o.Protocol; {
+	case p == 0:
+		return nil
+	case p > protocol.MaxVersion:
+		return exitcode.Errorf(exitcode.Protocol, "--protocol must be no more than %d on the %s.", protocol.MaxVersion, side)
+	case p < 20:
+		return exitcode.Errorf(exitcode.Protocol, "--protocol must be at least 20 on the %s.", side)
+	case p < protocol.MinVersion:
+		return exitcode.Errorf(exitcode.Protocol, "--protocol=%d is older than gorsync supports (%d to %d).", p, protocol.MinVersion, protocol.MaxVersion)
+	}
+	return nil
+}
+
+// errorLines renders an error as rsync prints it at exit: the error's own
+// message (unless it was already shown) and the "rsync error: ... (code N)"
+// line naming the role. rsync: log.c log_exit
+func errorLines(err error, role string) string {
+	code := exitcode.Of(err)
+	var b strings.Builder
+	var ee *exitcode.Error
+	var coded interface{ ExitCode() int }
+	if !exitcode.EndOfRun(err) && !errors.Is(err, errReported) {
+		msg := err.Error()
+		// An error that carries its exit code carries rsync's own message
+		// too, printed as it is.
+		if !errors.As(err, &ee) && !errors.As(err, &coded) && !strings.HasPrefix(msg, options.ProgName+":") {
+			msg = options.ProgName + ": " + msg
+		}
+		b.WriteString(msg)
+		if !strings.HasSuffix(msg, "\n") {
+			b.WriteByte('\n')
+		}
+	}
+	fmt.Fprintf(&b, "%s error: %s (code %d) [%s=gorsync-%s]\n", options.ProgName, exitcode.Text(code), code, role, Version)
+	return b.String()
+}
+
+// reportExit prints an error the way rsync does and returns its exit code.
+func reportExit(env Env, err error, server bool) int {
+	if err == nil {
+		return 0
+	}
+	code := exitcode.Of(err)
+	var xe *exec.ExitError
+	var pe *exitcode.PeerExit
+	if errors.As(err, &xe) || errors.As(err, &pe) || errors.Is(err, errServerReported) {
+		// The peer (or our own server code) already said why.
+		return code
+	}
+	role := "client"
+	if server {
+		role = "server"
+	}
+	io.WriteString(env.Stderr, errorLines(err, role))
+	return code
+}
+
+// errServerReported marks a server error already sent to the client.
+var errServerReported = errors.New("reported to the client")
+
+// errReported marks an error whose message was already shown.
+var errReported = errors.New("reported")
+
+// cancelled is the error of a transfer whose context ended: rsync's code
+// for a signal (20), with the context's reason.
+func cancelled(ctx context.Context) error {
+	return fmt.Errorf("%s: transfer stopped: %w", options.ProgName, ctx.Err())
+}

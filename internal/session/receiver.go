@@ -1,0 +1,256 @@
+package session
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+
+	"github.com/gorsync/gorsync/internal/engine"
+	"github.com/gorsync/gorsync/internal/exitcode"
+	"github.com/gorsync/gorsync/internal/filter"
+	"github.com/gorsync/gorsync/internal/flist"
+	"github.com/gorsync/gorsync/internal/fsys"
+)
+
+// receiveSide receives the file list into dst and runs generator and receiver.
+func receiveSide(c *engine.Conn, eo *engine.Options, dst string, server bool, ff *filesFrom) (*Stats, error) {
+	rs := &engine.Receiving{Conn: c, Opts: eo}
+	fo := flistOptions(c.Session, eo)
+	progress := !server && eo.Verbose > 0 && !eo.Quiet
+	if progress {
+		c.Log.Info("receiving file list ... ")
+	}
+	ff.start(c)
+	if err := rs.RecvFileList(&fo); err != nil {
+		return nil, err
+	}
+	if err := ff.wait(); err != nil {
+		return nil, err
+	}
+	if !server {
+		if err := rejectExcluded(rs.List, eo.SentRules, c.Session.Protocol, eo.SentCVS); err != nil {
+			return nil, err
+		}
+		if err := rejectUnrequested(rs.List, eo.Requested); err != nil {
+			return nil, err
+		}
+	}
+	finishList(rs, eo)
+	if progress {
+		c.Log.Info("done\n")
+	}
+	if len(rs.List.Entries) == 0 && !server {
+		// Nothing to receive: rsync's client skips the transfer and
+		// reports only the sender's I/O errors. rsync: main.c client_run
+		rs.Stats.TotalWritten, rs.Stats.TotalRead = c.BytesWritten(), c.BytesRead()
+		return &rs.Stats, c.Result(0)
+	}
+	if eo.Select.ListOnly {
+		// rsync's get_local_name touches nothing when only listing.
+		rs.DryRunMissing = true
+		err := rs.Run(server)
+		return &rs.Stats, err
+	}
+	if eo.Select.Mkpath {
+		if err := mkpath(c, rs.List, dst, eo); err != nil {
+			return nil, err
+		}
+	}
+	root, local, created, err := localName(rs.List, dst, eo)
+	if err != nil {
+		return nil, err
+	}
+	if created && eo.Verbose > 0 {
+		c.Log.Info(fmt.Sprintf("created directory %s\n", strings.TrimSuffix(dst, "/")))
+	}
+	rs.RootCreated = created
+	if root == nil {
+		rs.DryRunMissing = true // a dry run into a directory that is not there
+	} else {
+		defer root.Close()
+	}
+	rs.Root, rs.LocalName = root, local
+	err = rs.Run(server)
+	return &rs.Stats, err
+}
+
+// localName opens the destination as rsync's get_local_name decides: an
+// existing directory, a directory to create, or a single file's new name.
+func localName(list *flist.List, dst string, eo *engine.Options) (root *fsys.Root, name string, created bool, err error) {
+	if dst == "" {
+		dst = "."
+	}
+	n := 0
+	for _, e := range list.Entries {
+		if e.Active() {
+			n++
+		}
+	}
+	st, serr := os.Stat(dst)
+	err = serr
+	trailing := strings.HasSuffix(dst, "/")
+	if err == nil {
+		if st.IsDir() {
+			r, err := fsys.OpenRoot(dst, eo.IO)
+			if err != nil {
+				return nil, "", false, &exitcode.Error{Code: exitcode.FileSelect, Msg: fmt.Sprintf("change_dir#1 %q failed: %v", dst, err)}
+			}
+			return r, "", false, nil
+		}
+		if n > 1 {
+			return nil, "", false, &exitcode.Error{Code: exitcode.FileSelect, Msg: "ERROR: destination must be a directory when copying more than 1 file"}
+		}
+		if n == 1 && list.Entries[0].IsDir() {
+			return nil, "", false, &exitcode.Error{Code: exitcode.FileSelect, Msg: "ERROR: cannot overwrite non-directory with a directory"}
+		}
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return nil, "", false, &exitcode.Error{Code: exitcode.FileSelect, Msg: fmt.Sprintf("ERROR: cannot stat destination %q: %v", dst, errors.Unwrap(err))}
+	}
+	if n > 1 || trailing {
+		d := strings.TrimSuffix(dst, "/")
+		if err == nil {
+			return nil, "", false, &exitcode.Error{Code: exitcode.Syntax, Msg: "ERROR: destination path is not a directory"}
+		}
+		if eo.DryRun {
+			// rsync's dry_run++: report everything as new, touch nothing.
+			return nil, "", true, nil
+		}
+		if err := os.Mkdir(d, 0o777); err != nil {
+			return nil, "", false, &exitcode.Error{Code: exitcode.FileIO, Msg: fmt.Sprintf("mkdir %q failed: %v", d, errors.Unwrap(err))}
+		}
+		r, err := fsys.OpenRoot(d, eo.IO)
+		if err != nil {
+			return nil, "", false, &exitcode.Error{Code: exitcode.FileSelect, Msg: fmt.Sprintf("change_dir#2 %q failed: %v", d, err)}
+		}
+		return r, "", true, nil
+	}
+	dir, base := filepath.Split(dst)
+	if dir == "" {
+		dir = "."
+	}
+	r, err := fsys.OpenRoot(dir, eo.IO)
+	if err != nil && eo.DryRun && eo.Select.Mkpath {
+		// --mkpath would have made the parent; a dry run did not.
+		return nil, base, false, nil
+	}
+	if err != nil {
+		return nil, "", false, &exitcode.Error{Code: exitcode.FileSelect, Msg: fmt.Sprintf("change_dir#3 %q failed: %v", dir, err)}
+	}
+	return r, base, false, nil
+}
+
+// finishList applies the tree-shape options to a received list: the
+// --relative names lose their leading slashes, and -m prunes directories
+// that would stay empty, keeping those the receiver's rules exclude.
+func finishList(rs *engine.Receiving, eo *engine.Options) {
+	if eo.Relative {
+		rs.List.StripRoot()
+	}
+	if eo.PruneEmptyDirs {
+		var keep func(string) bool
+		if l := eo.Filter; l != nil && !l.Empty() {
+			keep = func(name string) bool { return l.Check(name, true).Receiver == filter.Excluded }
+		}
+		rs.List.PruneEmptyDirs(keep)
+	}
+}
+
+// mkpath creates the destination's missing path components for --mkpath
+// before the destination is opened: all of them when several entries go
+// into a directory named without a trailing slash, else all but the last.
+// A dry run only counts them. rsync: main.c get_local_name, util1.c
+// make_path
+func mkpath(c *engine.Conn, list *flist.List, dst string, eo *engine.Options) error {
+	n := 0
+	for _, e := range list.Entries {
+		if e.Active() {
+			n++
+		}
+	}
+	if dst == "" {
+		return nil
+	}
+	if _, err := os.Stat(dst); err == nil {
+		return nil
+	}
+	slash := strings.LastIndexByte(dst, '/')
+	trailing := strings.HasSuffix(dst, "/")
+	if slash < 0 && n <= 1 {
+		return nil
+	}
+	dropName := n <= 1 || trailing
+	made, err := makePath(dst, dropName, eo.DryRun)
+	if err != nil {
+		var en syscall.Errno
+		errors.As(err, &en)
+		return &exitcode.Error{Code: exitcode.FileIO, Msg: fmt.Sprintf("rsync: [Receiver] mkdir %q failed: %s", absPath(dst), strerror(en))}
+	}
+	if made > 0 && eo.Verbose > 0 && !eo.Quiet {
+		shown := dst
+		if slash >= 0 && (n == 1 || trailing) {
+			shown = dst[:slash]
+		}
+		plural := "ies"
+		if made == 1 {
+			plural = "y"
+		}
+		c.Log.Info(fmt.Sprintf("created %d director%s for %s\n", made, plural, shown))
+	}
+	return nil
+}
+
+// makePath creates the missing directories of path (without its last
+// element when dropName), shallowest first, and returns how many it made;
+// a dry run counts them without making any. rsync: util1.c make_path
+func makePath(path string, dropName, dry bool) (int, error) {
+	for strings.HasPrefix(path, "./") {
+		path = path[2:]
+	}
+	if dropName {
+		i := strings.LastIndexByte(path, '/')
+		if i <= 0 {
+			return 0, nil
+		}
+		path = path[:i]
+	}
+	var missing []string
+	for p := path; ; {
+		fi, err := os.Stat(p)
+		if err == nil {
+			if !fi.IsDir() {
+				return 0, syscall.ENOTDIR
+			}
+			break
+		}
+		if !errors.Is(err, os.ErrNotExist) {
+			return 0, err
+		}
+		missing = append(missing, p)
+		i := strings.LastIndexByte(p, '/')
+		if i <= 0 {
+			break // "." or "/" is assumed to be there
+		}
+		p = p[:i]
+	}
+	made := 0
+	for j := len(missing) - 1; j >= 0; j-- {
+		if !dry {
+			if err := os.Mkdir(missing[j], 0o777); err != nil {
+				return made, err
+			}
+		}
+		made++
+	}
+	return made, nil
+}
+
+// absPath is rsync's full_fname for a message: the path made absolute.
+func absPath(p string) string {
+	if a, err := filepath.Abs(p); err == nil {
+		return a
+	}
+	return p
+}

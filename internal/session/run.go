@@ -1,0 +1,231 @@
+package session
+
+import (
+	"context"
+	"io"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gorsync/gorsync/internal/engine"
+	"github.com/gorsync/gorsync/internal/protocol"
+	"github.com/gorsync/gorsync/internal/report"
+)
+
+// Stats is one side's transfer statistics, as --stats prints them.
+type Stats = report.Stats
+
+// Run runs one transfer in cfg's role over conn, the byte stream to the
+// peer: a client's remote shell or socket, a server's standard streams. A
+// local copy makes its own in-memory connection; conn is then unused.
+// Cancelling ctx stops the transfer promptly: the connection is closed
+// under the roles (conn must then be an io.Closer, or the caller closes it
+// itself), what the receiver was writing is removed, and the error maps to
+// rsync's exit code 20. A client's Stats are returned even for a run that
+// ended with some files failed (exit 23 or 24).
+func Run(ctx context.Context, cfg *Config, conn io.ReadWriter) (*Stats, error) {
+	if cfg.Role == Local {
+		return localCopy(ctx, cfg)
+	}
+	stop := onCancel(ctx, func() {
+		if c, ok := conn.(io.Closer); ok {
+			c.Close()
+		}
+	})
+	var st *Stats
+	var err error
+	switch cfg.Role {
+	case Push:
+		st, err = clientSend(cfg, conn)
+	case Pull:
+		st, err = clientReceive(cfg, conn)
+	default:
+		err = serve(cfg, conn)
+	}
+	if stop() {
+		return st, cancelled(ctx)
+	}
+	return st, err
+}
+
+// onCancel runs fn in the background once ctx is done. The returned stop
+// ends the watch and reports whether fn ran (or is running: stop waits for
+// it).
+func onCancel(ctx context.Context, fn func()) (stop func() bool) {
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	var fired bool
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		select {
+		case <-ctx.Done():
+			fired = true
+			fn()
+		case <-done:
+		}
+	}()
+	return func() bool {
+		close(done)
+		wg.Wait()
+		return fired
+	}
+}
+
+// clientLogger prints a client's messages to its standard streams.
+func clientLogger(env Env) *engine.StderrLogger {
+	return &engine.StderrLogger{Out: env.Stdout, Err: env.Stderr}
+}
+
+// connect sets up the connection on in and out and gives the roles their
+// view of it; a server's messages travel to its client.
+func connect(cfg *Config, in io.Reader, out io.Writer, server, sender bool, log engine.Logger) (*engine.Conn, error) {
+	pc, err := protocol.Connect(in, out, cfg.protocolConfig(server, sender))
+	if err != nil {
+		return nil, err
+	}
+	if server {
+		stderr := cfg.Env.Stderr
+		if tl, ok := log.(*engine.StderrLogger); ok {
+			stderr = tl.Err
+		}
+		log = &engine.ServerLogger{Mux: pc.Mux, Stderr: stderr, Protocol: pc.Session.Protocol}
+	}
+	return engine.NewConn(pc, log), nil
+}
+
+// clientSend runs the client side of a push: this side sends cfg.Sources.
+func clientSend(cfg *Config, conn io.ReadWriter) (*Stats, error) {
+	o := cfg.Opts
+	start := time.Now()
+	c, err := connect(cfg, conn, conn, false, true, clientLogger(cfg.Env))
+	if err != nil {
+		return nil, err
+	}
+	c.LogDeleted = o.Verbose > 0 && o.Quiet == 0
+	wf, err := clientFilters(c, cfg, true)
+	if err != nil {
+		return nil, err
+	}
+	ff, err := senderFilesFrom(c, cfg)
+	if err != nil {
+		return nil, err
+	}
+	st, err := sendSide(c, cfg.engineOptions(), cfg.Sources, false, wf, ff)
+	if st != nil && (err == nil || endOfRun(err)) {
+		summary(cfg, c, st, start)
+	}
+	clientFailed(c, err)
+	return st, err
+}
+
+// clientReceive runs the client side of a pull: this side writes into
+// cfg.Dest.
+func clientReceive(cfg *Config, conn io.ReadWriter) (*Stats, error) {
+	o := cfg.Opts
+	start := time.Now()
+	c, err := connect(cfg, conn, conn, false, false, clientLogger(cfg.Env))
+	if err != nil {
+		return nil, err
+	}
+	// The client receiver always sends its filter list.
+	rf, err := clientFilters(c, cfg, false)
+	if err != nil {
+		return nil, err
+	}
+	eo := cfg.engineOptions()
+	eo.Filter = rf.list
+	eo.SentRules, eo.SentCVS = rf.sent, o.CVSExclude
+	eo.Requested = requestedNames(o)
+	ff, err := receiverFilesFrom(cfg)
+	if err != nil {
+		return nil, err
+	}
+	st, err := receiveSide(c, eo, cfg.Dest, false, ff)
+	if st != nil && (err == nil || endOfRun(err)) {
+		summary(cfg, c, st, start)
+	}
+	clientFailed(c, err)
+	return st, err
+}
+
+// serve runs "gorsync --server": the side a client started over a remote
+// shell, speaking on conn.
+func serve(cfg *Config, conn io.ReadWriter) error {
+	sender := cfg.Role == ServerSender
+	serverLog := &engine.StderrLogger{Out: cfg.Env.Stderr, Err: cfg.Env.Stderr}
+	c, err := connect(cfg, conn, conn, true, sender, serverLog)
+	if err != nil {
+		return err
+	}
+	eo := cfg.engineOptions()
+	if sender {
+		err = serveSender(c, cfg, eo)
+	} else {
+		err = serveReceiver(c, cfg, eo)
+	}
+	if err != nil {
+		return serverFailed(c, err, sender)
+	}
+	return nil
+}
+
+// serveSender sends what the client asked for.
+func serveSender(c *engine.Conn, cfg *Config, eo *engine.Options) error {
+	wf, err := serverFilters(c, cfg)
+	if err != nil {
+		return err
+	}
+	args := cfg.Sources
+	if len(args) == 0 && (eo.Recursive || eo.Dirs) {
+		args = []string{"."}
+	}
+	ff, err := senderFilesFrom(c, cfg)
+	if err != nil {
+		return err
+	}
+	_, err = sendSide(c, eo, args, true, wf, ff)
+	return err
+}
+
+// serveReceiver receives into cfg.Dest.
+func serveReceiver(c *engine.Conn, cfg *Config, eo *engine.Options) error {
+	ff, err := receiverFilesFrom(cfg)
+	if err != nil {
+		return err
+	}
+	if err := serverReceiverFilters(c, cfg, eo); err != nil {
+		return err
+	}
+	_, err = receiveSide(c, eo, cfg.Dest, true, ff)
+	return err
+}
+
+// summary prints -v and --stats output on the client.
+func summary(cfg *Config, c *engine.Conn, st *Stats, start time.Time) {
+	o := cfg.Opts
+	level := 0
+	if o.Verbose > 0 {
+		level = 1
+	}
+	if o.Stats {
+		level = 2
+	}
+	if level == 0 || o.Quiet > 0 {
+		return
+	}
+	report.WriteSummary(cfg.Env.Stdout, st, report.SummaryOptions{
+		Level: level, Protocol: c.Session.Protocol, Human: o.HumanReadable,
+		DryRun: o.DryRun, Start: start, End: time.Now(),
+	})
+}
+
+// stdin is what this side reads for a "-" (--files-from=-,
+// --exclude-from=-): a server reads nothing, as its standard input is the
+// connection.
+func (cfg *Config) stdin() io.Reader {
+	if cfg.Role.server() {
+		return strings.NewReader("")
+	}
+	return cfg.Env.Stdin
+}

@@ -1,0 +1,182 @@
+package session
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/gorsync/gorsync/internal/checksum"
+	"github.com/gorsync/gorsync/internal/engine"
+	"github.com/gorsync/gorsync/internal/fastio"
+	"github.com/gorsync/gorsync/internal/flist"
+	"github.com/gorsync/gorsync/internal/options"
+)
+
+// sendSide builds and sends the file list, then serves file requests.
+// rsync: main.c do_server_sender, client_run; flist.c send_file_list
+func sendSide(c *engine.Conn, eo *engine.Options, srcs []string, server bool, wf *walkFilter, ff *filesFrom) (*Stats, error) {
+	proto := c.Session.Protocol
+	fo := flistOptions(c.Session, eo)
+	buildStart := time.Now()
+	wo, srcs := walkOptions(c, eo, srcs, wf, ff)
+	var sums *engine.FileSums
+	switch {
+	case eo.AlwaysChecksum && eo.IO.On(fastio.Parallel):
+		// Workers sum the files while the walk goes on; the list waits
+		// for them before it is sent.
+		sums = engine.NewFileSums(c.Session.FileParams(), fo.ChecksumLen)
+		wo.ChecksumLen = fo.ChecksumLen
+		wo.Checksum = func(path string) ([]byte, error) { return sums.Start(path), nil }
+	case eo.AlwaysChecksum:
+		fh := checksum.NewFileHasher(c.Session.FileParams())
+		sumBuf := make([]byte, 256<<10)
+		wo.ChecksumLen = fo.ChecksumLen
+		wo.Checksum = func(path string) ([]byte, error) {
+			f, err := os.Open(path)
+			if err != nil {
+				return nil, err
+			}
+			defer f.Close()
+			fh.Reset(c.Session.FileParams())
+			if err := fastio.Feed(fh, f, sumBuf); err != nil {
+				return nil, err
+			}
+			return fh.Sum(nil)[:fo.ChecksumLen], nil
+		}
+	}
+	progress := !server && eo.Verbose > 0 && !eo.Quiet
+	if progress {
+		// Without incremental recursion rsync announces the whole list.
+		c.Log.Info("building file list ... ")
+	}
+	s := &engine.Sender{Conn: c, Opts: eo}
+	var ls *engine.ListSender
+	if sums == nil {
+		// Each entry goes out as the walk makes it, as in rsync, and the
+		// receiver decodes meanwhile; sums computed ahead would not be
+		// there yet.
+		var err error
+		if ls, err = s.StartFileList(&fo); err != nil {
+			return nil, err
+		}
+		wo.Added = ls.Add
+	}
+	list, err := flist.Build(srcs, wo)
+	if sums != nil {
+		sums.Wait()
+	}
+	if err != nil {
+		return nil, err
+	}
+	ioErr := list.IOError
+	s.List = list
+	// rsync reports at least 1 ms. rsync: flist.c send_file_list
+	s.Stats.FlistBuildTime = max(1, time.Since(buildStart).Milliseconds())
+	s.Open = func(e *flist.Entry) (*os.File, error) { return openSource(list, e) }
+	if eo.Select.RemoveSource != engine.KeepSource {
+		watchSuccess(c, eo, list)
+	}
+	if ls == nil {
+		err = s.SendFileList(&fo, ioErr)
+	} else {
+		err = ls.End(ioErr)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if progress {
+		c.Log.Info("done\n")
+	}
+	list.SortAndClean(proto, false)
+	engine.CountList(list, &s.Stats)
+	uncountMissing(list, &s.Stats)
+	if len(list.Entries) == 0 && server {
+		// rsync's server sender stops once an empty list is out.
+		// rsync: main.c do_server_sender
+		return &s.Stats, c.Result(ioErr)
+	}
+	err = s.Run(server)
+	s.Stats.TotalWritten, s.Stats.TotalRead = c.BytesWritten(), c.BytesRead()
+	return &s.Stats, err
+}
+
+// openSource opens a list entry's file on the sender's disk without
+// following a final symlink that may have replaced it since the walk.
+func openSource(list *flist.List, e *flist.Entry) (*os.File, error) {
+	path := sourcePath(list, e)
+	// A plain open and os.NewFile: os.OpenFile would also probe the
+	// runtime's poller, four fcntl and an epoll_ctl per regular file,
+	// which can never be polled.
+	for {
+		fd, err := syscall.Open(path, syscall.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_CLOEXEC|syscall.O_NOCTTY, 0)
+		if err == syscall.EINTR {
+			continue
+		}
+		if err != nil {
+			return nil, &os.PathError{Op: "open", Path: path, Err: err}
+		}
+		return os.NewFile(uintptr(fd), path), nil
+	}
+}
+
+// sourcePath is the path of a list entry's file on the sender's disk.
+func sourcePath(list *flist.List, e *flist.Entry) string {
+	path := e.Name()
+	if e.Root >= 0 && int(e.Root) < len(list.Roots) && list.Roots[e.Root] != "" {
+		path = filepath.Join(list.Roots[e.Root], path)
+	}
+	return path
+}
+
+// watchSuccess lets a sender remove the source files the receiver reports
+// in place (--remove-source-files, --remove-sent-files).
+func watchSuccess(c *engine.Conn, eo *engine.Options, list *flist.List) {
+	h := &engine.SuccessHandler{List: list, Opts: eo, Conn: c, Path: func(e *flist.Entry) string { return sourcePath(list, e) }}
+	c.OnSuccess = h.Handle
+}
+
+// uncountMissing takes the --delete-missing-args entries (mode 0) out of
+// the sender's special-file count: rsync's sender counts them as no type,
+// so its --stats shows them among the regular files (its receiver counts
+// them as specials). rsync: flist.c send_file_entry
+func uncountMissing(list *flist.List, st *Stats) {
+	for _, e := range list.Entries {
+		if e.Mode == 0 {
+			st.NumSpecials--
+		}
+	}
+}
+
+// reportProblem prints a walk problem as rsync's sender does.
+func reportProblem(c *engine.Conn, p flist.Problem) {
+	log := c.Log
+	msg := p.Msg
+	if p.Err != nil {
+		msg += ": " + strerror(p.Err)
+	}
+	switch p.Severity {
+	case flist.SeverityInfo:
+		log.Info(msg + "\n")
+	case flist.SeverityWarning:
+		log.Warning(options.ProgName + ": [sender] " + msg + "\n")
+	default:
+		c.XferError(options.ProgName + ": [sender] " + msg + "\n")
+	}
+}
+
+// strerror formats an errno as C's strerror with rsync's " (N)" suffix.
+func strerror(err error) string {
+	var en syscall.Errno
+	if errors.As(err, &en) {
+		s := en.Error()
+		if s != "" {
+			s = strings.ToUpper(s[:1]) + s[1:]
+		}
+		return fmt.Sprintf("%s (%d)", s, int(en))
+	}
+	return err.Error()
+}
