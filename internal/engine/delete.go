@@ -92,6 +92,9 @@ type deleter struct {
 	// innermost last. rsync: exclude.c change_local_filter_dir
 	depths []int
 
+	// fatal is a bad rule in a destination merge file: it stops the
+	// deletions and, as in rsync, the transfer.
+	fatal            error
 	warnedIOError    bool
 	ignorePerishable bool
 	nonPerishable    int
@@ -117,11 +120,18 @@ func newDeleter(g *generator) *deleter {
 // its root.
 type rootFS struct{ r *fsys.Root }
 
+// FullPath implements filter.Namer, for messages.
+func (f rootFS) FullPath(name string) string {
+	return filter.OSFS{Dir: f.r.Path()}.FullPath(name)
+}
+
 func (f rootFS) ReadFile(name string) ([]byte, error) {
 	if strings.HasPrefix(name, "/") {
 		return filter.OSFS{}.ReadFile(name)
 	}
-	file, err := f.r.Open(name)
+	// As for any file rsync reads by name, a link another user owns is
+	// not followed.
+	file, err := f.r.OpenTrusted(name)
 	if err != nil {
 		return nil, err
 	}
@@ -151,10 +161,17 @@ func (d *deleter) changeFilterDir(dir string, depth int) {
 	if dir == "" {
 		return
 	}
-	if err := d.stack.Push(dir); err != nil {
-		d.g.c.Log.Error(err.Error() + "\n")
-	}
+	d.push(dir)
 	d.depths = append(d.depths, depth)
+}
+
+// push enters dir on the merge-file stack; a bad merge file there is
+// fatal. It reports whether the deletions may go on.
+func (d *deleter) push(dir string) bool {
+	if err := d.stack.Push(dir); err != nil && d.fatal == nil {
+		d.fatal = err
+	}
+	return d.fatal == nil
 }
 
 // excluded is rsync's is_excluded on the receiving side: the receiver's
@@ -233,6 +250,9 @@ func (d *deleter) inDir(dir string) {
 		return
 	}
 	d.changeFilterDir(dir, depthOf(dir))
+	if d.fatal != nil {
+		return
+	}
 	ents := d.dirList(dir)
 	for i := len(ents) - 1; i >= 0; i-- {
 		e := ents[i]
@@ -380,10 +400,11 @@ func (d *deleter) remove(name string, mode uint32, isDir bool, flags int) delRet
 // found there. rsync: delete.c delete_dir_contents
 func (d *deleter) dirContents(dir string, flags int) delRet {
 	if d.stack != nil {
-		if err := d.stack.Push(dir); err != nil {
-			d.g.c.Log.Error(err.Error() + "\n")
-		}
+		ok := d.push(dir)
 		defer d.stack.Pop()
+		if !ok {
+			return delFailure
+		}
 	}
 	d.nonPerishable = 0
 	ents := d.dirList(dir)

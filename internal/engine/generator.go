@@ -76,6 +76,9 @@ func (g *generator) run() error {
 		g.del.pass()
 	}
 	for i, e := range g.list.Entries {
+		if g.del.fatal != nil {
+			return g.del.fatal
+		}
 		if !e.Active() {
 			continue
 		}
@@ -87,6 +90,9 @@ func (g *generator) run() error {
 				return err
 			}
 		}
+	}
+	if g.del.fatal != nil {
+		return g.del.fatal
 	}
 	g.del.changeFilterDir("", 0)
 	g.outNdx.Write(c.W, wire.NdxDone)
@@ -152,6 +158,9 @@ func (g *generator) run() error {
 		g.del.delayedDeletions()
 	case g.del.mode == DeleteAfter && !solo && len(g.list.Entries) > 0:
 		g.del.pass()
+	}
+	if g.del.fatal != nil {
+		return g.del.fatal
 	}
 	g.del.finish()
 	if proto >= 31 && lateDelete {
@@ -330,13 +339,19 @@ func (g *generator) attrsFor(e *flist.Entry, st *fsys.Stat, exists bool, setTime
 	return a
 }
 
-// destMode gives the permission bits a file should end with. rsync: rsync.c dest_mode.
+// destMode gives the permission bits a file should end with: without -p,
+// an existing file keeps its own and a new one gets the source's narrowed
+// by the destination's defaults, except that a directory just made keeps
+// the set-group-ID bit its parent gave it (st is its stat after mkdir).
+// rsync: rsync.c dest_mode, set_file_attrs (inherit).
 func (g *generator) destMode(e *flist.Entry, st *fsys.Stat, exists bool) uint32 {
 	switch {
 	case g.opts.Perms:
 		return e.Mode & 0o7777
 	case exists:
 		return st.Perm()
+	case e.IsDir() && st.IsDir():
+		return e.Mode&g.dfltPerms | st.Perm()&unix.S_ISGID
 	default:
 		return e.Mode & g.dfltPerms
 	}
@@ -366,12 +381,15 @@ func (g *generator) genDir(ndx int32, e *flist.Entry, name string, st *fsys.Stat
 	// rsync deletes in a directory after making sure it exists; a dry run
 	// that would create it has nothing to delete there.
 	defer func() { g.del.during(e, name, !exists && g.opts.DryRun || g.rs.DryRunMissing) }()
-	if e.Dir == "" && e.Base == "." && g.rs.RootCreated {
+	// The destination made for this transfer counts as a directory just
+	// created, whose mode is set as a new one's. rsync: main.c
+	// get_local_name (FLAG_DIR_CREATED)
+	created := e.Dir == "" && e.Base == "." && g.rs.RootCreated
+	if created {
 		g.itemize(ndx, e, st, false, 0)
 	} else {
 		g.itemize(ndx, e, st, exists, 0)
 	}
-	created := false
 	if !exists && !g.opts.DryRun {
 		created = true
 		if err := g.root.Mkdir(name, 0o700); err != nil && !errors.Is(err, os.ErrExist) {

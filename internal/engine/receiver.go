@@ -13,6 +13,7 @@ import (
 	"github.com/gorsync/gorsync/internal/delta"
 	"github.com/gorsync/gorsync/internal/exitcode"
 	"github.com/gorsync/gorsync/internal/fastio"
+	"github.com/gorsync/gorsync/internal/filter"
 	"github.com/gorsync/gorsync/internal/flist"
 	"github.com/gorsync/gorsync/internal/fsys"
 	"github.com/gorsync/gorsync/internal/wire"
@@ -112,7 +113,9 @@ func (rs *Receiving) Run(amServer bool) error {
 		// exit_cleanup) stops the receiver too, without waiting for
 		// data the sender will not send.
 		var ee *exitcode.Error
-		if errors.As(gerr, &ee) && ee.Code == exitcode.Protocol {
+		var se *filter.SyntaxError
+		var fe *filter.Error
+		if errors.As(gerr, &ee) && ee.Code == exitcode.Protocol || errors.As(gerr, &se) || errors.As(gerr, &fe) {
 			return gerr
 		}
 		err = <-recvErr

@@ -2,6 +2,7 @@ package filter
 
 import (
 	"path"
+	"slices"
 	"strings"
 )
 
@@ -43,6 +44,17 @@ func New(opts Options) *List {
 	}
 	opts.AbsRoot = strings.TrimSuffix(opts.AbsRoot, "/")
 	return &List{Options: opts}
+}
+
+// Clone returns a copy of l to which rules can be added without changing
+// l: a local copy's receiving side completes one for itself, as rsync's
+// local server does with the rules it inherits across its fork. The rules
+// themselves, never changed once parsed, are shared.
+func (l *List) Clone() *List {
+	c := *l
+	c.top.rules = slices.Clone(l.top.rules)
+	c.perDir = slices.Clone(l.perDir)
+	return &c
 }
 
 // Rules returns the list's rules in order (not to be modified).

@@ -13,6 +13,7 @@ import (
 type Stack struct {
 	l      *List
 	fs     FS
+	base   string // absolute path of the tree's root, "" if unknown
 	active []*mergeState
 	byRule map[*Rule]*mergeState
 	dirs   []string
@@ -25,6 +26,10 @@ type mergeState struct {
 	name   string // the file name read in each directory
 	start  int    // depth at which the rule appeared (0: command line)
 	levels []mergeLevel
+	// setup says the merge files of the rule's parent directories are
+	// still to be read, when the next directory is entered.
+	// rsync: FILTRULE_FINISH_SETUP
+	setup bool
 }
 
 type mergeLevel struct {
@@ -35,20 +40,22 @@ type mergeLevel struct {
 
 // NewStack returns a Stack for a walk of the tree that fsys reads, with
 // names relative to the transfer root (so OSFS{Dir: root} for a local
-// tree).
+// tree). Where fsys is a Namer, messages name merge files by their full
+// paths and a merge file named by a relative path is found from the
+// directory that names it; otherwise List.AbsRoot is the tree's root.
 func (l *List) NewStack(fsys FS) *Stack {
-	s := &Stack{l: l, fs: fsys, byRule: map[*Rule]*mergeState{}}
+	s := &Stack{l: l, fs: fsys, base: l.AbsRoot, byRule: map[*Rule]*mergeState{}}
+	if n, ok := fsys.(Namer); ok {
+		s.base = strings.TrimSuffix(n.FullPath("."), "/")
+	}
 	for _, r := range l.perDir {
 		s.add(r, path.Base("/"+r.Pattern), 0)
-	}
-	for _, m := range s.active {
-		s.scanParents(m)
 	}
 	return s
 }
 
 func (s *Stack) add(r *Rule, name string, depth int) *mergeState {
-	m := &mergeState{rule: r, name: name, start: depth}
+	m := &mergeState{rule: r, name: name, start: depth, setup: true}
 	s.active = append(s.active, m)
 	s.byRule[r] = m
 	return m
@@ -68,37 +75,40 @@ func (s *Stack) register(r *Rule, name string) bool {
 	return true
 }
 
-// scanParents reads a dir-merge file named by an absolute path in each
-// directory from that path's directory down to the transfer root's
-// parent, when the transfer root lies beneath it; those rules are
-// inherited by the root.
+// scanParents reads a dir-merge file named by a path in each directory
+// from that path's directory down to the parent of cur (the absolute path
+// of the directory being entered, where a relative path starts), when cur
+// lies beneath it; those rules are inherited by cur. A malformed rule in
+// one of them is returned as a *SyntaxError.
 //
 // rsync: exclude.c setup_merge_file
-func (s *Stack) scanParents(m *mergeState) {
+func (s *Stack) scanParents(m *mergeState, cur string) error {
 	pat := m.rule.Pattern
-	if !strings.Contains(pat, "/") || s.l.AbsRoot == "" {
-		return
+	if !strings.Contains(pat, "/") || cur == "" {
+		return nil
 	}
 	full := pat
 	if !strings.HasPrefix(pat, "/") {
-		full = s.l.AbsRoot + "/" + pat
+		full = cur + "/" + pat
 	}
 	full = path.Clean(full)
 	dir := path.Dir(full)
-	root := s.l.AbsRoot + "/"
+	root := strings.TrimSuffix(cur, "/") + "/"
 	if dir != "/" {
 		dir += "/"
 	}
 	if !strings.HasPrefix(root, dir) {
-		return
+		return nil
 	}
 	lv := mergeLevel{depth: 0}
 	for d := dir; len(d) < len(root); {
 		var one ruleList
 		// Anchored rules in a parent's file are anchored at that parent.
 		p := &parser{l: s.l, st: s, fs: OSFS{}, abs: strings.TrimSuffix(d, "/")}
-		err := p.parseFile(&one, d+m.name, m.rule.Flags, xAnchored2Abs)
-		if err == nil && m.rule.Flags&NoInherit == 0 {
+		if err := p.parseFile(&one, d+m.name, m.rule.Flags, xAnchored2Abs); err != nil {
+			return err
+		}
+		if m.rule.Flags&NoInherit == 0 {
 			lv.rules = append(one.rules, lv.rules...)
 		}
 		next := strings.IndexByte(root[len(d):], '/')
@@ -107,11 +117,33 @@ func (s *Stack) scanParents(m *mergeState) {
 	if len(lv.rules) > 0 {
 		m.levels = append(m.levels, lv)
 	}
+	return nil
+}
+
+// absDir is the absolute path of dir (relative to the tree's root), or ""
+// when the root's is unknown.
+func (s *Stack) absDir(dir string) string {
+	if s.base == "" || dir == "" {
+		return s.base
+	}
+	return s.base + "/" + dir
+}
+
+// shownName is how messages name the merge file name (relative to the
+// tree's root): by its full path where the Stack's FS can say it, as rsync
+// does, whose names are built on its absolute working directory.
+func (s *Stack) shownName(name string) string {
+	if n, ok := s.fs.(Namer); ok {
+		return n.FullPath(name)
+	}
+	return name
 }
 
 // Push enters directory dir (relative to the transfer root; "" or "." for
 // the root itself) and reads its merge files. A malformed rule in a merge
-// file is returned as a *SyntaxError; unreadable merge files are skipped.
+// file, or an unreadable file that one merges, is returned (a *SyntaxError
+// or an *Error), and is fatal as in rsync; unreadable merge files are
+// skipped.
 //
 // rsync: exclude.c push_local_filters
 func (s *Stack) Push(dir string) error {
@@ -125,13 +157,19 @@ func (s *Stack) Push(dir string) error {
 	// Reading a file may activate more merge files, which are read here too.
 	for i := 0; i < len(s.active); i++ {
 		m := s.active[i]
+		if m.setup {
+			m.setup = false
+			if err := s.scanParents(m, s.absDir(dir)); err != nil && firstErr == nil {
+				firstErr = err
+			}
+		}
 		m.levels = append(m.levels, mergeLevel{depth: depth, noInherit: m.rule.Flags&NoInherit != 0})
 		name := m.name
 		if dir != "" {
 			name = dir + "/" + name
 		}
 		var rl ruleList
-		if err := p.parseFile(&rl, name, m.rule.Flags, xAnchored2Abs); err != nil && firstErr == nil {
+		if err := p.parseFileAs(&rl, name, s.shownName(name), m.rule.Flags, xAnchored2Abs); err != nil && firstErr == nil {
 			firstErr = err
 		}
 		// Reading may have grown m.levels; take the level afresh.

@@ -4,11 +4,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path"
 	"path/filepath"
 	"strings"
 	"syscall"
+
+	"github.com/gorsync/gorsync/internal/fsys"
 )
 
 // Parsing flags, rsync's XFLG_* (rsync.h).
@@ -31,18 +32,43 @@ type FS interface {
 	ReadFile(name string) ([]byte, error)
 }
 
+// Namer is an FS that can give the full path of a name it reads, for
+// messages (see List.NewStack).
+type Namer interface {
+	FS
+	FullPath(name string) string
+}
+
 // OSFS reads files from the operating system, resolving relative names
 // against Dir (the process's working directory when Dir is empty).
 type OSFS struct {
 	Dir string
 }
 
-// ReadFile implements FS.
+// FullPath implements Namer: name's absolute, clean path.
+func (f OSFS) FullPath(name string) string {
+	if f.Dir != "" && !strings.HasPrefix(name, "/") {
+		name = filepath.Join(f.Dir, filepath.FromSlash(name))
+	}
+	if abs, err := filepath.Abs(name); err == nil {
+		return filepath.ToSlash(abs)
+	}
+	return name
+}
+
+// ReadFile implements FS. Like rsync 3.5.0, it follows a symbolic link
+// on the way only if root or this process's user owns it (see
+// fsys.OpenTrusted).
 func (f OSFS) ReadFile(name string) ([]byte, error) {
 	if f.Dir != "" && !strings.HasPrefix(name, "/") {
 		name = filepath.Join(f.Dir, filepath.FromSlash(name))
 	}
-	b, err := os.ReadFile(name)
+	file, err := fsys.OpenTrusted(name)
+	if err != nil {
+		return nil, err
+	}
+	defer file.Close()
+	b, err := io.ReadAll(file)
 	if errors.Is(err, syscall.EISDIR) {
 		// rsync's fopen succeeds on a directory and reads nothing.
 		return nil, nil
@@ -76,8 +102,8 @@ type Options struct {
 	// read from the transfer root's parents. Empty means unknown: '/'
 	// rules then match like anchored ones.
 	AbsRoot string
-	// Warn receives rsync's non-fatal messages (over-long rules); nil
-	// drops them.
+	// Warn receives rsync's non-fatal messages (over-long rules, a
+	// refused symbolic link), each ending in a newline; nil drops them.
 	Warn func(msg string)
 	// Who names this side in messages ("client", "sender", ...); empty
 	// means "client".
@@ -100,7 +126,7 @@ func (o *Options) fs() FS {
 
 func (o *Options) warn(format string, args ...any) {
 	if o.Warn != nil {
-		o.Warn(fmt.Sprintf(format, args...))
+		o.Warn(fmt.Sprintf(format, args...) + "\n")
 	}
 }
 
@@ -469,6 +495,11 @@ func (p *parser) register(r *Rule) bool {
 //
 // rsync: exclude.c parse_filter_file
 func (p *parser) parseFile(dst *ruleList, name string, tmpl Flag, xflags int) error {
+	return p.parseFileAs(dst, name, name, tmpl, xflags)
+}
+
+// parseFileAs is parseFile for a file that messages call shown.
+func (p *parser) parseFileAs(dst *ruleList, name, shown string, tmpl Flag, xflags int) error {
 	if name == "" {
 		return nil
 	}
@@ -493,6 +524,9 @@ func (p *parser) parseFile(dst *ruleList, name string, tmpl Flag, xflags int) er
 		data, err = p.fs.ReadFile(name)
 	}
 	if err != nil {
+		if errors.Is(err, fsys.ErrUntrustedLink) {
+			p.l.warn("%s", fsys.UntrustedLinkWarning)
+		}
 		if xflags&xFatalErrors != 0 {
 			msg := "failed to open " + kind + "clude file " + name
 			if p.inFile {
@@ -508,7 +542,7 @@ func (p *parser) parseFile(dst *ruleList, name string, tmpl Flag, xflags int) er
 	defer func() { p.inFile, p.src, p.line, p.depth = saved.inFile, saved.src, saved.line, saved.depth }()
 	p.depth++
 	p.inFile = true
-	p.src = name
+	p.src = shown
 	wordSplit := tmpl&WordSplit != 0
 	p.line = 0
 	if wordSplit {

@@ -70,9 +70,11 @@ type WalkOptions struct {
 	// EnterDir, if set, is called before a directory's entries are listed
 	// (dir relative to root, the current argument's directory), and
 	// LeaveDir after them and their subdirectories: per-directory filter
-	// merge files come and go with them. rsync: flist.c send_directory
-	// (push_local_filters, pop_local_filters).
-	EnterDir func(root, dir string)
+	// merge files come and go with them. An error from EnterDir (a bad
+	// rule in a merge file) ends the walk, and Build returns it.
+	// rsync: flist.c send_directory (push_local_filters,
+	// pop_local_filters).
+	EnterDir func(root, dir string) error
 	LeaveDir func()
 	// Report receives each message rsync would print; nil drops them.
 	Report func(Problem)
@@ -571,10 +573,15 @@ func (w *walker) readDir(dir string) ([]string, error) {
 // rsync: flist.c send_directory
 func (w *walker) sendDirectory(dir string, flags uint32) {
 	if w.opts.EnterDir != nil {
-		w.opts.EnterDir(w.rootP, dir)
+		if err := w.opts.EnterDir(w.rootP, dir); err != nil && w.fatal == nil {
+			w.fatal = err
+		}
 	}
 	if w.opts.LeaveDir != nil {
 		defer w.opts.LeaveDir()
+	}
+	if w.fatal != nil {
+		return
 	}
 	var names []string
 	var err error

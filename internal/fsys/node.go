@@ -57,17 +57,26 @@ func (r *Root) Readlink(name string) (string, error) {
 		return "", err
 	}
 	defer d.close()
+	target, err := readlinkat(d.fd, base)
+	if err != nil {
+		return "", &os.PathError{Op: "readlink", Path: name, Err: err}
+	}
+	return target, nil
+}
+
+// readlinkat returns the target of the link base in the directory dir.
+func readlinkat(dir int, base string) (string, error) {
 	for size := 256; ; size *= 2 {
 		buf := make([]byte, size)
-		n, err := unix.Readlinkat(d.fd, base, buf)
+		n, err := unix.Readlinkat(dir, base, buf)
 		if err != nil {
-			return "", &os.PathError{Op: "readlink", Path: name, Err: err}
+			return "", err
 		}
 		if n < size {
 			return string(buf[:n]), nil
 		}
 		if size > maxLinkLen {
-			return "", &os.PathError{Op: "readlink", Path: name, Err: unix.ENAMETOOLONG}
+			return "", unix.ENAMETOOLONG
 		}
 	}
 }

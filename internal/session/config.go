@@ -440,7 +440,9 @@ func (cfg *Config) commandLineRules(protocol int, stdin io.Reader) filter.Option
 // absolute paths are checked against.
 func (cfg *Config) peerRules(c *engine.Conn, who, absRoot string) filter.Options {
 	return filter.Options{
-		Protocol: c.Session.Protocol, Home: cfg.Env.Getenv("HOME"), Who: who, AbsRoot: absRoot,
+		Protocol: c.Session.Protocol, Who: who, AbsRoot: absRoot,
+		// -C's list takes $CVSIGNORE on whichever side builds it.
+		Home: cfg.Env.Getenv("HOME"), CVSIgnore: cfg.Env.Getenv("CVSIGNORE"),
 		DeleteExcluded: cfg.Opts.DeleteExcluded,
 		Warn:           func(msg string) { c.Log.Warning(msg) },
 	}

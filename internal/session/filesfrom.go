@@ -11,6 +11,7 @@ import (
 	"github.com/gorsync/gorsync/internal/engine"
 	"github.com/gorsync/gorsync/internal/exitcode"
 	"github.com/gorsync/gorsync/internal/flist"
+	"github.com/gorsync/gorsync/internal/fsys"
 	"github.com/gorsync/gorsync/internal/options"
 )
 
@@ -34,11 +35,20 @@ func openFilesFrom(name string, stdin io.Reader) (io.ReadCloser, error) {
 	if name == "-" {
 		return io.NopCloser(stdin), nil
 	}
-	f, err := os.Open(name)
+	f, err := fsys.OpenTrusted(name)
 	if err != nil {
-		return nil, &exitcode.Error{Code: exitcode.Syntax, Msg: fmt.Sprintf("rsync: failed to open files-from file %s: %s", name, strerror(errnoOf(err)))}
+		return nil, &exitcode.Error{Code: exitcode.Syntax, Msg: untrustedNote(err) + fmt.Sprintf("rsync: failed to open files-from file %s: %s", name, strerror(errnoOf(err)))}
 	}
 	return f, nil
+}
+
+// untrustedNote is rsync's warning line for an open that refused a
+// symbolic link another user owns, or "" for any other error.
+func untrustedNote(err error) string {
+	if errors.Is(err, fsys.ErrUntrustedLink) {
+		return fsys.UntrustedLinkWarning + "\n"
+	}
+	return ""
 }
 
 func errnoOf(err error) error {
@@ -198,13 +208,13 @@ func checkFilesFrom(o *options.Options) error {
 	if o.FilesFrom == "" || o.FilesFrom == "-" || o.FilesFromRemote {
 		return nil
 	}
-	f, err := os.Open(o.FilesFrom)
+	f, err := fsys.OpenTrusted(o.FilesFrom)
 	if err != nil {
 		msg := strerror(errnoOf(err))
 		if i := strings.LastIndex(msg, " ("); i > 0 && strings.HasSuffix(msg, ")") {
 			msg = msg[:i]
 		}
-		return &exitcode.Error{Code: exitcode.Syntax, Msg: fmt.Sprintf("rsync: failed to open files-from file %s: %s", o.FilesFrom, msg)}
+		return &exitcode.Error{Code: exitcode.Syntax, Msg: untrustedNote(err) + fmt.Sprintf("rsync: failed to open files-from file %s: %s", o.FilesFrom, msg)}
 	}
 	return f.Close()
 }

@@ -73,14 +73,13 @@ func (w *walkFilter) exclude(name string, isDir bool) bool {
 	return r.Sender == filter.Excluded
 }
 
-func (w *walkFilter) enter(root, dir string) {
+// enter reads dir's merge files; a bad rule in one is fatal, as in rsync.
+func (w *walkFilter) enter(root, dir string) error {
 	if w.stack == nil || root != w.root {
 		w.root = root
 		w.stack = w.list.NewStack(filter.OSFS{Dir: root})
 	}
-	if err := w.stack.Push(dir); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-	}
+	return w.stack.Push(dir)
 }
 
 func (w *walkFilter) leave() {
@@ -99,6 +98,12 @@ func clientFilters(c *engine.Conn, cfg *Config, amSender bool) (*walkFilter, err
 	if err != nil {
 		return nil, err
 	}
+	return sendFilters(c, o, l, amSender, local)
+}
+
+// sendFilters completes the client's parsed rules l and sends them as
+// clientFilters says.
+func sendFilters(c *engine.Conn, o *options.Options, l *filter.List, amSender, local bool) (*walkFilter, error) {
 	rules, err := l.SendList(c.Session.Protocol, amSender, o.CVSExclude)
 	if err != nil {
 		return nil, err

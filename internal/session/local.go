@@ -2,12 +2,18 @@ package session
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/gorsync/gorsync/internal/engine"
 	"github.com/gorsync/gorsync/internal/fastio"
+	"github.com/gorsync/gorsync/internal/filter"
 	"github.com/gorsync/gorsync/internal/transport"
 )
+
+// errLocalSenderFailed ends a local copy's stream to its receiving side
+// when the sending side has failed.
+var errLocalSenderFailed = errors.New("local copy: the sending side failed")
 
 // pipeSize is how many bytes each direction of a local copy buffers.
 const pipeSize = 1 << 20
@@ -39,16 +45,29 @@ func localCopy(ctx context.Context, cfg *Config) (*Stats, error) {
 			handoff.Abort()
 		}
 	})
+	// The receiving side gets its own copy of the rules the client parses
+	// (nil if the client fails first), as rsync's local server inherits
+	// them across its fork. rsync: main.c do_cmd (local_child)
+	rules := make(chan *filter.List, 1)
 	serverDone := make(chan error, 1)
-	go func() { serverDone <- localReceiver(cfg, toServer, toClient, handoff) }()
+	go func() { serverDone <- localReceiver(cfg, toServer, toClient, handoff, rules) }()
 
 	var st *Stats
 	c, err := connect(cfg, toClient, toServer, false, true, clientLogger(cfg.Env))
+	var l *filter.List
+	if err == nil {
+		l, err = buildFilters(cfg, c.Session.Protocol, cfg.Env.Stdin)
+	}
+	if l != nil {
+		rules <- l.Clone()
+	} else {
+		rules <- nil
+	}
 	if err == nil {
 		var wf *walkFilter
 		var ff *filesFrom
 		c.LogDeleted = cfg.Opts.Verbose > 0 && cfg.Opts.Quiet == 0
-		if wf, err = clientFilters(c, cfg, true); err == nil {
+		if wf, err = sendFilters(c, cfg.Opts, l, true, true); err == nil {
 			ff, err = senderFilesFrom(c, cfg)
 		}
 		if err == nil {
@@ -57,7 +76,14 @@ func localCopy(ctx context.Context, cfg *Config) (*Stats, error) {
 			st, err = sendSide(c, eo, cfg.Sources, false, wf, ff)
 		}
 	}
-	toServer.CloseWrite(nil)
+	if err != nil && !endOfRun(err) {
+		// The receiving side stops without a word: the sender's error
+		// is the one reported, as rsync's parent, failing, stops its
+		// child.
+		toServer.CloseWrite(errLocalSenderFailed)
+	} else {
+		toServer.CloseWrite(nil)
+	}
 	if err != nil {
 		toClient.CloseRead()
 	}
@@ -82,18 +108,19 @@ func localCopy(ctx context.Context, cfg *Config) (*Stats, error) {
 }
 
 // localReceiver is a local copy's receiving half: a server reading from
-// in and answering on out, with the command line's own filter rules (as
-// rsync's local server keeps its parsed copy instead of reading them).
-func localReceiver(cfg *Config, in *transport.Pipe, out *transport.Pipe, handoff *engine.Handoff) error {
+// in and answering on out, with its copy of the command line's filter
+// rules from rules (as rsync's local server keeps its parsed copy instead
+// of reading them).
+func localReceiver(cfg *Config, in *transport.Pipe, out *transport.Pipe, handoff *engine.Handoff, rules <-chan *filter.List) error {
 	c, err := connect(cfg, in, out, true, false, &engine.StderrLogger{Out: cfg.Env.Stderr, Err: cfg.Env.Stderr})
 	if err == nil {
 		eo := cfg.engineOptions()
 		eo.Handoff = handoff
 		eo.OnFile = nil // the client (this process's sender) reports files
-		err = localReceiverFilters(cfg, c.Session.Protocol, eo)
+		err = localReceiverFilters(cfg, <-rules, c.Session.Protocol, eo)
 		if err == nil {
 			_, err = receiveSide(c, eo, cfg.Dest, true, nil)
-			if err != nil {
+			if err != nil && !errors.Is(err, errLocalSenderFailed) {
 				err = serverFailed(c, err, false)
 			}
 		}
