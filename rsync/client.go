@@ -85,12 +85,20 @@ func (c *Client) Receive(ctx context.Context, conn io.ReadWriter, dst string) (*
 	return c.overConn(ctx, conn, session.Pull, []string{dst})
 }
 
+// overConn runs a push or pull over conn. The command line it parses
+// names the peer with a placeholder, as "host:" would: the role and the
+// local paths come from it as for a remote shell, which is not started.
 func (c *Client) overConn(ctx context.Context, conn io.ReadWriter, role session.Role, paths []string) (*Result, error) {
+	if role == session.Push {
+		paths = append(paths[:len(paths):len(paths)], peer)
+	} else {
+		paths = append([]string{peer}, paths...)
+	}
 	o, err := c.Options.parse(paths, c.getenv)
 	if err != nil {
 		return nil, wrap(err)
 	}
-	cfg, err := session.ConnConfig(o, c.env(), role, paths)
+	cfg, err := session.NewConfig(o, c.env())
 	if err != nil {
 		return nil, wrap(err)
 	}
@@ -114,6 +122,9 @@ func (c *Client) ServerArgs(push bool, paths ...string) ([]string, error) {
 	}
 	return o.RemoteArgs(push, info, paths), nil
 }
+
+// peer names the other end of a connection the caller made.
+const peer = "peer:"
 
 // getenv is the Client's environment.
 func (c *Client) getenv(name string) string {

@@ -133,29 +133,6 @@ func NewConfig(o *options.Options, env Env) (*Config, error) {
 	return cfg, nil
 }
 
-// ConnConfig is NewConfig for a client whose connection to the server is
-// made already (the server was started with the argv of
-// o.RemoteArgs): a Push sends the local paths, a Pull receives into the one
-// local path. o.Args are not read.
-func ConnConfig(o *options.Options, env Env, role Role, paths []string) (*Config, error) {
-	if role != Push && role != Pull || role == Pull && len(paths) != 1 || len(paths) == 0 {
-		return nil, &options.UsageError{Reason: fmt.Sprintf("a %v over a given connection needs local paths (got %d)", role, len(paths))}
-	}
-	o.Args = paths
-	cfg, err := newConfig(o, env)
-	if err != nil {
-		return nil, err
-	}
-	cfg.Role = role
-	if role == Push {
-		cfg.Sources = paths
-	} else {
-		cfg.Dest = paths[0]
-	}
-	cfg.engine = engineOptions(o, false)
-	return cfg, nil
-}
-
 // newConfig is what every Config starts from: the environment, the fast
 // paths, and the checks rsync makes while it parses options.
 func newConfig(o *options.Options, env Env) (*Config, error) {
