@@ -158,6 +158,9 @@ type Hooks struct {
 	// place of its Close: tests report the failure a full disk or an
 	// NFS server gives only at close.
 	CloseTemp func(f *os.File) error
+	// Listed runs in the sender once its file list is built, before it
+	// opens any file: tests swap a source directory for a link there.
+	Listed func()
 }
 
 // FileEvent tells an embedder that one file's transfer has ended on this
