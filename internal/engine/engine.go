@@ -161,6 +161,10 @@ type Hooks struct {
 	// Listed runs in the sender once its file list is built, before it
 	// opens any file: tests swap a source directory for a link there.
 	Listed func()
+	// MadeDir runs in the receiver after it makes a directory on the way
+	// to the destination (the destination itself, --mkpath's
+	// components), before it goes on: tests swap it for a link there.
+	MadeDir func(path string)
 }
 
 // FileEvent tells an embedder that one file's transfer has ended on this
