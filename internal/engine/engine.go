@@ -158,6 +158,13 @@ type Hooks struct {
 	// place of its Close: tests report the failure a full disk or an
 	// NFS server gives only at close.
 	CloseTemp func(f *os.File) error
+	// Listed runs in the sender once its file list is built, before it
+	// opens any file: tests swap a source directory for a link there.
+	Listed func()
+	// MadeDir runs in the receiver after it makes a directory on the way
+	// to the destination (the destination itself, --mkpath's
+	// components), before it goes on: tests swap it for a link there.
+	MadeDir func(path string)
 }
 
 // FileEvent tells an embedder that one file's transfer has ended on this

@@ -13,12 +13,12 @@ import (
 // sumReadBuf is the read buffer of each --checksum worker.
 const sumReadBuf = 256 << 10
 
-// hashFD appends to out the whole-file checksum under p of the open file
+// HashFD appends to out the whole-file checksum under p of the open file
 // fd: its first size bytes (rsync's file_checksum sums the size its stat
 // found), or everything up to its end when size is negative. Reading
 // through the descriptor, not an *os.File, spares the runtime's poller
 // probing: four system calls per file fewer.
-func hashFD(h *checksum.FileHasher, p checksum.Params, fd int, size int64, buf, out []byte) ([]byte, error) {
+func HashFD(h *checksum.FileHasher, p checksum.Params, fd int, size int64, buf, out []byte) ([]byte, error) {
 	h.Reset(p)
 	for size != 0 {
 		want := buf
@@ -56,8 +56,8 @@ type FileSums struct {
 }
 
 type fileSumJob struct {
-	path string
-	dst  []byte
+	fd  int
+	dst []byte
 }
 
 // NewFileSums starts the workers for sums of sumLen bytes (the file list's
@@ -74,28 +74,25 @@ func (fs *FileSums) work() {
 	buf := make([]byte, sumReadBuf)
 	var out [checksum.MaxDigestLen]byte
 	for j := range fs.jobs {
-		fd, err := unix.Open(j.path, unix.O_RDONLY|unix.O_CLOEXEC|unix.O_NOCTTY, 0)
-		if err != nil {
-			continue
-		}
-		sum, err := hashFD(h, fs.params, fd, -1, buf, out[:0])
-		unix.Close(fd)
+		sum, err := HashFD(h, fs.params, j.fd, -1, buf, out[:0])
+		unix.Close(j.fd)
 		if err == nil {
 			copy(j.dst, sum)
 		}
 	}
 }
 
-// Start queues the file at path and returns the slice its sum will fill:
-// zeros until then, and for good if the file cannot be read, which is
-// what rsync sends for such a file. Only the walk's goroutine calls it.
-func (fs *FileSums) Start(path string) []byte {
+// Start queues the open file fd, which a worker closes, and returns the
+// slice its sum will fill: zeros until then, and for good if the file
+// cannot be read, which is what rsync sends for such a file. Only the
+// walk's goroutine calls it.
+func (fs *FileSums) Start(fd int) []byte {
 	if len(fs.slab) < fs.sumLen {
 		fs.slab = make([]byte, 1024*fs.sumLen)
 	}
 	dst := fs.slab[:fs.sumLen:fs.sumLen]
 	fs.slab = fs.slab[fs.sumLen:]
-	fs.jobs <- fileSumJob{path: path, dst: dst}
+	fs.jobs <- fileSumJob{fd: fd, dst: dst}
 	return dst
 }
 
@@ -229,7 +226,7 @@ func (a *sumAhead) sumOne(h *checksum.FileHasher, ndx int32, buf, out []byte, st
 		if unix.Fstat(int(fd), st) != nil || st.Mode&unix.S_IFMT != unix.S_IFREG || st.Size != e.Size {
 			return
 		}
-		sum, err = hashFD(h, a.params, int(fd), st.Size, buf, out)
+		sum, err = HashFD(h, a.params, int(fd), st.Size, buf, out)
 	})
 	return sum, sum != nil && err == nil
 }

@@ -10,7 +10,6 @@ import (
 	"github.com/gorsync/gorsync/internal/fsys"
 	"github.com/gorsync/gorsync/internal/report"
 	"github.com/gorsync/gorsync/internal/wire"
-	"golang.org/x/sys/unix"
 )
 
 // SelectOptions are the receiver-side overrides that choose which entries
@@ -170,8 +169,8 @@ type SuccessHandler struct {
 	List *flist.List
 	Opts *Options
 	Conn *Conn
-	// Path returns the path of an entry's source file.
-	Path func(e *flist.Entry) string
+	// Source reaches the entries' files on disk.
+	Source *flist.Source
 }
 
 // Handle acts on one MSG_SUCCESS payload.
@@ -192,26 +191,28 @@ func (h *SuccessHandler) Handle(p []byte) error {
 	}
 	e := h.List.Entries[ndx]
 	name := e.Name()
-	path := h.Path(e)
 	c := h.Conn
-	var st unix.Stat_t
-	err := unix.Lstat(path, &st)
+	// The file is found as the sender found it to send it: beneath its
+	// directory, through no symbolic link (flist.Source), so a directory
+	// swapped for one meanwhile cannot make it remove a file elsewhere.
+	// rsync: sender.c successful_send (sender_confined_parent)
+	st, err := h.Source.Lstat(e)
 	if err != nil {
 		h.failed("re-lstat", name, err)
 		return nil
 	}
 	if want == 20 {
 		dev, ino := binary.LittleEndian.Uint64(p[4:]), binary.LittleEndian.Uint64(p[12:])
-		if uint64(st.Dev) == dev && uint64(st.Ino) == ino {
+		if st.Dev == dev && st.Ino == ino {
 			c.XferError(fmt.Sprintf("ERROR: Skipping sender remove of destination file: %s\n", name))
 			return nil
 		}
 	}
-	if st.Size != e.Size || st.Mtim.Sec != e.Mtime || (e.MtimeNsec != 0 && uint32(st.Mtim.Nsec) != e.MtimeNsec) {
+	if st.Size != e.Size || st.Mtime != e.Mtime || (e.MtimeNsec != 0 && st.MtimeNsec != e.MtimeNsec) {
 		c.XferError(fmt.Sprintf("ERROR: Skipping sender remove for changed file: %s\n", name))
 		return nil
 	}
-	if err := os.Remove(path); err != nil {
+	if err := h.Source.Remove(e); err != nil {
 		h.failed("remove", name, err)
 		return nil
 	}

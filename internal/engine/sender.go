@@ -265,12 +265,18 @@ func (s *Sender) Run(amServer bool) error {
 			return err
 		}
 		if err != nil {
+			// rsync names the file by its full path (full_fname).
+			path := e.Name()
+			var pe *os.PathError
+			if errors.As(err, &pe) {
+				path = pe.Path
+			}
 			if errors.Is(err, os.ErrNotExist) {
 				s.ioError |= exitcode.IOErrVanished
-				c.Log.Warning(fmt.Sprintf("file has vanished: %q\n", e.Name()))
+				c.Log.Warning(fmt.Sprintf("file has vanished: \"%s\"\n", path))
 			} else {
 				s.ioError |= exitcode.IOErrGeneral
-				c.XferError(fmt.Sprintf("rsync: [sender] send_files failed to open %q: %v\n", e.Name(), unwrapPathErr(err)))
+				c.XferError(fmt.Sprintf("rsync: [sender] send_files failed to open \"%s\": %s\n", path, errnoText(err)))
 			}
 			if proto >= 30 {
 				if err := c.SendMsgInt(wire.MsgNoSend, ndx); err != nil {

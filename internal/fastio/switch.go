@@ -26,10 +26,12 @@ const (
 	// ahead (Batch and Parallel) in one io_uring batch (StatMany); the ring
 	// also serves ReadFiles, which no transfer uses yet.
 	Uring
-	// Batch walks directories with large getdents64 buffers and stats
-	// entries relative to the directory's descriptor, and keeps recently
-	// used parent directories of the destination open (fsys.Root), so a
-	// per-file operation is one *at call instead of openat2, call, close.
+	// Batch reads the sender's directories with large getdents64 buffers,
+	// their names carved from shared chunks (the walk describes entries
+	// relative to the directory's descriptor either way), and keeps
+	// recently used parent directories of the destination open
+	// (fsys.Root), so a per-file operation is one *at call instead of
+	// openat2, call, close.
 	Batch
 	// CopyRange copies whole files of a local transfer with
 	// copy_file_range (reflinks where the filesystem makes them).

@@ -14,9 +14,13 @@ import (
 // generator and receiver use too.
 type Stat = fsys.Stat
 
-// FS is the walk's view of the source filesystem, so a batched
-// implementation (getdents64 plus statx relative to a directory fd) can
-// replace OSFS. Errors should wrap the underlying syscall.Errno.
+// FS is the walk's view of the source filesystem. The names the user gave
+// (the arguments, their directories, --relative's implied directories) are
+// looked up by path, following symbolic links in them as rsync does; what
+// the walk finds beneath them it reaches only through the Dir it listed it
+// from, never by path, so a directory swapped for a link once listed
+// cannot lead the walk, or the sender after it, out of the tree. Errors
+// should wrap the underlying syscall.Errno.
 type FS interface {
 	// Lstat describes path without following a final symlink.
 	Lstat(path string) (Stat, error)
@@ -24,34 +28,31 @@ type FS interface {
 	Stat(path string) (Stat, error)
 	// Readlink returns a symlink's target.
 	Readlink(path string) (string, error)
-	// ReadDirNames lists a directory's entries in the order the kernel
-	// returns them (rsync sends them in readdir order), without "." and
-	// "..". On a partial failure it returns the names read so far and
-	// the error.
-	ReadDirNames(path string) ([]string, error)
+	// OpenDir opens the directory at path to list it, following a final
+	// symbolic link only with follow.
+	OpenDir(path string, follow bool) (Dir, error)
+	// OpenFile opens the regular file at path for reading (--checksum's
+	// sum), not following a final symbolic link, and returns its
+	// descriptor, which the caller closes.
+	OpenFile(path string) (int, error)
 }
 
-// DirFS is an FS that can also open a directory once and describe its
-// entries relative to it, which the walk prefers when fastio.Batch is on.
-// OSFS implements it on Linux with getdents64 into a large buffer, and
-// fstatat and readlinkat on the directory's descriptor.
-type DirFS interface {
-	FS
-	// OpenDir opens the directory at path, following symlinks as
-	// ReadDirNames does.
-	OpenDir(path string) (Dir, error)
-}
-
-// Dir is an open directory of a DirFS. Errors carry the entry's full path
+// Dir is an open directory of an FS. Errors carry the entry's full path
 // and should wrap the underlying syscall.Errno, as FS's do.
 type Dir interface {
-	// ReadNames lists the entries as FS.ReadDirNames does; on a failure
-	// it returns the names read so far (never nil) and the error.
+	// ReadNames lists the entries in the order the kernel returns them
+	// (rsync sends them in readdir order), without "." and "..". On a
+	// failure it returns the names read so far (never nil) and the error.
 	ReadNames() ([]string, error)
 	// Lstat describes the entry name without following a symlink.
 	Lstat(name string) (Stat, error)
 	// Readlink returns the target of the symlink name.
 	Readlink(name string) (string, error)
+	// OpenDir opens the subdirectory name, which must not be a symbolic
+	// link (ELOOP).
+	OpenDir(name string) (Dir, error)
+	// OpenFile is FS.OpenFile for the entry name.
+	OpenFile(name string) (int, error)
 	// Close releases the directory.
 	Close() error
 }
@@ -83,13 +84,3 @@ func osStat(op, path string, stat func(string, *unix.Stat_t) error) (Stat, error
 
 // Readlink implements FS.
 func (OSFS) Readlink(path string) (string, error) { return os.Readlink(path) }
-
-// ReadDirNames implements FS.
-func (OSFS) ReadDirNames(path string) ([]string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	return f.Readdirnames(-1)
-}

@@ -10,24 +10,52 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// OpenDir implements DirFS.
-func (OSFS) OpenDir(path string) (Dir, error) {
+// OpenDir implements FS.
+func (OSFS) OpenDir(path string, follow bool) (Dir, error) {
+	flags := unix.O_RDONLY | unix.O_DIRECTORY
+	if !follow {
+		flags |= unix.O_NOFOLLOW
+	}
+	fd, err := openat(unix.AT_FDCWD, path, flags)
+	if err != nil {
+		if !follow {
+			err = fsys.SymlinkLoop(unix.AT_FDCWD, path, err)
+		}
+		return nil, &os.PathError{Op: "open", Path: path, Err: err}
+	}
+	return &osDir{fd: fd, path: path}, nil
+}
+
+// OpenFile implements FS.
+func (OSFS) OpenFile(path string) (int, error) {
+	fd, err := openat(unix.AT_FDCWD, path, fileFlags)
+	if err != nil {
+		return -1, &os.PathError{Op: "open", Path: path, Err: err}
+	}
+	return fd, nil
+}
+
+// fileFlags open a file for --checksum's sum: never through a final
+// symbolic link, and never waiting on a FIFO swapped in for the file.
+const fileFlags = unix.O_RDONLY | unix.O_NOFOLLOW | unix.O_NOCTTY | unix.O_NONBLOCK
+
+// openat is openat(2) with O_CLOEXEC, again when a signal interrupts it.
+func openat(dirfd int, name string, flags int) (int, error) {
 	for {
-		fd, err := unix.Open(path, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
-		if err == unix.EINTR {
-			continue
+		fd, err := unix.Openat(dirfd, name, flags|unix.O_CLOEXEC, 0)
+		if err != unix.EINTR {
+			return fd, err
 		}
-		if err != nil {
-			return nil, &os.PathError{Op: "open", Path: path, Err: err}
-		}
-		return &osDir{fd: fd, path: path}, nil
 	}
 }
 
-// osDir is a directory open for a batched walk.
+// osDir is a directory open for the walk. Its entries are described, and
+// its subdirectories opened, relative to fd, with the batched walk as
+// without it.
 type osDir struct {
 	fd   int
 	path string
+	f    *os.File // owns fd once ReadNames has used it
 }
 
 func (d *osDir) entry(name string) string {
@@ -37,9 +65,17 @@ func (d *osDir) entry(name string) string {
 	return d.path + "/" + name
 }
 
-// ReadNames implements Dir.
+// ReadNames implements Dir the plain way, with the standard library's
+// directory reading (the batched walk uses appendNames).
 func (d *osDir) ReadNames() ([]string, error) {
-	return d.appendNames(make([]string, 0, 16), nil)
+	if d.f == nil {
+		d.f = os.NewFile(uintptr(d.fd), d.path)
+	}
+	names, err := d.f.Readdirnames(-1)
+	if names == nil {
+		names = []string{}
+	}
+	return names, err
 }
 
 // appendNames is ReadNames appending to names, with the names carved from
@@ -88,8 +124,31 @@ func (d *osDir) Readlink(name string) (string, error) {
 	}
 }
 
+// OpenDir implements Dir: the subdirectory is opened relative to d and
+// never through a symbolic link.
+func (d *osDir) OpenDir(name string) (Dir, error) {
+	path := d.entry(name)
+	fd, err := openat(d.fd, name, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW)
+	if err != nil {
+		return nil, &os.PathError{Op: "open", Path: path, Err: fsys.SymlinkLoop(d.fd, name, err)}
+	}
+	return &osDir{fd: fd, path: path}, nil
+}
+
+// OpenFile implements Dir.
+func (d *osDir) OpenFile(name string) (int, error) {
+	fd, err := openat(d.fd, name, fileFlags)
+	if err != nil {
+		return -1, &os.PathError{Op: "open", Path: d.entry(name), Err: err}
+	}
+	return fd, nil
+}
+
 // Close implements Dir.
 func (d *osDir) Close() error {
+	if d.f != nil {
+		return d.f.Close()
+	}
 	return unix.Close(d.fd)
 }
 

@@ -158,22 +158,19 @@ func readBatch(t *testing.T, rsync, dir string, proto int, c batchCase) (int, in
 	return int(p), int(compat), data[hdr:]
 }
 
-func md5Sum(path string) ([]byte, error) {
-	return fileSum(md5.New(), path)
+func md5Sum(f *os.File) ([]byte, error) {
+	return fileSum(md5.New(), f)
 }
 
-func md4Sum(path string) ([]byte, error) {
-	return fileSum(md4.New(), path)
+func md4Sum(f *os.File) ([]byte, error) {
+	return fileSum(md4.New(), f)
 }
 
+// fileSum sums the open file f, which it closes.
 func fileSum(h interface {
 	io.Writer
 	Sum([]byte) []byte
-}, path string) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
+}, f *os.File) ([]byte, error) {
 	defer f.Close()
 	if _, err := io.Copy(h, f); err != nil {
 		return nil, err
@@ -228,7 +225,7 @@ func TestBatchInterop(t *testing.T) {
 					if proto < 30 {
 						sum = md4Sum
 					}
-					walkOpts.Checksum = func(p string) ([]byte, error) { return sum(filepath.Join(dir, p)) }
+					walkOpts.Checksum = func(fd int) ([]byte, error) { return sum(os.NewFile(uintptr(fd), "sum")) }
 				}
 				list, err := Build(c.args, walkOpts)
 				if err != nil {
@@ -315,11 +312,13 @@ func (c chdirFS) abs(p string) string {
 	}
 	return filepath.Join(c.dir, p)
 }
-func (c chdirFS) Lstat(p string) (Stat, error)            { return OSFS{}.Lstat(c.abs(p)) }
-func (c chdirFS) Stat(p string) (Stat, error)             { return OSFS{}.Stat(c.abs(p)) }
-func (c chdirFS) Readlink(p string) (string, error)       { return OSFS{}.Readlink(c.abs(p)) }
-func (c chdirFS) ReadDirNames(p string) ([]string, error) { return OSFS{}.ReadDirNames(c.abs(p)) }
-func (c chdirFS) OpenDir(p string) (Dir, error)           { return OSFS{}.OpenDir(c.abs(p)) }
+func (c chdirFS) Lstat(p string) (Stat, error)      { return OSFS{}.Lstat(c.abs(p)) }
+func (c chdirFS) Stat(p string) (Stat, error)       { return OSFS{}.Stat(c.abs(p)) }
+func (c chdirFS) Readlink(p string) (string, error) { return OSFS{}.Readlink(c.abs(p)) }
+func (c chdirFS) OpenDir(p string, follow bool) (Dir, error) {
+	return OSFS{}.OpenDir(c.abs(p), follow)
+}
+func (c chdirFS) OpenFile(p string) (int, error) { return OSFS{}.OpenFile(c.abs(p)) }
 
 // compareEntries checks our walk against upstream's decoded list, entry by
 // entry in sending order, for every attribute the options carry.

@@ -1,8 +1,6 @@
 package flist
 
 import (
-	"strings"
-
 	"github.com/gorsync/gorsync/internal/exitcode"
 )
 
@@ -26,6 +24,9 @@ type List struct {
 
 	protocol  int
 	low, high int
+	// anchors are the directories the sender's walk reached by the
+	// user's names (source.go); nil on a receiver.
+	anchors map[anchorKey]struct{}
 }
 
 // I/O error bits carried in the list's end marker and trailer.
@@ -48,16 +49,7 @@ func (l *List) SourcePath(i int) string {
 	if int(e.Root) < len(l.Roots) && e.Root >= 0 {
 		root = l.Roots[e.Root]
 	}
-	name := e.Name()
-	switch {
-	case root == "":
-		return name
-	case name == ".":
-		return root
-	case strings.HasSuffix(root, "/"):
-		return root + name
-	}
-	return root + "/" + name
+	return joinRoot(root, e.Name())
 }
 
 // Counts are the per-type totals rsync reports in --stats.

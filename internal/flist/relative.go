@@ -100,7 +100,9 @@ func (w *walker) sendRelativeArg(arg string) {
 		w.sendFileName("", ".", nil, nil, (flags|FlagImpliedDir)&^FlagContentDir, true)
 	}
 
-	st, err := w.linkStat(w.path(fn), w.opts.CopyDirlinks || nameType != normalName)
+	follow := w.opts.CopyDirlinks || nameType != normalName
+	w.anchor(fn, follow)
+	st, err := w.linkStat(w.path(fn), follow)
 	if err == nil && nameType != dotdirName && w.opts.Exclude != nil && w.opts.Exclude(fn, st.Mode&ModeTypeMask == ModeDir) {
 		return
 	}
@@ -133,7 +135,7 @@ func (w *walker) sendRelativeArg(arg string) {
 	if w.opts.Recurse || (w.opts.Dirs && nameType != normalName) {
 		dir, base := splitName(fn)
 		if e := w.sendFileName(dir, base, &st, nil, FlagTopDir|FlagContentDir|flags, false); e != nil {
-			w.sendIfDirectory(e, fn, flags)
+			w.sendIfDirectory(e, fn, nil, follow, flags)
 		}
 		return
 	}

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"syscall"
 
 	"github.com/gorsync/gorsync/internal/fastio"
@@ -55,8 +56,10 @@ type WalkOptions struct {
 	// CopyDirlinks is -k: symlinks to directories are followed.
 	CopyDirlinks bool
 	// Checksum, if set, computes a regular file's whole-file sum for
-	// --checksum; on error the sum is ChecksumLen zero bytes, as in rsync.
-	Checksum    func(path string) ([]byte, error)
+	// --checksum from its descriptor, opened by the walk (relative to its
+	// directory, not through a symbolic link), which Checksum closes; on
+	// error the sum is ChecksumLen zero bytes, as in rsync.
+	Checksum    func(fd int) ([]byte, error)
 	ChecksumLen int
 	// MissingArgs is what a source argument that does not exist becomes.
 	MissingArgs MissingArgs
@@ -129,7 +132,7 @@ type walker struct {
 	fsDev      uint64 // -x: the current argument's device
 	noFilter   bool   // sending implied directories: no filters apply
 	fatal      error  // stops the walk (rsync exits at once)
-	dir        Dir    // the directory being listed, with fastio.Batch
+	dir        Dir    // the directory being listed
 
 	names []string         // the names of the directory being listed, reused
 	arena fastio.NameArena // where a batched walk's names are carved from
@@ -312,6 +315,7 @@ func (w *walker) sendArg(arg string) {
 	}
 
 	follow := w.opts.CopyDirlinks || nameType != normalName
+	w.anchor(fn, follow)
 	st, err := w.linkStat(w.path(fn), follow)
 	if err == nil && nameType != dotdirName && w.opts.Exclude != nil && w.opts.Exclude(fn, st.Mode&ModeTypeMask == ModeDir) {
 		return
@@ -344,7 +348,7 @@ func (w *walker) sendArg(arg string) {
 	if w.opts.Recurse || (w.opts.Dirs && nameType != normalName) {
 		e := w.sendFileName("", fn, &st, nil, FlagTopDir|FlagContentDir|flags, false)
 		if e != nil {
-			w.sendIfDirectory(e, fn, flags)
+			w.sendIfDirectory(e, fn, nil, follow, flags)
 		}
 		return
 	}
@@ -393,8 +397,8 @@ func (w *walker) sendFileName(dir, base string, st *Stat, pre *preStat, flags ui
 			dir, base = splitName(name)
 		}
 	}
-	var path string // where it is on disk, when not described otherwise
-	if pre == nil && w.dir == nil || w.opts.Checksum != nil {
+	var path string // where it is on disk, when no directory is listed
+	if w.dir == nil {
 		path = w.path(entryName(&name, dir, base))
 	}
 	var s Stat
@@ -479,11 +483,7 @@ func (w *walker) sendFileName(dir, base string, st *Stat, pre *preStat, flags ui
 		e.Flags |= FlagMissing
 	}
 	if w.opts.Checksum != nil && e.IsRegular() {
-		sum, err := w.opts.Checksum(path)
-		if err != nil || len(sum) < w.opts.ChecksumLen {
-			sum = make([]byte, w.opts.ChecksumLen)
-		}
-		e.SetSum(sum)
+		e.SetSum(w.checksum(path, base))
 	}
 	w.list.Entries = append(w.list.Entries, e)
 	if w.opts.Added != nil && w.fatal == nil {
@@ -519,6 +519,27 @@ func (w *walker) readlink(path, base string) (string, error) {
 	return w.fs.Readlink(path)
 }
 
+// checksum is --checksum's sum of the regular file at path, named base in
+// the directory being listed when there is one: opened relative to it, so
+// the sum is of the file the walk described or of nothing.
+func (w *walker) checksum(path, base string) []byte {
+	var fd int
+	var err error
+	if w.dir != nil {
+		fd, err = w.dir.OpenFile(base)
+	} else {
+		fd, err = w.fs.OpenFile(path)
+	}
+	var sum []byte
+	if err == nil {
+		sum, err = w.opts.Checksum(fd)
+	}
+	if err != nil || len(sum) < w.opts.ChecksumLen {
+		sum = make([]byte, w.opts.ChecksumLen)
+	}
+	return sum
+}
+
 // statFailed reports a failed lstat or readlink of a listed name.
 func (w *walker) statFailed(name string, err error) {
 	if errors.Is(err, fs.ErrNotExist) {
@@ -530,11 +551,12 @@ func (w *walker) statFailed(name string, err error) {
 	w.report(SeverityError, err, "readlink_stat(%s) failed", w.fullName(name))
 }
 
-// sendIfDirectory descends into e when it is a directory.
-// rsync: flist.c send_if_directory
-func (w *walker) sendIfDirectory(e *Entry, name string, flags uint32) {
+// sendIfDirectory descends into e when it is a directory: in parent, the
+// directory it was listed in, or (parent nil) by its path, following a
+// final symbolic link only with follow. rsync: flist.c send_if_directory
+func (w *walker) sendIfDirectory(e *Entry, name string, parent *heldDir, follow bool, flags uint32) {
 	if e.IsDir() && e.Flags&FlagMountDir == 0 {
-		w.sendDirectory(name, flags)
+		w.sendDirectory(name, parent, follow, flags)
 	}
 }
 
@@ -544,34 +566,69 @@ type nameAppender interface {
 	appendNames(names []string, arena *fastio.NameArena) ([]string, error)
 }
 
-// readDir lists dir's names. With fastio.Batch and a DirFS it leaves the
-// directory open in w.dir, for its entries to be described relative to it;
-// the caller closes it. An error with nil names means the directory could
-// not be opened.
-func (w *walker) readDir(dir string) ([]string, error) {
-	dfs, ok := w.fs.(DirFS)
-	if !ok || !w.opts.IO.On(fastio.Batch) {
-		return w.fs.ReadDirNames(w.path(dir))
+// heldDir is a directory the walk holds open: the one being listed, and
+// each of its ancestors while their subdirectories are walked, so that a
+// subdirectory is opened relative to its parent, as the name the walk
+// found there, and never by a path that a symbolic link swapped in for a
+// directory on the way could redirect. The walk and the look-ahead helpers
+// listing its subdirectories share it; the last release closes it.
+type heldDir struct {
+	d    Dir
+	refs atomic.Int32
+}
+
+func newHeldDir(d Dir) *heldDir {
+	h := &heldDir{d: d}
+	h.refs.Store(1)
+	return h
+}
+
+func (h *heldDir) hold() { h.refs.Add(1) }
+
+func (h *heldDir) release() {
+	if h.refs.Add(-1) == 0 {
+		h.d.Close()
 	}
-	d, err := dfs.OpenDir(w.path(dir))
+}
+
+// openDir opens the directory dir: in parent by its last component, or
+// (parent nil) by its path from the current root. rsync opens it beneath
+// the transfer root, refusing a link that leaves it. rsync: flist.c
+// secure_opendir
+func (w *walker) openDir(dir string, parent *heldDir, follow bool) (Dir, error) {
+	if parent == nil {
+		return w.fs.OpenDir(w.path(dir), follow)
+	}
+	return parent.d.OpenDir(dir[strings.LastIndexByte(dir, '/')+1:])
+}
+
+// readDir opens dir (see openDir) and lists its names, leaving it open in
+// w.dir for its entries to be described relative to it. With fastio.Batch
+// the names are carved from the walk's arena. An error with nil names
+// means the directory could not be opened.
+func (w *walker) readDir(dir string, parent *heldDir, follow bool) (*heldDir, []string, error) {
+	d, err := w.openDir(dir, parent, follow)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	w.dir = d
-	if od, ok := d.(nameAppender); ok {
+	held := newHeldDir(d)
+	if od, ok := d.(nameAppender); ok && w.opts.IO.On(fastio.Batch) {
 		if w.names == nil {
 			w.names = make([]string, 0, 64) // never nil: nil means not opened
 		}
 		w.names, err = od.appendNames(w.names[:0], &w.arena)
-		return w.names, err
+		return held, w.names, err
 	}
-	return d.ReadNames()
+	names, err := d.ReadNames()
+	return held, names, err
 }
 
 // sendDirectory lists one directory's entries in readdir order, then, with
-// -r, descends into the subdirectories among them in the same order.
+// -r, descends into the subdirectories among them in the same order. The
+// directory is opened in parent (or by path, see sendIfDirectory).
 // rsync: flist.c send_directory
-func (w *walker) sendDirectory(dir string, flags uint32) {
+func (w *walker) sendDirectory(dir string, parent *heldDir, follow bool, flags uint32) {
 	if w.opts.EnterDir != nil {
 		if err := w.opts.EnterDir(w.rootP, dir); err != nil && w.fatal == nil {
 			w.fatal = err
@@ -580,18 +637,28 @@ func (w *walker) sendDirectory(dir string, flags uint32) {
 	if w.opts.LeaveDir != nil {
 		defer w.opts.LeaveDir()
 	}
+	ahead := w.next // the directory listed ahead, if it was
+	w.next = nil
 	if w.fatal != nil {
+		if ahead != nil {
+			w.ahead.drop(ahead, &w.arena)
+		}
 		return
 	}
 	var names []string
 	var err error
-	ahead := w.next // the directory listed ahead, if it was
-	w.next = nil
+	var held *heldDir
 	if ahead != nil && w.ahead.take(ahead, &w.arena) {
-		names, err = ahead.names, ahead.err
+		names, err, held = ahead.names, ahead.err, ahead.dir
+		if held != nil {
+			w.dir = held.d
+		}
 	} else {
-		ahead = nil
-		names, err = w.readDir(dir)
+		held, names, err = w.readDir(dir, parent, follow)
+		if ahead != nil {
+			ahead.parent.release() // its hold on parent, which the walk has
+			ahead = nil
+		}
 	}
 	if err != nil && names == nil {
 		if errors.Is(err, fs.ErrNotExist) {
@@ -603,11 +670,12 @@ func (w *walker) sendDirectory(dir string, flags uint32) {
 		w.report(SeverityError, err, "opendir %s failed", w.fullName(dir))
 		return
 	}
+	defer held.release()
 	start := len(w.list.Entries)
 	remainder := MaxPath - (len(dir) + 1)
-	parent := dir // every child shares this one string
+	parentName := dir // every child shares this one string
 	if dir == "." {
-		parent = ""
+		parentName = ""
 	}
 	for i, n := range names {
 		if w.fatal != nil {
@@ -630,42 +698,44 @@ func (w *walker) sendDirectory(dir string, flags uint32) {
 		if ahead != nil {
 			pre = &ahead.res[i]
 		}
-		w.sendFileName(parent, n, nil, pre, flags, true)
+		w.sendFileName(parentName, n, nil, pre, flags, true)
 	}
 	if ahead != nil {
 		w.ahead.release(ahead)
 	}
-	if w.dir != nil {
-		w.dir.Close()
-		w.dir = nil
-	}
+	w.dir = nil
 	if err != nil {
 		w.list.IOError |= IOErrGeneral
 		w.report(SeverityError, err, "readdir(%s)", w.fullName(dir))
 	}
-	if w.opts.Recurse {
-		end := len(w.list.Entries)
-		var subs []*aheadDir // the directories below, in order, to list ahead
-		if w.ahead != nil {
-			for _, e := range w.list.Entries[start:end] {
-				if e.IsDir() && e.Flags&FlagMountDir == 0 {
-					name := e.Name()
-					subs = append(subs, &aheadDir{name: name, path: w.path(name), remainder: MaxPath - (len(name) + 1)})
-				}
+	if !w.opts.Recurse {
+		return
+	}
+	end := len(w.list.Entries)
+	var subs []*aheadDir // the directories below, in order, to list ahead
+	if w.ahead != nil {
+		for _, e := range w.list.Entries[start:end] {
+			if e.IsDir() && e.Flags&FlagMountDir == 0 {
+				name := e.Name()
+				held.hold() // for the helper that opens it in held
+				subs = append(subs, &aheadDir{name: name, parent: held, remainder: MaxPath - (len(name) + 1)})
 			}
-			w.ahead.push(subs)
 		}
-		for i := start; i < end && w.fatal == nil; i++ {
-			e := w.list.Entries[i]
-			if !e.IsDir() {
-				continue
-			}
-			if len(subs) > 0 && e.Flags&FlagMountDir == 0 {
-				w.next, subs = subs[0], subs[1:]
-				w.sendDirectory(w.next.name, flags) // sendIfDirectory's case
-				continue
-			}
-			w.sendIfDirectory(e, e.Name(), flags)
+		w.ahead.push(subs)
+	}
+	for i := start; i < end && w.fatal == nil; i++ {
+		e := w.list.Entries[i]
+		if !e.IsDir() {
+			continue
 		}
+		if len(subs) > 0 && e.Flags&FlagMountDir == 0 {
+			w.next, subs = subs[0], subs[1:]
+			w.sendDirectory(w.next.name, held, false, flags) // sendIfDirectory's case
+			continue
+		}
+		w.sendIfDirectory(e, e.Name(), held, false, flags)
+	}
+	for _, d := range subs { // not reached: the walk stopped
+		w.ahead.drop(d, &w.arena)
 	}
 }

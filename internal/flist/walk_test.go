@@ -32,11 +32,12 @@ func (f faultFS) Lstat(p string) (Stat, error) {
 	return f.OSFS.Lstat(p)
 }
 
-func (f faultFS) ReadDirNames(p string) ([]string, error) {
+// dirFault is the fault injected into opening the directory path.
+func (f faultFS) dirFault(p string) error {
 	if err := f.readdir[filepath.Base(p)]; err != nil {
-		return nil, &os.PathError{Op: "open", Path: p, Err: err}
+		return &os.PathError{Op: "open", Path: p, Err: err}
 	}
-	return f.OSFS.ReadDirNames(p)
+	return nil
 }
 
 func collect(ps *[]Problem) func(Problem) {
@@ -152,24 +153,22 @@ type chdirFaultFS struct {
 func (x chdirFaultFS) Lstat(p string) (Stat, error)      { return x.f.Lstat(x.c.abs(p)) }
 func (x chdirFaultFS) Stat(p string) (Stat, error)       { return x.f.Stat(x.c.abs(p)) }
 func (x chdirFaultFS) Readlink(p string) (string, error) { return x.f.Readlink(x.c.abs(p)) }
-func (x chdirFaultFS) ReadDirNames(p string) ([]string, error) {
-	return x.f.ReadDirNames(x.c.abs(p))
-}
+func (x chdirFaultFS) OpenFile(p string) (int, error)    { return x.c.OpenFile(p) }
 
-// OpenDir makes chdirFaultFS a DirFS with the same faults, for the batched
-// walk.
-func (x chdirFaultFS) OpenDir(p string) (Dir, error) {
-	if err := x.f.readdir[filepath.Base(p)]; err != nil {
-		return nil, &os.PathError{Op: "open", Path: p, Err: err}
+// OpenDir opens the directory with faultFS's faults, and the directories
+// opened in it with them too.
+func (x chdirFaultFS) OpenDir(p string, follow bool) (Dir, error) {
+	if err := x.f.dirFault(p); err != nil {
+		return nil, err
 	}
-	d, err := OSFS{}.OpenDir(x.c.abs(p))
+	d, err := OSFS{}.OpenDir(x.c.abs(p), follow)
 	if err != nil {
 		return nil, err
 	}
 	return faultDir{d, x.f}, nil
 }
 
-// faultDir injects faultFS's lstat errors into an open directory.
+// faultDir injects faultFS's faults into an open directory.
 type faultDir struct {
 	Dir
 	f faultFS
@@ -180,6 +179,17 @@ func (d faultDir) Lstat(name string) (Stat, error) {
 		return Stat{}, &os.PathError{Op: "lstat", Path: name, Err: err}
 	}
 	return d.Dir.Lstat(name)
+}
+
+func (d faultDir) OpenDir(name string) (Dir, error) {
+	if err := d.f.dirFault(name); err != nil {
+		return nil, err
+	}
+	sub, err := d.Dir.OpenDir(name)
+	if err != nil {
+		return nil, err
+	}
+	return faultDir{sub, d.f}, nil
 }
 
 func TestSourcePath(t *testing.T) {

@@ -2,6 +2,7 @@ package flist
 
 import (
 	"runtime"
+	"strings"
 
 	"github.com/gorsync/gorsync/internal/fastio"
 	"github.com/gorsync/gorsync/internal/workpool"
@@ -41,18 +42,19 @@ const (
 
 // aheadDir is a directory the walk will list.
 type aheadDir struct {
-	name      string // the directory's name in the list
-	path      string // the directory on disk
-	remainder int    // names this long or longer are not described
-	state     int
-	names     []string  // nil when it could not be opened
-	res       []preStat // names[i]'s description
-	err       error     // opening or reading it failed
+	name string // the directory's name in the list
+	// parent is the directory it is opened in, held for it until it is
+	// opened (or dropped); dir is it, open, once listed.
+	parent, dir *heldDir
+	remainder   int // names this long or longer are not described
+	state       int
+	names       []string  // nil when it could not be opened
+	res         []preStat // names[i]'s description
+	err         error     // opening or reading it failed
 }
 
 // walkAhead is the walk's queue of directories to list and its helpers.
 type walkAhead struct {
-	fs   DirFS
 	io   fastio.Config // the walk's fast paths (Uring)
 	pool workpool.Pool // the helpers; its lock guards the fields below
 	// stack holds the directories the walk will list, the next one last:
@@ -72,22 +74,52 @@ type aheadBufs struct {
 // startAhead returns the walk's queue, starting its helpers, or nil when
 // the walk lists every directory itself.
 func (w *walker) startAhead() *walkAhead {
-	dfs, ok := w.fs.(DirFS)
 	procs := runtime.GOMAXPROCS(0)
-	if !ok || !w.opts.Recurse || procs < 2 || !w.opts.IO.On(fastio.Batch) || !w.opts.IO.On(fastio.Parallel) {
+	if !w.opts.Recurse || procs < 2 || !w.opts.IO.On(fastio.Batch) || !w.opts.IO.On(fastio.Parallel) {
 		return nil
 	}
-	a := &walkAhead{fs: dfs, io: w.opts.IO}
+	a := &walkAhead{io: w.opts.IO}
 	a.pool.Start(procs-1, a.help)
 	return a
 }
 
 // stop ends the helpers, and returns once they have finished what they
-// are listing: none uses the walk's file system after the walk.
+// are listing: none uses the walk's file system after the walk. What the
+// walk left on the stack lets go of its directories.
 func (a *walkAhead) stop() {
-	if a != nil {
-		a.pool.Stop()
+	if a == nil {
+		return
 	}
+	a.pool.Stop()
+	for _, d := range a.stack {
+		d.letGo()
+	}
+	a.stack = nil
+}
+
+// letGo releases what d holds: its parent until it is opened, itself
+// once listed.
+func (d *aheadDir) letGo() {
+	switch {
+	case d.state == aheadPending:
+		d.parent.release()
+	case d.dir != nil:
+		d.dir.release()
+	}
+	d.state = aheadTaken
+}
+
+// drop takes d off the stack, which the walk will not list after all (it
+// stopped), once no helper is listing it, and lets go of what it holds.
+func (a *walkAhead) drop(d *aheadDir, arena *fastio.NameArena) {
+	if a.take(d, arena) {
+		a.release(d)
+		if d.dir != nil {
+			d.dir.release()
+		}
+		return
+	}
+	d.parent.release()
 }
 
 // push queues dirs, to be taken in their order, before anything queued
@@ -201,14 +233,16 @@ func (a *walkAhead) bufs() aheadBufs {
 	return aheadBufs{names: make([]string, 0, 64)}
 }
 
-// list opens d, reads its names and describes them.
+// list opens d in its parent, reads its names and describes them; it
+// stays open for the walk to open d's subdirectories in.
 func (a *walkAhead) list(d *aheadDir, arena *fastio.NameArena) {
-	dir, err := a.fs.OpenDir(d.path)
+	dir, err := d.parent.d.OpenDir(d.name[strings.LastIndexByte(d.name, '/')+1:])
+	d.parent.release()
 	if err != nil {
 		d.err = err
 		return
 	}
-	defer dir.Close()
+	d.dir = newHeldDir(dir)
 	b := a.bufs()
 	var names []string
 	if na, ok := dir.(nameAppender); ok {

@@ -52,9 +52,13 @@ type opening struct {
 // and nothing else: the Root's own Remove, RemoveAll and Rename invalidate
 // the name and every name below it, which is all that can change what the
 // path means as long as only this Root changes the tree. A change made by
-// someone else leaves a cached descriptor pointing at the directory it
-// opened — still beneath the root, since it was opened beneath it and every
-// operation on it names a single component.
+// someone else — the directory renamed, or swapped for a symbolic link —
+// leaves a cached descriptor on the directory it opened, and every operation
+// on it names a single component that is never followed: the link's target
+// is never reached through it. (A directory moved out of the tree, by
+// someone allowed to write where it lands, takes its descriptor along, as
+// it does any descriptor held on it, rsync's included; what is written
+// there could have been moved there as well.)
 type dirCache struct {
 	mu      sync.Mutex
 	ents    [dirCacheSize]cachedDir

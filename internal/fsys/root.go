@@ -196,6 +196,11 @@ func (r *Root) openBeneath(name string, flags int) (int, error) {
 // ok is false when openat2 is not available and the caller must fall back
 // to os.Root.
 func (r *Root) openat2(name string, flags int, resolve uint64) (fd int, ok bool, err error) {
+	return openat2At(r.fd, name, flags, resolve)
+}
+
+// openat2At is openat2 beneath the directory dirfd.
+func openat2At(dirfd int, name string, flags int, resolve uint64) (fd int, ok bool, err error) {
 	if noOpenat2.Load() {
 		return -1, false, nil
 	}
@@ -204,7 +209,7 @@ func (r *Root) openat2(name string, flags int, resolve uint64) (fd int, ok bool,
 		Resolve: unix.RESOLVE_BENEATH | unix.RESOLVE_NO_MAGICLINKS | resolve,
 	}
 	for range 16 {
-		fd, err = unix.Openat2(r.fd, name, &how)
+		fd, err = unix.Openat2(dirfd, name, &how)
 		switch err {
 		case nil:
 			return fd, true, nil

@@ -54,12 +54,17 @@ func receiveSide(c *engine.Conn, eo *engine.Options, dst string, server bool, ff
 		err := rs.Run(server)
 		return &rs.Stats, err
 	}
+	var made *fsys.PathDir // the deepest directory --mkpath made
 	if eo.Select.Mkpath {
-		if err := mkpath(c, rs.List, dst, eo); err != nil {
+		var err error
+		if made, err = mkpath(c, rs.List, dst, eo); err != nil {
 			return nil, err
 		}
+		if made != nil {
+			defer made.Close()
+		}
 	}
-	root, local, created, err := localName(rs.List, dst, eo)
+	root, local, created, err := localName(rs.List, dst, eo, made)
 	if err != nil {
 		return nil, err
 	}
@@ -79,7 +84,9 @@ func receiveSide(c *engine.Conn, eo *engine.Options, dst string, server bool, ff
 
 // localName opens the destination as rsync's get_local_name decides: an
 // existing directory, a directory to create, or a single file's new name.
-func localName(list *flist.List, dst string, eo *engine.Options) (root *fsys.Root, name string, created bool, err error) {
+// made, if not nil, is the deepest directory --mkpath made on the way: the
+// destination beneath it is reached through it, not by name again.
+func localName(list *flist.List, dst string, eo *engine.Options, made *fsys.PathDir) (root *fsys.Root, name string, created bool, err error) {
 	if dst == "" {
 		dst = "."
 	}
@@ -89,12 +96,21 @@ func localName(list *flist.List, dst string, eo *engine.Options) (root *fsys.Roo
 			n++
 		}
 	}
+	if made != nil && samePath(made.Path(), dst) {
+		// --mkpath made the destination itself: it is that directory,
+		// whatever its path names by now.
+		r, err := made.Root(eo.IO)
+		if err != nil {
+			return nil, "", false, &exitcode.Error{Code: exitcode.FileSelect, Msg: fmt.Sprintf("change_dir#1 %q failed: %v", dst, err)}
+		}
+		return r, "", false, nil
+	}
 	st, serr := os.Stat(dst)
 	err = serr
 	trailing := strings.HasSuffix(dst, "/")
 	if err == nil {
 		if st.IsDir() {
-			r, err := fsys.OpenRoot(dst, eo.IO)
+			r, err := openRoot(dst, made, eo)
 			if err != nil {
 				return nil, "", false, &exitcode.Error{Code: exitcode.FileSelect, Msg: fmt.Sprintf("change_dir#1 %q failed: %v", dst, err)}
 			}
@@ -118,10 +134,18 @@ func localName(list *flist.List, dst string, eo *engine.Options) (root *fsys.Roo
 			// rsync's dry_run++: report everything as new, touch nothing.
 			return nil, "", true, nil
 		}
-		if err := os.Mkdir(d, 0o777); err != nil {
+		// Made and entered through its parent's descriptor: a link
+		// swapped in for it meanwhile is an error, not the destination.
+		nd, err := mkdirIn(d, made, eo.Hooks.MadeDir)
+		if err != nil {
+			var pe *os.PathError
+			if errors.As(err, &pe) && pe.Op != "mkdir" {
+				return nil, "", false, &exitcode.Error{Code: exitcode.FileSelect, Msg: fmt.Sprintf("change_dir#2 %q failed: %v", d, err)}
+			}
 			return nil, "", false, &exitcode.Error{Code: exitcode.FileIO, Msg: fmt.Sprintf("mkdir %q failed: %v", d, errors.Unwrap(err))}
 		}
-		r, err := fsys.OpenRoot(d, eo.IO)
+		defer nd.Close()
+		r, err := nd.Root(eo.IO)
 		if err != nil {
 			return nil, "", false, &exitcode.Error{Code: exitcode.FileSelect, Msg: fmt.Sprintf("change_dir#2 %q failed: %v", d, err)}
 		}
@@ -131,7 +155,7 @@ func localName(list *flist.List, dst string, eo *engine.Options) (root *fsys.Roo
 	if dir == "" {
 		dir = "."
 	}
-	r, err := fsys.OpenRoot(dir, eo.IO)
+	r, err := openRoot(dir, made, eo)
 	if err != nil && eo.DryRun && eo.Select.Mkpath {
 		// --mkpath would have made the parent; a dry run did not.
 		return nil, base, false, nil
@@ -140,6 +164,55 @@ func localName(list *flist.List, dst string, eo *engine.Options) (root *fsys.Roo
 		return nil, "", false, &exitcode.Error{Code: exitcode.FileSelect, Msg: fmt.Sprintf("change_dir#3 %q failed: %v", dir, err)}
 	}
 	return r, base, false, nil
+}
+
+// openRoot opens the existing directory dir as the destination root, by
+// its name, or through made when that is dir.
+func openRoot(dir string, made *fsys.PathDir, eo *engine.Options) (*fsys.Root, error) {
+	if made != nil && samePath(made.Path(), dir) {
+		return made.Root(eo.IO)
+	}
+	return fsys.OpenRoot(dir, eo.IO)
+}
+
+// mkdirIn makes the directory d, in made when that is its parent, else in
+// its parent opened by name, and tells hook (if set) it did.
+func mkdirIn(d string, made *fsys.PathDir, hook func(string)) (*fsys.PathDir, error) {
+	parent, base := ".", d
+	if i := strings.LastIndexByte(d, '/'); i >= 0 {
+		parent, base = d[:i], d[i+1:]
+		if i == 0 {
+			parent = "/"
+		}
+	}
+	if made != nil && samePath(made.Path(), parent) {
+		return mkdirHook(made, base, hook)
+	}
+	pd, err := fsys.OpenPathDir(parent)
+	if err != nil {
+		var pe *os.PathError
+		if errors.As(err, &pe) {
+			// As mkdir(2) of d would have failed.
+			pe.Op, pe.Path = "mkdir", d
+		}
+		return nil, err
+	}
+	defer pd.Close()
+	return mkdirHook(pd, base, hook)
+}
+
+// mkdirHook makes the directory name in pd and tells hook (if set).
+func mkdirHook(pd *fsys.PathDir, name string, hook func(string)) (*fsys.PathDir, error) {
+	nd, err := pd.Mkdir(name, 0o777)
+	if err == nil && hook != nil {
+		hook(nd.Path())
+	}
+	return nd, err
+}
+
+// samePath reports whether two spellings of a path name it the same way.
+func samePath(a, b string) bool {
+	return filepath.Clean(a) == filepath.Clean(b)
 }
 
 // finishList applies the tree-shape options to a received list: the
@@ -161,9 +234,9 @@ func finishList(rs *engine.Receiving, eo *engine.Options) {
 // mkpath creates the destination's missing path components for --mkpath
 // before the destination is opened: all of them when several entries go
 // into a directory named without a trailing slash, else all but the last.
-// A dry run only counts them. rsync: main.c get_local_name, util1.c
-// make_path
-func mkpath(c *engine.Conn, list *flist.List, dst string, eo *engine.Options) error {
+// It returns the deepest directory it made, open (nil if none). A dry run
+// only counts them. rsync: main.c get_local_name, util1.c make_path
+func mkpath(c *engine.Conn, list *flist.List, dst string, eo *engine.Options) (*fsys.PathDir, error) {
 	n := 0
 	for _, e := range list.Entries {
 		if e.Active() {
@@ -171,22 +244,22 @@ func mkpath(c *engine.Conn, list *flist.List, dst string, eo *engine.Options) er
 		}
 	}
 	if dst == "" {
-		return nil
+		return nil, nil
 	}
 	if _, err := os.Stat(dst); err == nil {
-		return nil
+		return nil, nil
 	}
 	slash := strings.LastIndexByte(dst, '/')
 	trailing := strings.HasSuffix(dst, "/")
 	if slash < 0 && n <= 1 {
-		return nil
+		return nil, nil
 	}
 	dropName := n <= 1 || trailing
-	made, err := makePath(dst, dropName, eo.DryRun)
+	made, last, err := makePath(dst, dropName, eo.DryRun, eo.Hooks.MadeDir)
 	if err != nil {
 		var en syscall.Errno
 		errors.As(err, &en)
-		return &exitcode.Error{Code: exitcode.FileIO, Msg: fmt.Sprintf("rsync: [Receiver] mkdir %q failed: %s", absPath(dst), strerror(en))}
+		return nil, &exitcode.Error{Code: exitcode.FileIO, Msg: fmt.Sprintf("rsync: [Receiver] mkdir %q failed: %s", absPath(dst), strerror(en))}
 	}
 	if made > 0 && eo.Verbose > 0 && !eo.Quiet {
 		shown := dst
@@ -199,20 +272,24 @@ func mkpath(c *engine.Conn, list *flist.List, dst string, eo *engine.Options) er
 		}
 		c.Log.Info(fmt.Sprintf("created %d director%s for %s\n", made, plural, shown))
 	}
-	return nil
+	return last, nil
 }
 
 // makePath creates the missing directories of path (without its last
-// element when dropName), shallowest first, and returns how many it made;
-// a dry run counts them without making any. rsync: util1.c make_path
-func makePath(path string, dropName, dry bool) (int, error) {
+// element when dropName), shallowest first, and returns how many it made
+// and the deepest, open. Each is made in the one before through its
+// descriptor (fsys.PathDir), so a directory swapped for a symbolic link
+// on the way cannot lead the rest elsewhere. A dry run counts them
+// without making any; hook (if set) is told of each made. rsync: util1.c
+// make_path
+func makePath(path string, dropName, dry bool, hook func(string)) (int, *fsys.PathDir, error) {
 	for strings.HasPrefix(path, "./") {
 		path = path[2:]
 	}
 	if dropName {
 		i := strings.LastIndexByte(path, '/')
 		if i <= 0 {
-			return 0, nil
+			return 0, nil, nil
 		}
 		path = path[:i]
 	}
@@ -221,12 +298,12 @@ func makePath(path string, dropName, dry bool) (int, error) {
 		fi, err := os.Stat(p)
 		if err == nil {
 			if !fi.IsDir() {
-				return 0, syscall.ENOTDIR
+				return 0, nil, syscall.ENOTDIR
 			}
 			break
 		}
 		if !errors.Is(err, os.ErrNotExist) {
-			return 0, err
+			return 0, nil, err
 		}
 		missing = append(missing, p)
 		i := strings.LastIndexByte(p, '/')
@@ -235,16 +312,35 @@ func makePath(path string, dropName, dry bool) (int, error) {
 		}
 		p = p[:i]
 	}
+	if dry || len(missing) == 0 {
+		return len(missing), nil, nil
+	}
+	parent := "."
+	if first := missing[len(missing)-1]; strings.IndexByte(first, '/') >= 0 {
+		parent = first[:strings.LastIndexByte(first, '/')]
+		if parent == "" {
+			parent = "/"
+		}
+	}
+	pd, err := fsys.OpenPathDir(parent)
+	if err != nil {
+		return 0, nil, err
+	}
 	made := 0
 	for j := len(missing) - 1; j >= 0; j-- {
-		if !dry {
-			if err := os.Mkdir(missing[j], 0o777); err != nil {
-				return made, err
-			}
+		base := missing[j][strings.LastIndexByte(missing[j], '/')+1:]
+		if base == "" {
+			continue // a doubled slash: the same directory again
 		}
+		nd, err := mkdirHook(pd, base, hook)
+		pd.Close()
+		if err != nil {
+			return made, nil, err
+		}
+		pd = nd
 		made++
 	}
-	return made, nil
+	return made, pd, nil
 }
 
 // absPath is rsync's full_fname for a message: the path made absolute.

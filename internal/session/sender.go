@@ -3,8 +3,6 @@ package session
 import (
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -30,22 +28,19 @@ func sendSide(c *engine.Conn, eo *engine.Options, srcs []string, server bool, wf
 		// for them before it is sent.
 		sums = engine.NewFileSums(c.Session.FileParams(), fo.ChecksumLen)
 		wo.ChecksumLen = fo.ChecksumLen
-		wo.Checksum = func(path string) ([]byte, error) { return sums.Start(path), nil }
+		wo.Checksum = func(fd int) ([]byte, error) { return sums.Start(fd), nil }
 	case eo.AlwaysChecksum:
-		fh := checksum.NewFileHasher(c.Session.FileParams())
+		params := c.Session.FileParams()
+		fh := checksum.NewFileHasher(params)
 		sumBuf := make([]byte, 256<<10)
 		wo.ChecksumLen = fo.ChecksumLen
-		wo.Checksum = func(path string) ([]byte, error) {
-			f, err := os.Open(path)
+		wo.Checksum = func(fd int) ([]byte, error) {
+			defer syscall.Close(fd)
+			sum, err := engine.HashFD(fh, params, fd, -1, sumBuf, nil)
 			if err != nil {
 				return nil, err
 			}
-			defer f.Close()
-			fh.Reset(c.Session.FileParams())
-			if err := fastio.Feed(fh, f, sumBuf); err != nil {
-				return nil, err
-			}
-			return fh.Sum(nil)[:fo.ChecksumLen], nil
+			return sum[:fo.ChecksumLen], nil
 		}
 	}
 	progress := !server && eo.Verbose > 0 && !eo.Quiet
@@ -72,13 +67,18 @@ func sendSide(c *engine.Conn, eo *engine.Options, srcs []string, server bool, wf
 	if err != nil {
 		return nil, err
 	}
+	if eo.Hooks.Listed != nil {
+		eo.Hooks.Listed()
+	}
 	ioErr := list.IOError
 	s.List = list
 	// rsync reports at least 1 ms. rsync: flist.c send_file_list
 	s.Stats.FlistBuildTime = max(1, time.Since(buildStart).Milliseconds())
-	s.Open = func(e *flist.Entry) (*os.File, error) { return openSource(list, e) }
+	src := flist.NewSource(list)
+	defer src.Close()
+	s.Open = src.Open
 	if eo.Select.RemoveSource != engine.KeepSource {
-		watchSuccess(c, eo, list)
+		c.OnSuccess = (&engine.SuccessHandler{List: list, Opts: eo, Conn: c, Source: src}).Handle
 	}
 	if ls == nil {
 		err = s.SendFileList(&fo, ioErr)
@@ -102,41 +102,6 @@ func sendSide(c *engine.Conn, eo *engine.Options, srcs []string, server bool, wf
 	err = s.Run(server)
 	s.Stats.TotalWritten, s.Stats.TotalRead = c.BytesWritten(), c.BytesRead()
 	return &s.Stats, err
-}
-
-// openSource opens a list entry's file on the sender's disk without
-// following a final symlink that may have replaced it since the walk.
-func openSource(list *flist.List, e *flist.Entry) (*os.File, error) {
-	path := sourcePath(list, e)
-	// A plain open and os.NewFile: os.OpenFile would also probe the
-	// runtime's poller, four fcntl and an epoll_ctl per regular file,
-	// which can never be polled.
-	for {
-		fd, err := syscall.Open(path, syscall.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_CLOEXEC|syscall.O_NOCTTY, 0)
-		if err == syscall.EINTR {
-			continue
-		}
-		if err != nil {
-			return nil, &os.PathError{Op: "open", Path: path, Err: err}
-		}
-		return os.NewFile(uintptr(fd), path), nil
-	}
-}
-
-// sourcePath is the path of a list entry's file on the sender's disk.
-func sourcePath(list *flist.List, e *flist.Entry) string {
-	path := e.Name()
-	if e.Root >= 0 && int(e.Root) < len(list.Roots) && list.Roots[e.Root] != "" {
-		path = filepath.Join(list.Roots[e.Root], path)
-	}
-	return path
-}
-
-// watchSuccess lets a sender remove the source files the receiver reports
-// in place (--remove-source-files, --remove-sent-files).
-func watchSuccess(c *engine.Conn, eo *engine.Options, list *flist.List) {
-	h := &engine.SuccessHandler{List: list, Opts: eo, Conn: c, Path: func(e *flist.Entry) string { return sourcePath(list, e) }}
-	c.OnSuccess = h.Handle
 }
 
 // uncountMissing takes the --delete-missing-args entries (mode 0) out of
