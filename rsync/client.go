@@ -5,7 +5,6 @@ import (
 	"io"
 
 	"github.com/gorsync/gorsync/internal/engine"
-	"github.com/gorsync/gorsync/internal/protocol"
 	"github.com/gorsync/gorsync/internal/session"
 )
 
@@ -112,15 +111,24 @@ func (c *Client) overConn(ctx context.Context, conn io.ReadWriter, role session.
 // receive into paths[0] when the client sends (push), or to send paths when
 // the client receives.
 func (c *Client) ServerArgs(push bool, paths ...string) ([]string, error) {
-	o, err := c.Options.parse([]string{"."}, c.getenv)
+	var args []string
+	for _, p := range paths {
+		args = append(args, peer+p)
+	}
+	if push {
+		args = append([]string{"."}, args[:min(len(args), 1)]...)
+	} else {
+		args = append(args, ".")
+	}
+	o, err := c.Options.parse(args, c.getenv)
 	if err != nil {
 		return nil, wrap(err)
 	}
-	info := protocol.ClientCapabilities
-	if o.Protocol != 0 && o.Protocol < 30 {
-		info = ""
+	cfg, err := session.NewConfig(o, c.env())
+	if err != nil {
+		return nil, wrap(err)
 	}
-	return o.RemoteArgs(push, info, paths), nil
+	return cfg.ServerArgs(), nil
 }
 
 // peer names the other end of a connection the caller made.

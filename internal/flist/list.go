@@ -21,6 +21,12 @@ type List struct {
 	Users, Groups map[uint32]string
 	// NdxStart is the wire index of Entries[0] (0 without inc-recurse).
 	NdxStart int32
+	// ParentNdx is, with incremental recursion, the index among all the
+	// transfer's directories (rsync's dir_flist) of the directory whose
+	// entries this list holds, -1 for none (the first list, unless it
+	// starts with "."); its wire index NdxStart-1 names that directory.
+	// rsync: flist.c flist->parent_ndx
+	ParentNdx int32
 
 	protocol  int
 	low, high int

@@ -187,6 +187,12 @@ type Options struct {
 	MaxDelete    int
 	MaxDeleteSet bool
 
+	// NoIncRecursive is --no-inc-recursive (--no-i-r; --inc-recursive
+	// clears it): rsync's allow_inc_recurse turned off. Whether a transfer
+	// recurses incrementally also depends on the role and other options;
+	// the session decides.
+	NoIncRecursive bool
+
 	// Help asks the caller to print the usage text and exit 0.
 	Help bool
 	// Version counts -V; the caller prints the version and exits 0.
@@ -549,8 +555,8 @@ func (p *parser) apply(s *optSpec, val string) error {
 		o.PruneEmptyDirs = s.id == optPruneEmptyDirs
 	case optFilesFrom:
 		o.FilesFrom = val
-	case optNoIncRecursive:
-		// Nothing to do: gorsync never recurses incrementally.
+	case optIncRecursive, optNoIncRecursive:
+		o.NoIncRecursive = s.id == optNoIncRecursive
 	case optVerbose:
 		o.Verbose++
 	case optNoVerbose:

@@ -52,8 +52,7 @@ const (
 	optServer
 	optSender
 	optDaemon // switches rsync into daemon-mode parsing; not implemented yet
-	// optNoIncRecursive is --no-inc-recursive: gorsync always sends the
-	// whole file list up front, which is exactly what it asks for.
+	optIncRecursive
 	optNoIncRecursive
 	optCompress
 	optOldCompress
@@ -155,7 +154,7 @@ var table = []optSpec{
 	{"recursive", 'r', argNone, optRecursive},
 	{"no-recursive", 0, argNone, optNoRecursive},
 	{"no-r", 0, argNone, optNoRecursive},
-	{"inc-recursive", 0, argNone, optUnsupported},
+	{"inc-recursive", 0, argNone, optUnsupported}, // until incremental recursion lands
 	{"no-inc-recursive", 0, argNone, optNoIncRecursive},
 	{"i-r", 0, argNone, optUnsupported},
 	{"no-i-r", 0, argNone, optNoIncRecursive},

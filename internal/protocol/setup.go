@@ -34,10 +34,19 @@ const (
 	CFID0Names          = 1 << 8
 )
 
-// ClientCapabilities is the "-e." string a gorsync client sends: everything
-// rsync 3.x offers except incremental recursion ('i') and iconv ('s'), which
-// gorsync does not do yet. rsync: options.c maybe_add_e_option.
+// ClientCapabilities is the "-e." string a gorsync client sends without
+// incremental recursion: everything rsync 3.x offers but 'i' and iconv
+// ('s'), which gorsync does not do yet. rsync: options.c maybe_add_e_option.
 const ClientCapabilities = ".LfxCIvu"
+
+// ClientInfo is the "-e." string a client sends, with 'i' when it allows
+// incremental recursion (rsync's allow_inc_recurse).
+func ClientInfo(incRecurse bool) string {
+	if incRecurse {
+		return ".i" + ClientCapabilities[1:]
+	}
+	return ClientCapabilities
+}
 
 // Config is what one side brings to the set-up.
 type Config struct {
@@ -67,6 +76,10 @@ type Config struct {
 	// IO says whether this side's multiplexed output may gather frames
 	// into one writev (fastio.Writev).
 	IO fastio.Config
+	// IncRecurse is this side's allow_inc_recurse: a server turns
+	// incremental recursion on when it and the client's 'i' allow it; a
+	// client accepts it only when it offered it.
+	IncRecurse bool
 }
 
 // Session holds everything negotiated for one connection.
@@ -83,6 +96,12 @@ type Session struct {
 	// Compression is the token compression in use: "zstd", "lz4", "zlibx",
 	// "zlib", or "" for none.
 	Compression string
+}
+
+// IncRecurse reports whether the file list goes incrementally, a
+// directory at a time (CF_INC_RECURSE). rsync: compat.c inc_recurse
+func (s *Session) IncRecurse() bool {
+	return s.Protocol >= 30 && s.CompatFlags&CFIncRecurse != 0
 }
 
 // ProperSeedOrder is compat flag CF_CHKSUM_SEED_FIX.
@@ -154,6 +173,10 @@ func Setup(r *wire.Reader, w *wire.Writer, cfg Config, negotiated, remote int) (
 		if cfg.AmServer {
 			info := cfg.ClientInfo
 			flags := uint32(CFSymlinkTimes)
+			// rsync: compat.c set_allow_inc_recurse, setup_protocol
+			if cfg.IncRecurse && strings.IndexByte(info, 'i') >= 0 {
+				flags |= CFIncRecurse
+			}
 			for _, f := range []struct {
 				c    byte
 				flag uint32
@@ -172,7 +195,7 @@ func Setup(r *wire.Reader, w *wire.Writer, cfg Config, negotiated, remote int) (
 			if err != nil {
 				return nil, fmt.Errorf("read compat flags: %w", err)
 			}
-			if v&CFIncRecurse != 0 {
+			if v&CFIncRecurse != 0 && !cfg.IncRecurse {
 				return nil, fmt.Errorf("server enabled incremental recursion, which was not offered: %w", wire.ErrProtocol)
 			}
 			s.CompatFlags = uint32(v)

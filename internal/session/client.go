@@ -51,20 +51,29 @@ func RunClient(ctx context.Context, cfg *Config) (*Stats, error) {
 // host, and "rsync --server" with the options it needs.
 func (cfg *Config) remoteCommand() ([]string, error) {
 	o := cfg.Opts
-	info := protocol.ClientCapabilities
-	if o.Protocol != 0 && o.Protocol < 30 {
-		info = ""
-	}
 	cmd := &transport.Command{
 		Rsh:        o.Rsh,
 		User:       cfg.Remote.User,
 		Host:       cfg.Remote.Host,
 		RsyncPath:  o.RsyncPath,
-		ServerArgs: o.RemoteArgs(cfg.Role == Push, info, cfg.RemotePaths),
+		ServerArgs: cfg.ServerArgs(),
 	}
 	argv, err := cmd.Argv()
 	if err != nil {
 		return nil, &options.UsageError{Reason: err.Error()}
 	}
 	return argv, nil
+}
+
+// ServerArgs are the arguments, after the program name, that a push's or
+// pull's server is started with: "--server", its options (with this
+// client's capability letters) and cfg.RemotePaths. rsync: options.c
+// server_options
+func (cfg *Config) ServerArgs() []string {
+	o := cfg.Opts
+	info := protocol.ClientInfo(cfg.allowIncRecurse(cfg.Role == Push))
+	if o.Protocol != 0 && o.Protocol < 30 {
+		info = ""
+	}
+	return o.RemoteArgs(cfg.Role == Push, info, cfg.RemotePaths)
 }

@@ -331,7 +331,8 @@ func (cfg *Config) protocolConfig(server, sender bool) protocol.Config {
 	}
 	info := o.ClientInfo
 	if cfg.Role == Local && server {
-		info = protocol.ClientCapabilities
+		// What this process's client side offered (remoteCommand's).
+		info = protocol.ClientInfo(cfg.allowIncRecurse(true))
 	}
 	return protocol.Config{
 		AmServer: server, AmSender: sender, Protocol: p,
@@ -342,7 +343,33 @@ func (cfg *Config) protocolConfig(server, sender bool) protocol.Config {
 
 		GeneratorMessages: o.RemoveSource != options.KeepSource,
 		IO:                cfg.IO,
+		IncRecurse:        cfg.allowIncRecurse(sender),
 	}
+}
+
+// Incremental recursion is built one role at a time; a role offers and
+// accepts it only once it does it. rsync: compat.c set_allow_inc_recurse
+const (
+	incRecurseSender   = false
+	incRecurseReceiver = false
+)
+
+// allowIncRecurse is rsync's allow_inc_recurse for this side sending or
+// receiving: only with -r and without --no-inc-recursive, and a receiver
+// refuses it for the options that need the whole list (--delete-before,
+// --delete-after, -m). A server also needs the client's 'i' (checked in
+// protocol.Setup). rsync: compat.c set_allow_inc_recurse
+func (cfg *Config) allowIncRecurse(amSender bool) bool {
+	o := cfg.Opts
+	switch {
+	case amSender && !incRecurseSender, !amSender && !incRecurseReceiver:
+		return false
+	case o.NoIncRecursive || !o.Recursive:
+		return false
+	case !amSender && (o.DeleteBefore || o.DeleteAfter || o.PruneEmptyDirs):
+		return false
+	}
+	return true
 }
 
 // flistOptions derives the file-list encoding from the negotiated session.
