@@ -168,3 +168,7 @@ func (r *Rolling) Sum() uint32 { return r.s1&0xffff | r.s2<<16 }
 
 // Len returns the current window length.
 func (r *Rolling) Len() int { return int(r.n) }
+
+// VectorRoll reports whether the rolling sum runs its vector (AVX2)
+// assembly on this CPU, as --version's "SIMD-roll" says.
+func VectorRoll() bool { return haveVectorSums }

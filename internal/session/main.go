@@ -39,11 +39,13 @@ func runMain(ctx context.Context, args []string, env Env, adjust func(*Config)) 
 	}
 	switch {
 	case opts.Help:
-		fmt.Fprintf(env.Stdout, "gorsync  version %s  protocol version %d\n%s", Version, protocol.MaxVersion, options.Usage())
+		writeHelp(env.Stdout)
+		return 0
+	case opts.Version > 1:
+		writeVersionJSON(env.Stdout)
 		return 0
 	case opts.Version > 0:
-		fmt.Fprintf(env.Stdout, "gorsync  version %s  protocol version %d\nrsync re-implemented in Go; speaks rsync protocols %d to %d.\n",
-			Version, protocol.MaxVersion, protocol.MinVersion, protocol.MaxVersion)
+		writeVersion(env.Stdout)
 		return 0
 	}
 	if err := checkProtocolOption(opts); err != nil {
@@ -51,7 +53,7 @@ func runMain(ctx context.Context, args []string, env Env, adjust func(*Config)) 
 	}
 	cfg, err := NewConfig(opts, env)
 	if errors.Is(err, errNoArgs) {
-		fmt.Fprintf(env.Stderr, "gorsync  version %s  protocol version %d\n%s", Version, protocol.MaxVersion, options.Usage())
+		writeHelp(env.Stderr) // rsync: main.c main, usage(FERROR) without arguments
 	}
 	if err != nil {
 		return reportExit(env, err, opts.Server)
