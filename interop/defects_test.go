@@ -157,6 +157,13 @@ func defectCases() []optCase {
 			args: av("--delete-during", "-f", "merge -"), srcs: src, dst: "dst/", cmp: noDirTimes,
 			sanity: defAll(delKept("dst/gone.txt"), delGone("dst/keep.prot")),
 		},
+		{
+			// Standard input by its /dev name (a link to /proc/self/fd/0,
+			// whose target is "pipe:[N]"): read once, whole.
+			name: "1-stdin/exclude-from-dev-stdin-delete", setup: delSetup(nil), stdin: "- *.prot\n- gone.txt\n",
+			args: av("--delete", "--exclude-from=/dev/stdin"), srcs: src, dst: "dst/", cmp: noDirTimes,
+			sanity: defAll(delKept("dst/keep.prot", "dst/gone.txt"), delGone("dst/gonedir/top.txt")),
+		},
 
 		// Item 2: -C takes $CVSIGNORE's words, on whichever side applies
 		// the CVS list.

@@ -43,6 +43,12 @@ func MainContext(ctx context.Context, args []string, env Env) int {
 	return session.Main(ctx, args, session.Env(env))
 }
 
+// ErrSignal is the cause to cancel MainContext's context with when a
+// signal ends the run (as the gorsync binary does on SIGINT, SIGTERM and
+// SIGHUP): only rsync's "received SIGINT, SIGTERM, or SIGHUP (code 20)"
+// line is printed.
+var ErrSignal = session.ErrSignal
+
 // ExitCode is rsync's exit code for an error a Client or Server returned:
 // 0 for nil, 1 for a usage error, 23 when some files failed, 24 when some
 // vanished, 20 when the context was cancelled, and so on (rsync's

@@ -232,7 +232,7 @@ func openat2At(dirfd int, name string, flags int, resolve uint64) (fd int, ok bo
 // it. The standard library does not export it, so it is taken, once, from
 // a name that must escape; comparing errors then needs no message text.
 var rootEscapes = sync.OnceValue(func() error {
-	r, err := os.OpenRoot(os.TempDir())
+	r, err := os.OpenRoot("/")
 	if err != nil {
 		return errNoEscapeError
 	}

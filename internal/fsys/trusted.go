@@ -110,6 +110,13 @@ func openTrusted(start int, name string, beneath bool) (int, error) {
 			if links++; links > maxLinks {
 				return -1, unix.ELOOP
 			}
+			if last && onProcfs(w.dfd) {
+				// A trusted link in /proc (/dev/stdin leads to
+				// /proc/self/fd/0, whose target is "pipe:[N]") names
+				// an open file only the kernel can reach: it follows
+				// it.
+				return unix.Openat(w.dfd, comp, unix.O_RDONLY|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
+			}
 			target, err := readlinkat(w.dfd, comp)
 			if err != nil {
 				return -1, err
@@ -201,4 +208,11 @@ func (w *trustWalk) up() error {
 		w.depth--
 	}
 	return nil
+}
+
+// onProcfs reports whether the directory dfd is on /proc, whose symbolic
+// links (a process's descriptors, its cwd) are not paths.
+func onProcfs(dfd int) bool {
+	var fs unix.Statfs_t
+	return unix.Fstatfs(dfd, &fs) == nil && fs.Type == unix.PROC_SUPER_MAGIC
 }

@@ -2,6 +2,7 @@ package fsys
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -110,5 +111,35 @@ func TestOpenTrusted(t *testing.T) {
 	}
 	if !errors.Is(ErrUntrustedLink, unix.ELOOP) || ErrUntrustedLink.Error() != unix.ELOOP.Error() {
 		t.Errorf("ErrUntrustedLink is not ELOOP to callers: %v", ErrUntrustedLink)
+	}
+}
+
+// TestOpenTrustedProcLinks opens what the shell's <(...) and /dev/stdin
+// name: a pipe behind /proc/self/fd/N, whose link target ("pipe:[N]") is no
+// path; the links are the process's own (or root's), so they are followed,
+// by the kernel.
+func TestOpenTrustedProcLinks(t *testing.T) {
+	for _, prefix := range []string{"/proc/self/fd/", "/dev/fd/"} {
+		r, w, err := os.Pipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		go func() { w.WriteString("- a\n"); w.Close() }()
+		name := fmt.Sprintf("%s%d", prefix, r.Fd())
+		f, err := OpenTrusted(name)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		b, err := io.ReadAll(f)
+		f.Close()
+		r.Close()
+		if err != nil || string(b) != "- a\n" {
+			t.Errorf("%s: read %q, %v", name, b, err)
+		}
+	}
+	if f, err := OpenTrusted("/dev/stdin"); err != nil {
+		t.Errorf("/dev/stdin: %v", err)
+	} else {
+		f.Close()
 	}
 }

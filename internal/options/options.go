@@ -10,7 +10,7 @@ import (
 
 // ProgName is the program name that starts every error message, as rsync's
 // RSYNC_NAME does; it stays "rsync" so gorsync is a drop-in replacement.
-var ProgName = "rsync"
+const ProgName = "rsync"
 
 // TriState is an option that may be unset, forced on or forced off.
 type TriState int8

@@ -23,7 +23,7 @@ func RunClient(ctx context.Context, cfg *Config) (*Stats, error) {
 	if err != nil {
 		return nil, err
 	}
-	conn, err := transport.Start(argv)
+	conn, err := transport.Start(argv, cfg.Env.Stderr)
 	if err != nil {
 		return nil, &exitcode.Error{Code: exitcode.StartClient, Msg: err.Error()}
 	}

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 
 	"github.com/gorsync/gorsync/internal/delta"
 	"github.com/gorsync/gorsync/internal/engine"
@@ -115,6 +114,9 @@ type Config struct {
 	Dest string
 
 	engine *engine.Options // the roles' options; see engineOptions
+	// rules are a client's command-line filter rules, parsed once; each
+	// role works on a Clone.
+	rules *filter.List
 }
 
 // NewConfig derives a transfer's configuration from a parsed command line.
@@ -146,10 +148,18 @@ func newConfig(o *options.Options, env Env) (*Config, error) {
 		if len(o.Args) == 0 {
 			return nil, errNoArgs
 		}
-		// rsync parses filter rules and opens a --files-from file with
-		// the options, before it connects. rsync: options.c
-		// parse_arguments
-		if _, err := buildFilters(cfg, protocol.MaxVersion, strings.NewReader("")); err != nil {
+		// rsync parses filter rules (reading an --exclude-from list to
+		// its end, standard input and FIFOs included) and opens a
+		// --files-from file with the options, before it connects; each
+		// role gets a copy of the one parse. Only -C's default list
+		// depends on the protocol (perishable from 30), and only where a
+		// rule names -C: it is parsed for the protocol this side offers.
+		// rsync: options.c parse_arguments
+		p := protocol.MaxVersion
+		if o.Protocol != 0 {
+			p = o.Protocol
+		}
+		if cfg.rules, err = buildFilters(cfg, p, env.Stdin); err != nil {
 			return nil, err
 		}
 		if err := checkFilesFrom(o); err != nil {
@@ -256,6 +266,11 @@ func engineOptions(o *options.Options, local bool) *engine.Options {
 	}
 	return eo
 }
+
+// logDeleted says whether a client prints the server's deletions
+// (MSG_DELETED) as "deleting" lines: with -v, unless -q.
+// rsync: log.c log_delete
+func (cfg *Config) logDeleted() bool { return cfg.Opts.Verbose > 0 && cfg.Opts.Quiet == 0 }
 
 // deleteMode is the --delete option family's choice of when to delete.
 func deleteMode(o *options.Options) engine.DeleteMode {

@@ -1,7 +1,6 @@
 package session
 
 import (
-	"errors"
 	"path/filepath"
 
 	"github.com/gorsync/gorsync/internal/engine"
@@ -30,19 +29,15 @@ func serverReceiverFilters(c *engine.Conn, cfg *Config, eo *engine.Options) erro
 	return nil
 }
 
-// localReceiverFilters gives a local copy's receiving side the rules the
-// client parsed (l, its own copy), with -C's rules added for a receiver,
-// as rsync's local server keeps the parsed list it inherits across its
-// fork instead of reading the rules from the wire. Parsing them again
-// would read a list from standard input twice.
+// localReceiverFilters gives a local copy's receiving side its copy l of
+// the command line's rules, with -C's rules added for a receiver, as
+// rsync's local server keeps the parsed list it inherits across its fork
+// instead of reading the rules from the wire.
 // rsync: exclude.c recv_filter_list (local_server)
 func localReceiverFilters(cfg *Config, l *filter.List, protocol int, eo *engine.Options) error {
 	o := cfg.Opts
 	if !o.Delete && o.MissingArgs != options.DeleteMissingArgs && !o.PruneEmptyDirs {
 		return nil
-	}
-	if l == nil {
-		return errNoClientRules
 	}
 	if _, err := l.SendList(protocol, false, o.CVSExclude); err != nil {
 		return err
@@ -50,10 +45,6 @@ func localReceiverFilters(cfg *Config, l *filter.List, protocol int, eo *engine.
 	eo.Filter = l
 	return nil
 }
-
-// errNoClientRules stops a local copy's receiving side whose client failed
-// before parsing its rules; the client's error is the one reported.
-var errNoClientRules = errors.New("local copy: the client parsed no filter rules")
 
 // absDir returns dir as an absolute, clean path, or "" if it cannot.
 func absDir(dir string) string {

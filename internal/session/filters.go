@@ -93,12 +93,7 @@ func (w *walkFilter) leave() {
 // itself (and would send them only to a deleting receiver). The -C rules
 // are added as rsync's send_filter_list does.
 func clientFilters(c *engine.Conn, cfg *Config, amSender bool) (*walkFilter, error) {
-	o, local := cfg.Opts, cfg.Role == Local
-	l, err := buildFilters(cfg, c.Session.Protocol, cfg.Env.Stdin)
-	if err != nil {
-		return nil, err
-	}
-	return sendFilters(c, o, l, amSender, local)
+	return sendFilters(c, cfg.Opts, cfg.rules.Clone(), amSender, cfg.Role == Local)
 }
 
 // sendFilters completes the client's parsed rules l and sends them as

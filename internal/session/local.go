@@ -7,7 +7,6 @@ import (
 
 	"github.com/gorsync/gorsync/internal/engine"
 	"github.com/gorsync/gorsync/internal/fastio"
-	"github.com/gorsync/gorsync/internal/filter"
 	"github.com/gorsync/gorsync/internal/transport"
 )
 
@@ -36,38 +35,25 @@ func localCopy(ctx context.Context, cfg *Config) (*Stats, error) {
 		defer handoff.Close()
 	}
 	stop := onCancel(ctx, func() {
+		// Each side's reads end with the cancellation, and its
+		// writes fail.
 		err := cancelled(ctx)
 		toServer.CloseWrite(err)
 		toClient.CloseWrite(err)
-		toServer.CloseRead()
-		toClient.CloseRead()
 		if handoff != nil {
 			handoff.Abort()
 		}
 	})
-	// The receiving side gets its own copy of the rules the client parses
-	// (nil if the client fails first), as rsync's local server inherits
-	// them across its fork. rsync: main.c do_cmd (local_child)
-	rules := make(chan *filter.List, 1)
 	serverDone := make(chan error, 1)
-	go func() { serverDone <- localReceiver(cfg, toServer, toClient, handoff, rules) }()
+	go func() { serverDone <- localReceiver(ctx, cfg, toServer, toClient, handoff) }()
 
 	var st *Stats
 	c, err := connect(cfg, toClient, toServer, false, true, clientLogger(cfg.Env))
-	var l *filter.List
-	if err == nil {
-		l, err = buildFilters(cfg, c.Session.Protocol, cfg.Env.Stdin)
-	}
-	if l != nil {
-		rules <- l.Clone()
-	} else {
-		rules <- nil
-	}
 	if err == nil {
 		var wf *walkFilter
 		var ff *filesFrom
-		c.LogDeleted = cfg.Opts.Verbose > 0 && cfg.Opts.Quiet == 0
-		if wf, err = sendFilters(c, cfg.Opts, l, true, true); err == nil {
+		c.LogDeleted = cfg.logDeleted()
+		if wf, err = sendFilters(c, cfg.Opts, cfg.rules.Clone(), true, true); err == nil {
 			ff, err = senderFilesFrom(c, cfg)
 		}
 		if err == nil {
@@ -108,19 +94,21 @@ func localCopy(ctx context.Context, cfg *Config) (*Stats, error) {
 }
 
 // localReceiver is a local copy's receiving half: a server reading from
-// in and answering on out, with its copy of the command line's filter
-// rules from rules (as rsync's local server keeps its parsed copy instead
-// of reading them).
-func localReceiver(cfg *Config, in *transport.Pipe, out *transport.Pipe, handoff *engine.Handoff, rules <-chan *filter.List) error {
+// in and answering on out, with its own copy of the command line's filter
+// rules, as rsync's local server inherits the parsed list across its fork
+// instead of reading the rules. rsync: main.c do_cmd (local_child)
+func localReceiver(ctx context.Context, cfg *Config, in *transport.Pipe, out *transport.Pipe, handoff *engine.Handoff) error {
 	c, err := connect(cfg, in, out, true, false, &engine.StderrLogger{Out: cfg.Env.Stderr, Err: cfg.Env.Stderr})
 	if err == nil {
 		eo := cfg.engineOptions()
 		eo.Handoff = handoff
 		eo.OnFile = nil // the client (this process's sender) reports files
-		err = localReceiverFilters(cfg, <-rules, c.Session.Protocol, eo)
+		err = localReceiverFilters(cfg, cfg.rules.Clone(), c.Session.Protocol, eo)
 		if err == nil {
 			_, err = receiveSide(c, eo, cfg.Dest, true, nil)
-			if err != nil && !errors.Is(err, errLocalSenderFailed) {
+			// A cancelled run, or a sender that failed, ends the
+			// receiving side without a word of its own.
+			if err != nil && !errors.Is(err, errLocalSenderFailed) && ctx.Err() == nil {
 				err = serverFailed(c, err, false)
 			}
 		}

@@ -149,8 +149,16 @@ var errServerReported = errors.New("reported to the client")
 // errReported marks an error whose message was already shown.
 var errReported = errors.New("reported")
 
+// ErrSignal is the cause a command line's context is cancelled with when a
+// signal (SIGINT, SIGTERM, SIGHUP) ends the run: rsync then prints only its
+// "received SIGINT, SIGTERM, or SIGHUP (code 20)" line.
+var ErrSignal = errors.New("received SIGINT, SIGTERM, or SIGHUP")
+
 // cancelled is the error of a transfer whose context ended: rsync's code
 // for a signal (20), with the context's reason.
 func cancelled(ctx context.Context) error {
+	if errors.Is(context.Cause(ctx), ErrSignal) {
+		return fmt.Errorf("%w: %w", errReported, ctx.Err())
+	}
 	return fmt.Errorf("%s: transfer stopped: %w", options.ProgName, ctx.Err())
 }

@@ -72,7 +72,7 @@ func startUpstream(t *testing.T, cfg *Config) *transport.Conn {
 	for i, a := range argv {
 		argv[i] = strings.ReplaceAll(a, `\`, "")
 	}
-	conn, err := transport.Start(argv)
+	conn, err := transport.Start(argv, os.Stderr)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -96,13 +96,12 @@ func connect(cfg *Config, in io.Reader, out io.Writer, server, sender bool, log 
 
 // clientSend runs the client side of a push: this side sends cfg.Sources.
 func clientSend(cfg *Config, conn io.ReadWriter) (*Stats, error) {
-	o := cfg.Opts
 	start := time.Now()
 	c, err := connect(cfg, conn, conn, false, true, clientLogger(cfg.Env))
 	if err != nil {
 		return nil, err
 	}
-	c.LogDeleted = o.Verbose > 0 && o.Quiet == 0
+	c.LogDeleted = cfg.logDeleted()
 	wf, err := clientFilters(c, cfg, true)
 	if err != nil {
 		return nil, err

@@ -121,8 +121,9 @@ func (c *Conn) Kill() {
 }
 
 // Start runs argv with its stdin and stdout connected to the returned Conn and
-// its stderr passed through to ours, like rsync's piped_child.
-func Start(argv []string) (*Conn, error) {
+// its stderr passed to stderr (the client's own, where the server's
+// messages belong), like rsync's piped_child.
+func Start(argv []string, stderr io.Writer) (*Conn, error) {
 	name := argv[0]
 	if !strings.Contains(name, "/") {
 		if p, err := exec.LookPath(name); err == nil {
@@ -130,7 +131,7 @@ func Start(argv []string) (*Conn, error) {
 		}
 	}
 	cmd := exec.Command(name, argv[1:]...)
-	cmd.Stderr = os.Stderr
+	cmd.Stderr = stderr
 	// Our own pipe rather than StdinPipe, whose writer hides the
 	// descriptor.
 	pr, in, err := os.Pipe()
