@@ -102,7 +102,15 @@ type MuxWriter struct {
 	hdrs []byte
 	pays [][]byte
 	bufs [][]byte
+
+	// queued holds whole frames (QueueMsg) that go out ahead of whatever
+	// is written next, or at Flush.
+	queued []byte
 }
+
+// maxQueued is how many bytes of queued messages a MuxWriter holds before
+// it writes them without waiting for the next write.
+const maxQueued = 64 << 10
 
 // smallFrames is the most a vectored MuxWriter copies into one buffer for
 // a plain write instead of gathering (a short message with its header).
@@ -125,6 +133,41 @@ func NewMuxWriter(w io.Writer) *MuxWriter {
 	return m
 }
 
+// QueueMsg queues one message to go out ahead of the next write (data or
+// message) or at Flush, without a write of its own: for messages nothing
+// waits for, such as MSG_DELETED, which rsync's send_msg likewise leaves in
+// its buffer. rsync: io.c send_msg
+func (m *MuxWriter) QueueMsg(code MsgCode, payload []byte) error {
+	if len(payload) > maxFrame {
+		return fmt.Errorf("%v of %d bytes is too long", code, len(payload))
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.queued = binary.LittleEndian.AppendUint32(m.queued, header(code, len(payload)))
+	m.queued = append(m.queued, payload...)
+	if len(m.queued) >= maxQueued {
+		return m.writeQueued()
+	}
+	return nil
+}
+
+// Flush writes the queued messages.
+func (m *MuxWriter) Flush() error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.writeQueued()
+}
+
+// writeQueued writes the queued frames; the caller holds mu.
+func (m *MuxWriter) writeQueued() error {
+	if len(m.queued) == 0 {
+		return nil
+	}
+	_, err := m.w.Write(m.queued)
+	m.queued = m.queued[:0]
+	return err
+}
+
 // Write sends p as one or more MSG_DATA frames.
 func (m *MuxWriter) Write(p []byte) (int, error) {
 	if len(p) == 0 {
@@ -132,6 +175,9 @@ func (m *MuxWriter) Write(p []byte) (int, error) {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if err := m.writeQueued(); err != nil {
+		return 0, err
+	}
 	if m.vw != nil {
 		m.addFrames(MsgData, p)
 		return m.writeFrames()
@@ -155,6 +201,9 @@ func (m *MuxWriter) Write(p []byte) (int, error) {
 func (m *MuxWriter) WriteBuffers(bufs [][]byte) (int64, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if err := m.writeQueued(); err != nil {
+		return 0, err
+	}
 	if m.vw == nil {
 		var n int64
 		for _, p := range bufs {
@@ -185,6 +234,9 @@ func (m *MuxWriter) WriteMsg(code MsgCode, payload []byte) error {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if err := m.writeQueued(); err != nil {
+		return err
+	}
 	if m.vw != nil {
 		m.addFrames(code, payload)
 		_, err := m.writeFrames()

@@ -287,3 +287,50 @@ func TestMuxWriterFailedWriteCount(t *testing.T) {
 		}
 	}
 }
+
+// TestQueueMsg: queued messages cost no write of their own; they go out
+// in order ahead of the next data or message, or at Flush.
+func TestQueueMsg(t *testing.T) {
+	var out countingWriter
+	m := NewMuxWriter(&out)
+	for i := range 100 {
+		if err := m.QueueMsg(MsgDeleted, []byte(fmt.Sprintf("f%02d", i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if out.writes != 0 {
+		t.Fatalf("%d writes for queued messages", out.writes)
+	}
+	if _, err := m.Write([]byte("data")); err != nil {
+		t.Fatal(err)
+	}
+	m.QueueMsg(MsgDeleted, []byte("last"))
+	if err := m.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	r := NewMuxReader(bytes.NewReader(out.Bytes()), func(code MsgCode, p []byte) error {
+		got = append(got, fmt.Sprintf("%v:%s", code, p))
+		return nil
+	})
+	data, err := io.ReadAll(r)
+	if err != nil || string(data) != "data" {
+		t.Fatalf("data %q, %v", data, err)
+	}
+	if len(got) != 101 || got[0] != MsgDeleted.String()+":f00" || got[99] != MsgDeleted.String()+":f99" || got[100] != MsgDeleted.String()+":last" {
+		t.Fatalf("messages %d: %q ... %q", len(got), got[0], got[len(got)-1])
+	}
+	if out.writes != 3 { // the queue, the data, the flushed message
+		t.Errorf("%d writes, want 3", out.writes)
+	}
+}
+
+type countingWriter struct {
+	bytes.Buffer
+	writes int
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	c.writes++
+	return c.Buffer.Write(p)
+}
