@@ -70,7 +70,7 @@ func receiveSide(c *engine.Conn, eo *engine.Options, dst string, server bool, ff
 	if eo.Select.Mkpath {
 		var err error
 		if made, err = mkpath(c, n, dst, eo); err != nil {
-			return nil, err
+			return nil, idle(err, server)
 		}
 		if made != nil {
 			defer made.Close()
@@ -78,7 +78,7 @@ func receiveSide(c *engine.Conn, eo *engine.Options, dst string, server bool, ff
 	}
 	root, local, created, err := localName(rs.List, n, dst, eo, made)
 	if err != nil {
-		return nil, err
+		return nil, idle(err, server)
 	}
 	if created && eo.Verbose > 0 {
 		c.Log.Info(fmt.Sprintf("created directory %s\n", strings.TrimSuffix(dst, "/")))
@@ -92,6 +92,15 @@ func receiveSide(c *engine.Conn, eo *engine.Options, dst string, server bool, ff
 	rs.Root, rs.LocalName = root, local
 	err = rs.Run(server)
 	return &rs.Stats, err
+}
+
+// idle marks, on a server, an error met while the connection is sound and
+// only this goroutine reads it (see serverFailed).
+func idle(err error, server bool) error {
+	if !server {
+		return err
+	}
+	return &idleError{err}
 }
 
 // vetList refuses, on a receiving client, a list naming what the client
