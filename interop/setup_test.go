@@ -31,6 +31,9 @@ func TestMain(m *testing.M) {
 	if treeRoot != "" {
 		os.RemoveAll(treeRoot)
 	}
+	if incTreeRoot != "" {
+		os.RemoveAll(incTreeRoot)
+	}
 	os.Exit(code)
 }
 

@@ -203,6 +203,9 @@ type Conn struct {
 	LogDeleted bool
 	// OnDelStats, if set, receives the deletion counts of NDX_DEL_STATS.
 	OnDelStats func(st *Stats)
+	// OnNoSend, if set, is told of each file the sender could not send
+	// (MSG_NO_SEND, which only incremental recursion needs).
+	OnNoSend func(ndx int32)
 
 	mu      sync.Mutex
 	ioError int32 // I/O error bits reported by the peer (MSG_IO_ERROR or flist end)
@@ -327,7 +330,15 @@ func (c *Conn) HandleMsg(code wire.MsgCode, p []byte) error {
 		if c.LogDeleted && c.Log != nil {
 			c.Log.Info(deletingLine(string(p), isDir))
 		}
-	case wire.MsgNoop, wire.MsgNoSend, wire.MsgIOTimeout:
+	case wire.MsgNoSend:
+		if c.OnNoSend == nil {
+			return nil
+		}
+		if len(p) != 4 {
+			return fmt.Errorf("invalid multi-message %d:%d: %w", code, len(p), wire.ErrProtocol)
+		}
+		c.OnNoSend(int32(uint32(p[0]) | uint32(p[1])<<8 | uint32(p[2])<<16 | uint32(p[3])<<24))
+	case wire.MsgNoop, wire.MsgIOTimeout:
 		// Nothing to do for the options gorsync supports so far.
 	default:
 		return fmt.Errorf("unexpected message %v: %w", code, wire.ErrProtocol)

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"strings"
 	"time"
 
 	"github.com/gorsync/gorsync/internal/checksum"
@@ -18,13 +19,6 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// genEvent is what the receiver tells the generator: a file to redo, or the
-// end of one of the sender's phases. rsync: the receiver's MSG_REDO and
-// MSG_DONE on its error pipe.
-type genEvent struct {
-	redo int32 // file index to redo; -1 for a phase done
-}
-
 // generator walks the received list, decides what each destination entry
 // needs, creates directories, links and special files itself, and asks the
 // sender for the regular files that differ. rsync: generator.c.
@@ -33,9 +27,10 @@ type generator struct {
 	c      *Conn
 	opts   *Options
 	root   *fsys.Root
-	list   *flist.List
+	list   *flist.List // the list being generated
 	outNdx *wire.NdxCodec
-	events <-chan genEvent
+	events *eventQueue
+	evs    []genEvent // the batch of events being handled
 	stats  *Stats
 
 	dfltPerms uint32 // ACCESSPERMS & ~umask
@@ -50,6 +45,33 @@ type generator struct {
 	amServer  bool
 	del       *deleter
 	ahead     *sumAhead // --checksum sums computed ahead (parallel.go)
+	phaseDone int       // phases the receiver has ended
+	redoQ     []int32   // files to send again, in the order they failed
+
+	// With incremental recursion (segments.go): the lists the receiver
+	// has passed on that are not closed yet (no NDX_DONE sent), oldest
+	// first; next indexes the first not generated yet, cur is the one
+	// being generated (nil once all are), gap is its gap index, eof says
+	// no list follows. early holds the directories made while their
+	// parent's list was generated (rsync's FLAG_DIR_CREATED).
+	inc   bool
+	live  []*genSeg
+	next  int
+	cur   *genSeg
+	gap   int32
+	eof   bool
+	early map[*flist.Entry]bool
+}
+
+// genSeg is one list as the generator works through it: rsync's flist
+// in_progress (requests not yet finished) and to_redo counts, and the
+// directory it holds the entries of, fixed up once it is closed.
+type genSeg struct {
+	list       *flist.List
+	dir        *flist.Entry
+	inProgress int
+	toRedo     int
+	fix        *dirFix
 }
 
 func (g *generator) name(e *flist.Entry) string {
@@ -64,7 +86,8 @@ func (g *generator) errorf(format string, args ...any) {
 	g.c.XferError(fmt.Sprintf(format, args...))
 }
 
-// run is generate_files for a list without incremental recursion.
+// run is generate_files: the lists, the redo phase, the phases' ends and
+// the deletions that come late. rsync: generator.c generate_files
 func (g *generator) run() error {
 	c := g.c
 	proto := c.Session.Protocol
@@ -72,51 +95,14 @@ func (g *generator) run() error {
 	g.ahead = startSumAhead(g)
 	defer g.ahead.stop()
 	solo := g.rs.LocalName != ""
-	if g.del.mode == DeleteBefore && !solo && len(g.list.Entries) > 0 {
-		g.del.pass()
+	var err error
+	if g.inc {
+		err = g.generateLists()
+	} else {
+		err = g.generateList(solo)
 	}
-	for i, e := range g.list.Entries {
-		if g.del.fatal != nil {
-			return g.del.fatal
-		}
-		if !e.Active() {
-			continue
-		}
-		if err := g.recvGenerator(int32(i), e, false); err != nil {
-			return err
-		}
-		if c.W.Buffered() > 32<<10 {
-			if err := c.W.Flush(); err != nil {
-				return err
-			}
-		}
-	}
-	if g.del.fatal != nil {
-		return g.del.fatal
-	}
-	g.del.changeFilterDir("", 0)
-	g.outNdx.Write(c.W, wire.NdxDone)
-	if err := c.W.Flush(); err != nil {
+	if err != nil {
 		return err
-	}
-	// Redo phase: files whose whole-file checksum failed go again with
-	// full-length block sums, until the receiver finishes phase 0.
-	done := 0
-	for done < 1 {
-		ev, ok := <-g.events
-		if !ok {
-			return errReceiverGone
-		}
-		if ev.redo < 0 {
-			done++
-			continue
-		}
-		if err := g.recvGenerator(ev.redo, g.list.Entries[ev.redo], true); err != nil {
-			return err
-		}
-		if err := c.W.Flush(); err != nil {
-			return err
-		}
 	}
 	g.outNdx.Write(c.W, wire.NdxDone)
 	if proto >= 29 {
@@ -134,23 +120,11 @@ func (g *generator) run() error {
 	if err := c.W.Flush(); err != nil {
 		return err
 	}
-	wait := func(want int) error {
-		for done < want {
-			ev, ok := <-g.events
-			if !ok {
-				return errReceiverGone
-			}
-			if ev.redo < 0 {
-				done++
-			}
-		}
-		return nil
-	}
 	transferDone := 2
 	if proto >= 29 {
 		transferDone = 3
 	}
-	if err := wait(transferDone); err != nil {
+	if err := g.untilPhase(transferDone); err != nil {
 		return err
 	}
 	switch {
@@ -176,19 +150,280 @@ func (g *generator) run() error {
 	if proto >= 31 {
 		want = 4
 	}
-	if err := wait(want); err != nil {
+	if err := g.untilPhase(want); err != nil {
 		return err
 	}
-	g.touchUpDirs()
+	// With incremental recursion each directory was fixed up as its list
+	// closed, unless deletions were still to come.
+	if !g.inc || g.del.mode == DeleteDelay {
+		g.touchUpDirs()
+	}
 	g.outNdx.Write(c.W, wire.NdxDone)
 	return c.W.Flush()
+}
+
+// generateList generates the one list of a transfer without incremental
+// recursion, then serves the redo phase until the receiver ends phase 0.
+func (g *generator) generateList(solo bool) error {
+	c := g.c
+	if g.del.mode == DeleteBefore && !solo && len(g.list.Entries) > 0 {
+		g.del.pass()
+	}
+	for i, e := range g.list.Entries {
+		if g.del.fatal != nil {
+			return g.del.fatal
+		}
+		if !e.Active() {
+			continue
+		}
+		if err := g.recvGenerator(int32(i), e, false); err != nil {
+			return err
+		}
+		if err := g.flushSome(); err != nil {
+			return err
+		}
+	}
+	if g.del.fatal != nil {
+		return g.del.fatal
+	}
+	g.del.changeFilterDir("", 0)
+	g.outNdx.Write(c.W, wire.NdxDone)
+	// Redo phase: files whose whole-file checksum failed go again with
+	// full-length block sums, until the receiver finishes phase 0.
+	return g.untilPhase(1)
+}
+
+// generateLists generates, with incremental recursion, each list as the
+// receiver passes it on, in order: its directory in full at the list's
+// gap index (with --delete-during, its deletions), then its entries.
+// Between lists it serves the files to redo and closes the lists that are
+// done; after the last, it closes the rest as their files finish, until
+// the sender's echo of the last NDX_DONE ends the receiver's phase 0.
+// rsync: generator.c generate_files
+func (g *generator) generateLists() error {
+	g.early = make(map[*flist.Entry]bool)
+	for g.next < len(g.live) {
+		s := g.live[g.next]
+		g.next++
+		g.cur = s
+		if err := g.generateSegment(s); err != nil {
+			return err
+		}
+		for {
+			if err := g.checkFinished(true); err != nil {
+				return err
+			}
+			if g.next < len(g.live) || g.eof {
+				break
+			}
+			if err := g.pump(true); err != nil {
+				return err
+			}
+		}
+	}
+	g.cur = nil
+	g.del.changeFilterDir("", 0)
+	return g.untilPhase(1)
+}
+
+// generateSegment generates one list of incremental recursion.
+func (g *generator) generateSegment(s *genSeg) error {
+	g.list = s.list
+	g.gap = s.list.NdxStart - 1
+	if s.dir != nil {
+		if err := g.recvGenerator(g.gap, s.dir, false); err != nil {
+			return err
+		}
+	}
+	for i, e := range s.list.Entries {
+		if g.del.fatal != nil {
+			return g.del.fatal
+		}
+		if !e.Active() {
+			continue
+		}
+		if err := g.recvGenerator(s.list.NdxStart+int32(i), e, false); err != nil {
+			return err
+		}
+		if err := g.pump(false); err != nil {
+			return err
+		}
+		if err := g.checkFinished(false); err != nil {
+			return err
+		}
+		if err := g.flushSome(); err != nil {
+			return err
+		}
+	}
+	return g.del.fatal
+}
+
+// flushSome sends the requests buffered so far once there are enough of
+// them to be worth a write.
+func (g *generator) flushSome() error {
+	if g.c.W.Buffered() > 32<<10 {
+		return g.c.W.Flush()
+	}
+	return nil
+}
+
+// untilPhase closes lists and serves redos until the receiver has ended
+// phase want-1.
+func (g *generator) untilPhase(want int) error {
+	for {
+		if err := g.checkFinished(true); err != nil {
+			return err
+		}
+		if g.phaseDone >= want {
+			return nil
+		}
+		if err := g.pump(true); err != nil {
+			return err
+		}
+	}
+}
+
+// pump handles the receiver's events that have come, first flushing what
+// the generator wrote and waiting for one when wait is set.
+func (g *generator) pump(wait bool) error {
+	if wait {
+		if err := g.c.W.Flush(); err != nil {
+			return err
+		}
+	}
+	evs, closed := g.events.take(g.evs, wait)
+	g.evs = evs
+	if closed {
+		return errReceiverGone
+	}
+	for _, ev := range evs {
+		if err := g.handle(ev); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// handle acts on one event of the receiver. rsync: io.c
+// got_flist_entry_status, wait_for_receiver
+func (g *generator) handle(ev genEvent) error {
+	switch ev.kind {
+	case evPhase:
+		g.phaseDone++
+	case evSegment:
+		g.live = append(g.live, &genSeg{list: ev.list, dir: ev.dir})
+		g.ahead.add(ev.list)
+	case evEOF:
+		g.eof = true
+		g.ahead.end()
+	case evDone, evRedo:
+		if g.inc {
+			s, err := g.segOf(ev.ndx)
+			if err != nil {
+				return err
+			}
+			s.inProgress--
+			if s.inProgress < 0 {
+				return fmt.Errorf("file index %d finished more often than requested: %w", ev.ndx, wire.ErrProtocol)
+			}
+			if ev.kind == evRedo {
+				s.toRedo++
+			}
+		}
+		if ev.kind == evRedo {
+			g.redoQ = append(g.redoQ, ev.ndx)
+		}
+	}
+	return nil
+}
+
+// segOf returns the open list that file index ndx (not a gap index)
+// belongs to. rsync: rsync.c flist_for_ndx
+func (g *generator) segOf(ndx int32) (*genSeg, error) {
+	if s := g.cur; s != nil && ndx >= s.list.NdxStart && int(ndx-s.list.NdxStart) < len(s.list.Entries) {
+		return s, nil
+	}
+	for _, s := range g.live {
+		if ndx >= s.list.NdxStart && int(ndx-s.list.NdxStart) < len(s.list.Entries) {
+			return s, nil
+		}
+	}
+	lo, hi := int32(0), int32(-1)
+	if len(g.live) > 0 {
+		lo = g.live[0].list.NdxStart - 1
+		l := g.live[len(g.live)-1].list
+		hi = l.NdxStart + int32(len(l.Entries)) - 1
+	}
+	return nil, fmt.Errorf("File-list index %d not in %d - %d [generator]: %w", ndx, lo, hi, wire.ErrIncompatible)
+}
+
+// checkFinished sends the files to redo (with checkRedo) and, with
+// incremental recursion, closes the oldest lists the generator is past
+// whose requests have all finished: one NDX_DONE each, in order, and the
+// fix-up of the list's directory. rsync: generator.c
+// check_for_finished_files
+func (g *generator) checkFinished(checkRedo bool) error {
+	c := g.c
+	for {
+		if checkRedo && len(g.redoQ) > 0 {
+			ndx := g.redoQ[0]
+			g.redoQ = g.redoQ[1:]
+			var s *genSeg
+			e := (*flist.Entry)(nil)
+			if g.inc {
+				var err error
+				if s, err = g.segOf(ndx); err != nil {
+					return err
+				}
+				e = s.list.Entries[ndx-s.list.NdxStart]
+			} else {
+				e = g.list.Entries[ndx]
+			}
+			if err := g.recvGenerator(ndx, e, true); err != nil {
+				return err
+			}
+			if s != nil {
+				s.toRedo--
+			}
+			if err := c.W.Flush(); err != nil {
+				return err
+			}
+			continue
+		}
+		if !g.inc || g.next == 0 || g.live[0] == g.cur {
+			return nil
+		}
+		first := g.live[0]
+		if first.inProgress > 0 || first.toRedo > 0 {
+			return nil
+		}
+		g.outNdx.Write(c.W, wire.NdxDone)
+		if first.fix != nil {
+			g.touchUp(*first.fix)
+		}
+		g.live[0] = nil
+		g.live = g.live[1:]
+		g.next--
+	}
+}
+
+// requested counts a transfer request of file ndx against its list, which
+// stays open until the request is finished; a dry run's requests finish
+// at once. rsync: generator.c recv_generator (in_progress++)
+func (g *generator) requested(ndx int32) {
+	if !g.inc || g.opts.DryRun {
+		return
+	}
+	if s, err := g.segOf(ndx); err == nil {
+		s.inProgress++
+	}
 }
 
 var errReceiverGone = errors.New("receiver stopped early")
 
 // dirFix is a directory whose final mode and time wait for its contents.
 type dirFix struct {
-	ndx     int32
+	e       *flist.Entry
 	created bool // made by this transfer: it takes the new-entry mode
 }
 
@@ -198,8 +433,14 @@ func (g *generator) recvGenerator(ndx int32, e *flist.Entry, redo bool) error {
 	if err := g.checkParent(e); err != nil {
 		return err
 	}
+	// With incremental recursion a directory among its parent's entries
+	// is only made early; its own list handles it in full, at the gap
+	// index. rsync: generator.c recv_generator (is_dir < 0)
+	early := g.inc && e.IsDir() && ndx != g.gap
 	if g.opts.Select.ListOnly {
-		g.listEntry(e)
+		if !early {
+			g.listEntry(e)
+		}
 		return nil
 	}
 	var st fsys.Stat
@@ -218,6 +459,10 @@ func (g *generator) recvGenerator(ndx int32, e *flist.Entry, redo bool) error {
 		if g.opts.MissingArgs == flist.DeleteMissing && !g.rs.DryRunMissing {
 			g.del.missingArg(name, exists, &st)
 		}
+		return nil
+	}
+	if early {
+		g.earlyDir(e, name, &st, exists)
 		return nil
 	}
 	if !redo && g.skipEntry(e, name, &st, exists) {
@@ -382,9 +627,13 @@ func (g *generator) genDir(ndx int32, e *flist.Entry, name string, st *fsys.Stat
 	// that would create it has nothing to delete there.
 	defer func() { g.del.during(e, name, !exists && g.opts.DryRun || g.rs.DryRunMissing) }()
 	// The destination made for this transfer counts as a directory just
-	// created, whose mode is set as a new one's. rsync: main.c
-	// get_local_name (FLAG_DIR_CREATED)
+	// created, whose mode is set as a new one's, as does one made early.
+	// rsync: main.c get_local_name (FLAG_DIR_CREATED)
 	created := e.Dir == "" && e.Base == "." && g.rs.RootCreated
+	if g.early[e] {
+		delete(g.early, e)
+		created = true
+	}
 	if created {
 		g.itemize(ndx, e, st, false, 0)
 	} else {
@@ -411,30 +660,66 @@ func (g *generator) genDir(ndx int32, e *flist.Entry, name string, st *fsys.Stat
 				g.errorf("rsync: [generator] failed to set attributes on %q: %v\n", name, unwrapPathErr(err))
 			}
 		}
-		g.dirs = append(g.dirs, dirFix{ndx: ndx, created: created})
+		g.noteDir(dirFix{e: e, created: created})
 	}
 	return nil
+}
+
+// earlyDir handles, with incremental recursion, a directory met among its
+// parent's entries: its own list comes later, and handles it in full
+// (itemized, attributes set, deletions inside). With -t a missing one is
+// made now, private, so that its parent's time can be set once the
+// parent's list is done; what stands in its way goes. rsync: generator.c
+// recv_generator (is_dir < 0)
+func (g *generator) earlyDir(e *flist.Entry, name string, st *fsys.Stat, exists bool) {
+	o := &g.opts.Select
+	switch {
+	case g.skipDir != "" && (g.skipDir == "." || strings.HasPrefix(name, g.skipDir+"/")):
+	case o.IgnoreNonExisting && !exists, o.IgnoreExisting && exists && !st.IsDir():
+	case g.skipImplied(e), !g.opts.Times, g.opts.DryRun, g.rs.DryRunMissing:
+	case exists && (st.IsDir() || !g.replaceable(name, st, e)):
+	default:
+		// rsync makes it (mode|added_perms)&0700; 0700 keeps it open to
+		// its contents for any mode, until its own list sets the mode.
+		if err := g.root.Mkdir(name, 0o700); err == nil {
+			g.early[e] = true
+		}
+	}
+}
+
+// noteDir records a directory to fix up once its contents are in place:
+// with incremental recursion when its list closes (but after deletions
+// that come late), else at the end.
+func (g *generator) noteDir(f dirFix) {
+	if g.inc && g.del.mode != DeleteDelay && g.cur != nil && g.cur.dir == f.e {
+		g.cur.fix = &f
+		return
+	}
+	g.dirs = append(g.dirs, f)
 }
 
 // touchUpDirs fixes directory modes and times after all files are in place,
 // deepest first. rsync: generator.c touch_up_dirs.
 func (g *generator) touchUpDirs() {
 	for i := len(g.dirs) - 1; i >= 0; i-- {
-		d := g.dirs[i]
-		e := g.list.Entries[d.ndx]
-		name := g.name(e)
-		st, err := g.root.LstatT(name)
-		if err != nil || !st.IsDir() {
-			continue
-		}
-		a := g.attrsFor(e, &st, !d.created, true)
-		a.Set &^= fsys.SetUID | fsys.SetGID
-		if a.Set == 0 {
-			continue
-		}
-		if err := g.root.SetAttrs(name, a); err != nil {
-			g.errorf("rsync: [generator] failed to set times on %q: %v\n", name, unwrapPathErr(err))
-		}
+		g.touchUp(g.dirs[i])
+	}
+}
+
+// touchUp sets one directory's final mode and time.
+func (g *generator) touchUp(d dirFix) {
+	name := g.name(d.e)
+	st, err := g.root.LstatT(name)
+	if err != nil || !st.IsDir() {
+		return
+	}
+	a := g.attrsFor(d.e, &st, !d.created, true)
+	a.Set &^= fsys.SetUID | fsys.SetGID
+	if a.Set == 0 {
+		return
+	}
+	if err := g.root.SetAttrs(name, a); err != nil {
+		g.errorf("rsync: [generator] failed to set times on %q: %v\n", name, unwrapPathErr(err))
 	}
 }
 
@@ -563,6 +848,7 @@ func (g *generator) genFile(ndx int32, e *flist.Entry, name string, st *fsys.Sta
 	}
 	c := g.c
 	proto := c.Session.Protocol
+	g.requested(ndx)
 	g.outNdx.Write(c.W, ndx)
 	iflags := uint32(itemTransfer)
 	if g.opts.AlwaysChecksum {

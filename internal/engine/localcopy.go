@@ -153,7 +153,7 @@ func (s *Sender) handOff(ndx int32, head delta.SumHead, comp delta.Compression, 
 // sender saw (it shrank meanwhile) or cannot be read is what rsync's
 // sender reports as read errors, and the file is redone as after a failed
 // checksum; it is then handed over again at its new size.
-func (rs *Receiving) receiveHanded(hf handedFile, ndx int32, e *flist.Entry, name string, phase int, events chan<- genEvent, amServer bool) error {
+func (rs *Receiving) receiveHanded(hf handedFile, ndx int32, e *flist.Entry, name string, redoing bool, events *eventQueue, amServer bool) error {
 	h := rs.Opts.Handoff
 	defer hf.f.Close()
 	c := rs.Conn
@@ -182,7 +182,7 @@ func (rs *Receiving) receiveHanded(hf handedFile, ndx int32, e *flist.Entry, nam
 			return nil
 		}
 		c.XferError(fmt.Sprintf("rsync: [sender] read errors mapping %q: %v\n", e.Name(), err))
-		rs.verificationFailed(ndx, name, phase, events)
+		rs.verificationFailed(ndx, e, name, redoing, events)
 		return nil
 	}
 	return rs.completed(tmp, tmpName, name, ndx, e, amServer)

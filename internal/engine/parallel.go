@@ -5,6 +5,7 @@ import (
 
 	"github.com/gorsync/gorsync/internal/checksum"
 	"github.com/gorsync/gorsync/internal/fastio"
+	"github.com/gorsync/gorsync/internal/flist"
 	"github.com/gorsync/gorsync/internal/fsys"
 	"github.com/gorsync/gorsync/internal/workpool"
 	"golang.org/x/sys/unix"
@@ -125,32 +126,69 @@ type aheadSlot struct {
 }
 
 // sumAhead computes the --checksum sums of destination files on a pool of
-// workers ahead of the generator, which walks the list in order and takes
+// workers ahead of the generator, which walks the lists in order and takes
 // each sum when its quick check needs it (fastio.Parallel). The workers go
-// through the regular files of the list at most aheadWindow entries past
-// the generator's last request. A sum counts only if the file it was read
-// from is still the one the generator stats (device, inode, size, mtime);
-// otherwise, and for an entry no worker reached, the generator computes it
-// itself as before.
+// through the regular files of the lists at most aheadWindow file indexes
+// past the generator's last request, from one list into the next as the
+// lists of incremental recursion come. A sum counts only if the file it
+// was read from is still the one the generator stats (device, inode, size,
+// mtime); otherwise, and for an entry no worker reached, the generator
+// computes it itself as before.
 type sumAhead struct {
 	g      *generator
 	params checksum.Params
 
 	pool workpool.Pool // its lock guards the fields below
 	base int32         // the generator's position
-	next int32         // the next entry a worker considers
-	ring [aheadWindow]aheadSlot
+	next int32         // the next file index a worker considers
+	// lists are the lists the workers may go through, in index order,
+	// those wholly behind base dropped; done says no more will come.
+	lists []*flist.List
+	done  bool
+	ring  [aheadWindow]aheadSlot
 }
 
 // startSumAhead starts the workers for g, or returns nil when the sums
-// are not needed or the parallel path is off.
+// are not needed or the parallel path is off. Without incremental
+// recursion they go through g's one list; with it, through the lists g
+// holds and then those add gives them.
 func startSumAhead(g *generator) *sumAhead {
 	if !g.opts.AlwaysChecksum || g.root == nil || g.rs.DryRunMissing || g.opts.Select.ListOnly || !g.opts.IO.On(fastio.Parallel) {
 		return nil
 	}
 	a := &sumAhead{g: g, params: g.c.Session.FileParams()}
+	if g.inc {
+		for _, s := range g.live {
+			a.lists = append(a.lists, s.list)
+		}
+		a.done = g.eof
+	} else {
+		a.lists, a.done = []*flist.List{g.list}, true
+	}
 	a.pool.Start(max(1, runtime.GOMAXPROCS(0)), a.work)
 	return a
+}
+
+// add gives the workers list l, the newest; a nil sumAhead takes nothing.
+func (a *sumAhead) add(l *flist.List) {
+	if a == nil {
+		return
+	}
+	a.pool.Lock()
+	a.lists = append(a.lists, l)
+	a.pool.Broadcast()
+	a.pool.Unlock()
+}
+
+// end tells the workers that no list follows.
+func (a *sumAhead) end() {
+	if a == nil {
+		return
+	}
+	a.pool.Lock()
+	a.done = true
+	a.pool.Broadcast()
+	a.pool.Unlock()
 }
 
 // stop ends the workers; a nil sumAhead is stopped.
@@ -160,44 +198,71 @@ func (a *sumAhead) stop() {
 	}
 }
 
-// claim returns the next entry to sum, waiting for room in the window;
-// ok is false when the workers are done.
-func (a *sumAhead) claim() (ndx int32, slot *aheadSlot, ok bool) {
+// claim returns the next entry to sum, waiting for room in the window or
+// for a list to come; ok is false when the workers are done.
+func (a *sumAhead) claim() (ndx int32, e *flist.Entry, slot *aheadSlot, ok bool) {
 	a.pool.Lock()
 	defer a.pool.Unlock()
-	entries := a.g.list.Entries
 	for {
 		if a.pool.Stopped() {
-			return 0, nil, false
+			return 0, nil, nil, false
 		}
 		a.next = max(a.next, a.base)
-		for int(a.next) < len(entries) && !entries[a.next].IsRegular() {
-			a.next++
-		}
-		if int(a.next) >= len(entries) {
-			return 0, nil, false
+		e, more := a.regular()
+		if e == nil {
+			if !more {
+				return 0, nil, nil, false
+			}
+			a.pool.Wait()
+			continue
 		}
 		s := &a.ring[a.next%aheadWindow]
 		if a.next < a.base+aheadWindow && s.state != slotRunning {
 			*s = aheadSlot{ndx: a.next, state: slotRunning}
 			a.next++
-			return a.next - 1, s, true
+			return a.next - 1, e, s, true
 		}
 		a.pool.Wait()
 	}
 }
 
+// regular moves next to the first regular file at or after it in the
+// lists and returns it; nil when the lists held have none, more saying
+// whether one may still come. a must be locked.
+func (a *sumAhead) regular() (e *flist.Entry, more bool) {
+	for len(a.lists) > 0 && listEnd(a.lists[0]) <= a.base {
+		a.lists[0] = nil
+		a.lists = a.lists[1:]
+	}
+	for _, l := range a.lists {
+		end := listEnd(l)
+		if a.next >= end {
+			continue
+		}
+		a.next = max(a.next, l.NdxStart)
+		for ; a.next < end; a.next++ {
+			if e := l.Entries[a.next-l.NdxStart]; e.IsRegular() {
+				return e, true
+			}
+		}
+	}
+	return nil, !a.done
+}
+
+// listEnd is the file index after l's last entry.
+func listEnd(l *flist.List) int32 { return l.NdxStart + int32(len(l.Entries)) }
+
 func (a *sumAhead) work() {
 	h := checksum.NewFileHasher(a.params)
 	buf := make([]byte, sumReadBuf)
 	for {
-		ndx, s, ok := a.claim()
+		ndx, e, s, ok := a.claim()
 		if !ok {
 			return
 		}
 		var out [checksum.MaxDigestLen]byte
 		var st unix.Stat_t
-		sum, good := a.sumOne(h, ndx, buf, out[:0], &st)
+		sum, good := a.sumOne(h, e, buf, out[:0], &st)
 		a.pool.Lock()
 		if s.ndx == ndx {
 			s.state, s.ok, s.st = slotDone, good, st
@@ -208,10 +273,9 @@ func (a *sumAhead) work() {
 	}
 }
 
-// sumOne reads entry ndx's destination file, if it is a regular file of
-// the listed size, and returns its sum and identity.
-func (a *sumAhead) sumOne(h *checksum.FileHasher, ndx int32, buf, out []byte, st *unix.Stat_t) ([]byte, bool) {
-	e := a.g.list.Entries[ndx]
+// sumOne reads entry e's destination file, if it is a regular file of the
+// listed size, and returns its sum and identity.
+func (a *sumAhead) sumOne(h *checksum.FileHasher, e *flist.Entry, buf, out []byte, st *unix.Stat_t) ([]byte, bool) {
 	f, err := a.g.root.Open(a.g.name(e))
 	if err != nil {
 		return nil, false

@@ -39,14 +39,39 @@ type Receiving struct {
 	// RootCreated says the destination directory was made for this
 	// transfer, so its "." entry counts as new (rsync's FLAG_DIR_CREATED).
 	RootCreated bool
-	failed      bool
-	inNdx       *wire.NdxCodec
-	tokens      delta.TokenReader
-	redo        map[int32]bool // files sent back for a redo, not yet received
+	// CheckList, when set, vets each list that arrives once the first
+	// one is in place (incremental recursion), as the caller vetted that
+	// one: a receiving client's refusal of names it did not ask for.
+	CheckList func(l *flist.List) error
+
+	failed bool
+	inNdx  *wire.NdxCodec
+	tokens delta.TokenReader
+	// redo holds the files sent back for a redo, not yet received.
+	redo map[int32]*flist.Entry
+	// redoQueued says the file just received went back for a redo.
+	redoQueued bool
+
+	// The lists as they arrive: with incremental recursion the first
+	// list, then one per directory, decoded by one Decoder (its state
+	// runs on from list to list) and shared with the generator, each
+	// freed when the sender has seen the generator's NDX_DONE for it
+	// (segments.go). gotList marks the directories of segs.dirs whose list
+	// has come (rsync's FLAG_GOT_DIR_FLIST).
+	inc     bool
+	dec     *flist.Decoder
+	segs    *segments
+	gotList []bool
+	events  *eventQueue
 }
 
-// RecvFileList reads the sender's file list, its id lists and end marker,
-// then sorts and cleans it. rsync: flist.c recv_file_list.
+// maxLiveEntries bounds the entries of the lists a receiver holds at once:
+// a sender that sends lists without ever freeing them cannot make it
+// allocate without end.
+const maxLiveEntries = 1 << 26
+
+// RecvFileList reads the sender's first file list, its id lists and end
+// marker, then sorts and cleans it. rsync: flist.c recv_file_list.
 func (rs *Receiving) RecvFileList(fo *flist.Options) error {
 	c := rs.Conn
 	start := time.Now()
@@ -55,11 +80,29 @@ func (rs *Receiving) RecvFileList(fo *flist.Options) error {
 	if err != nil {
 		return err
 	}
+	rs.dec, rs.inc = dec, fo.IncRecurse()
+	// The index codec's state runs on from the lists' headers to the
+	// transfer, so the one reading the lists is the receiver's.
+	rs.inNdx = wire.NewNdxCodec(c.Session.Protocol)
 	list, err := dec.ReadList(c.R)
 	if err != nil {
 		return fmt.Errorf("receive file list: %w", streamErr(err))
 	}
 	c.AddIOError(list.IOError)
+	rs.mapIDs(list)
+	rs.List = list
+	rs.segs = newSegments(rs.inc)
+	rs.segs.add(list)
+	rs.gotList = make([]bool, len(rs.segs.dirs))
+	rs.Stats.FlistSize = c.BytesRead() - before
+	rs.Stats.FlistXferTime = time.Since(start).Milliseconds()
+	CountList(rs.List, &rs.Stats)
+	return nil
+}
+
+// mapIDs gives a received list's entries the local ids of the sender's
+// user and group names, and marks the groups this side cannot set.
+func (rs *Receiving) mapIDs(list *flist.List) {
 	for _, e := range list.Entries {
 		if !rs.Opts.NumericIDs {
 			if rs.Opts.Owner {
@@ -73,11 +116,109 @@ func (rs *Receiving) RecvFileList(fo *flist.Options) error {
 			e.Flags |= flist.FlagSkipGroup
 		}
 	}
-	rs.List = list
-	rs.Stats.FlistSize = c.BytesRead() - before
-	rs.Stats.FlistXferTime = time.Since(start).Milliseconds()
-	CountList(rs.List, &rs.Stats)
+}
+
+// RecvAdditionalFileList reads, with incremental recursion, the list (or
+// the end of the lists) that follows a first list of exactly one entry:
+// the destination's name depends on whether more than one entry comes.
+// The first list must be in its final form (vetted, its --relative names
+// stripped). rsync: flist.c recv_additional_file_list
+func (rs *Receiving) RecvAdditionalFileList() error {
+	if !rs.inc || rs.segs.total != 1 {
+		return nil
+	}
+	ndx, err := rs.inNdx.Read(rs.Conn.R)
+	if err != nil {
+		return fmt.Errorf("receive file list: %w", streamErr(err))
+	}
+	if ndx == wire.NdxFlistEOF {
+		rs.segs.eof = true
+		return nil
+	}
+	return rs.recvSegment(ndx, "Receiver")
+}
+
+// FileTotal is the number of entries received so far that the
+// destination's name is decided by: the active entries of the list, or,
+// with incremental recursion, every entry of the lists held (rsync's
+// file_total).
+func (rs *Receiving) FileTotal() int {
+	if rs.inc {
+		return rs.segs.total
+	}
+	n := 0
+	for _, e := range rs.List.Entries {
+		if e.Active() {
+			n++
+		}
+	}
+	return n
+}
+
+// recvSegment reads the list whose header, NDX_FLIST_OFFSET - dir_ndx, was
+// hdr: the entries of directory dir_ndx, which must be a directory the
+// lists so far hold whose list has not come yet. The list then joins the
+// held ones and goes to the generator. who names this side in messages.
+// rsync: rsync.c read_ndx_and_attrs, flist.c recv_file_list
+func (rs *Receiving) recvSegment(hdr int32, who string) error {
+	c, s := rs.Conn, rs.segs
+	dirNdx := wire.NdxFlistStart - hdr
+	if dirNdx < 0 || int(dirNdx) >= len(s.dirs) {
+		return fmt.Errorf("Invalid dir index: %d (%d - %d) [%s]: %w", hdr, wire.NdxFlistStart, wire.NdxFlistStart-int32(len(s.dirs))+1, who, wire.ErrIncompatible)
+	}
+	d := s.dirs[dirNdx]
+	switch {
+	case s.first() == nil:
+		return fmt.Errorf("rsync: refusing sub-flist after final flist was freed: %w", wire.ErrIncompatible)
+	case !d.Active():
+		return fmt.Errorf("rsync: refusing flist for cleared dir_ndx %d: %w", dirNdx, wire.ErrIncompatible)
+	case rs.gotList[dirNdx]:
+		return fmt.Errorf("rsync: refusing malicious duplicate flist for dir %d: %w", dirNdx, wire.ErrIncompatible)
+	case s.eof:
+		// rsync takes it, but its generator may be past its lists by
+		// then and never generate this one.
+		return fmt.Errorf("rsync: refusing flist for dir %d after the last one: %w", dirNdx, wire.ErrIncompatible)
+	case s.total >= maxLiveEntries:
+		return fmt.Errorf("file lists hold more than %d entries: %w", maxLiveEntries, wire.ErrProtocol)
+	}
+	rs.gotList[dirNdx] = true
+	before := c.BytesRead()
+	l, err := rs.dec.ReadSegment(c.R, s.next, d.Name())
+	if err != nil {
+		var ee *exitcode.Error
+		if errors.As(err, &ee) {
+			return ee
+		}
+		return fmt.Errorf("receive file list of %s: %w", d.Name(), streamErr(err))
+	}
+	l.ParentNdx = dirNdx
+	c.AddIOError(l.IOError)
+	rs.mapIDs(l)
+	if rs.CheckList != nil {
+		if err := rs.CheckList(l); err != nil {
+			return err
+		}
+	}
+	if rs.Opts.Relative {
+		l.StripRoot()
+	}
+	first := s.add(l)
+	rs.gotList = append(rs.gotList, make([]bool, len(s.dirs)-first)...)
+	rs.Stats.FlistSize += c.BytesRead() - before
+	CountList(l, &rs.Stats)
+	if rs.events != nil {
+		rs.events.push(genEvent{kind: evSegment, list: l, dir: d})
+	}
 	return nil
+}
+
+// listDir is the directory whose entries list l holds (its gap index
+// names it), nil for none.
+func (rs *Receiving) listDir(l *flist.List) *flist.Entry {
+	if !rs.inc || l.ParentNdx < 0 || int(l.ParentNdx) >= len(rs.segs.dirs) {
+		return nil
+	}
+	return rs.segs.dirs[l.ParentNdx]
 }
 
 // Run transfers everything in the list: the generator goroutine requests
@@ -85,7 +226,8 @@ func (rs *Receiving) RecvFileList(fo *flist.Options) error {
 // receiver.c recv_files.
 func (rs *Receiving) Run(amServer bool) error {
 	c := rs.Conn
-	events := make(chan genEvent, 1024)
+	events := newEventQueue()
+	rs.events = events
 	g := &generator{
 		rs: rs, c: c, opts: rs.Opts, root: rs.Root, list: rs.List,
 		outNdx: wire.NewNdxCodec(c.Session.Protocol), events: events, stats: &rs.Stats,
@@ -93,6 +235,17 @@ func (rs *Receiving) Run(amServer bool) error {
 		fileSum:   checksum.NewFileHasher(c.Session.FileParams()),
 		block:     checksum.NewBlockHasher(c.Session.XferParams()),
 		amServer:  amServer,
+		inc:       rs.inc,
+	}
+	if rs.inc {
+		// The lists read so far; the receiver passes on the rest.
+		for _, l := range rs.segs.live {
+			g.live = append(g.live, &genSeg{list: l, dir: rs.listDir(l)})
+		}
+		g.eof = rs.segs.eof
+		// A file the sender cannot send is done with as well: its
+		// list may be closed. rsync: io.c read_a_msg (MSG_NO_SEND)
+		c.OnNoSend = func(ndx int32) { events.push(genEvent{kind: evDone, ndx: ndx}) }
 	}
 	// A client receiver reports the deletion counts the sender echoes.
 	c.OnDelStats = func(st *Stats) {
@@ -106,7 +259,7 @@ func (rs *Receiving) Run(amServer bool) error {
 	var err, gerr error
 	select {
 	case err = <-recvErr:
-		close(events)
+		events.close()
 		gerr = <-genErr
 	case gerr = <-genErr:
 		// A generator that gives up on the whole transfer (rsync's
@@ -119,7 +272,7 @@ func (rs *Receiving) Run(amServer bool) error {
 			return gerr
 		}
 		err = <-recvErr
-		close(events)
+		events.close()
 	}
 	if err == nil && gerr != nil && gerr != errReceiverGone {
 		err = gerr
@@ -138,11 +291,12 @@ func (rs *Receiving) errorf(format string, args ...any) {
 	rs.Conn.XferError(fmt.Sprintf(format, args...))
 }
 
-// recvFiles is the receiver's loop. rsync: receiver.c recv_files.
-func (rs *Receiving) recvFiles(events chan<- genEvent, amServer bool) error {
+// recvFiles is the receiver's loop. With incremental recursion the
+// sender's echo of each NDX_DONE of the generator frees the oldest list,
+// and only the last one ends the phase. rsync: receiver.c recv_files.
+func (rs *Receiving) recvFiles(events *eventQueue, amServer bool) error {
 	c := rs.Conn
 	proto := c.Session.Protocol
-	rs.inNdx = wire.NewNdxCodec(proto)
 	comp, _ := c.compression(rs.Opts)
 	rs.tokens = delta.NewTokenReader(c.R, comp, proto)
 	if cl, ok := rs.tokens.(io.Closer); ok {
@@ -154,24 +308,32 @@ func (rs *Receiving) recvFiles(events chan<- genEvent, amServer bool) error {
 	}
 	rx := delta.NewReceiver()
 	for {
-		ndx, iflags, err := readNdxAndAttrs(c, rs.inNdx, rs.List, false)
+		ndx, iflags, e, err := rs.readNdx()
 		if err != nil {
 			return err
 		}
 		if ndx == wire.NdxDone {
+			if rs.inc && rs.segs.first() != nil {
+				rs.segs.freeFirst()
+				if rs.segs.first() != nil {
+					continue
+				}
+			}
 			phase++
 			if phase > maxPhase {
 				break
 			}
-			events <- genEvent{redo: -1}
+			events.push(genEvent{kind: evPhase})
 			continue
 		}
-		e := rs.List.Entries[ndx]
 		if iflags&itemTransfer == 0 {
 			rs.logItem(e, iflags, amServer)
 			continue
 		}
-		if phase == 0 || !rs.alreadyCounted(ndx) {
+		// A file sent again comes once more for a redo; rsync counts
+		// it once (the generator's redo is a second request).
+		redoing := rs.redo[ndx] != nil || phase > 0
+		if !redoing {
 			rs.Stats.XferredFiles++
 			rs.Stats.TotalTransferredSize += e.Size
 		}
@@ -181,13 +343,19 @@ func (rs *Receiving) recvFiles(events chan<- genEvent, amServer bool) error {
 			}
 			continue
 		}
-		if err := rs.receiveFile(rx, ndx, e, phase, events, amServer); err != nil {
+		rs.redoQueued = false
+		if err := rs.receiveFile(rx, ndx, e, redoing, events, amServer); err != nil {
 			return err
 		}
+		if rs.inc && !rs.redoQueued {
+			// Done with, well or not: its list may be closed.
+			// rsync: receiver.c recv_files (MSG_SUCCESS, MSG_NO_SEND)
+			events.push(genEvent{kind: evDone, ndx: ndx})
+		}
 	}
-	for ndx := range rs.redo {
+	for _, e := range rs.redo {
 		// The sender never resent a file we asked for again.
-		rs.errorf("ERROR: %s failed verification -- update discarded.\n", itemName(rs.List.Entries[ndx], rs.LocalName))
+		rs.errorf("ERROR: %s failed verification -- update discarded.\n", itemName(e, rs.LocalName))
 	}
 	if !amServer {
 		var peer Stats
@@ -199,21 +367,98 @@ func (rs *Receiving) recvFiles(events chan<- genEvent, amServer bool) error {
 		rs.Stats.FlistBuildTime = peer.FlistBuildTime
 		rs.Stats.FlistXferTime = peer.FlistXferTime
 	}
-	events <- genEvent{redo: -1}
+	events.push(genEvent{kind: evPhase})
 	if proto >= 31 {
-		ndx, _, err := readNdxAndAttrs(c, rs.inNdx, rs.List, false)
+		ndx, _, _, err := rs.readNdx()
 		if err != nil {
 			return err
 		}
 		if ndx != wire.NdxDone {
 			return fmt.Errorf("invalid packet at end of run (%d) [receiver]: %w", ndx, wire.ErrProtocol)
 		}
-		events <- genEvent{redo: -1}
+		events.push(genEvent{kind: evPhase})
 	}
 	return nil
 }
 
-func (rs *Receiving) alreadyCounted(ndx int32) bool { return true }
+// readNdx reads the sender's next file index, the entry it names and, from
+// protocol 29, its item flags and optional basis type and name. With
+// incremental recursion the lists' headers, their entries and
+// NDX_FLIST_EOF come on the way and are taken here; NDX_DEL_STATS too.
+// A list's gap index names its directory. rsync: rsync.c
+// read_ndx_and_attrs, flist_for_ndx
+func (rs *Receiving) readNdx() (ndx int32, iflags uint32, e *flist.Entry, err error) {
+	c := rs.Conn
+	for {
+		ndx, err = rs.inNdx.Read(c.R)
+		if err != nil {
+			return 0, 0, nil, streamErr(err)
+		}
+		switch {
+		case ndx >= 0 || ndx == wire.NdxDone:
+		case ndx == wire.NdxDelStats:
+			var st Stats
+			if err := readDelStats(c, &st); err != nil {
+				return 0, 0, nil, err
+			}
+			if c.OnDelStats != nil {
+				c.OnDelStats(&st)
+			}
+			continue
+		case !rs.inc:
+			last := int32(-1)
+			if l := rs.segs.last(); l != nil {
+				last = l.NdxStart + int32(len(l.Entries)) - 1
+			}
+			return 0, 0, nil, fmt.Errorf("Invalid file index: %d (%d - %d) [receiver]: %w", ndx, wire.NdxDone, last, wire.ErrIncompatible)
+		case ndx == wire.NdxFlistEOF:
+			if !rs.segs.eof {
+				rs.segs.eof = true
+				rs.events.push(genEvent{kind: evEOF})
+			}
+			continue
+		default:
+			if err := rs.recvSegment(ndx, "receiver"); err != nil {
+				return 0, 0, nil, err
+			}
+			continue
+		}
+		break
+	}
+	if ndx == wire.NdxDone {
+		return ndx, 0, nil, nil
+	}
+	l, e, err := rs.segs.find(ndx)
+	if err != nil {
+		return 0, 0, nil, err
+	}
+	if c.Session.Protocol >= 29 {
+		v, err := c.R.ReadShortint()
+		if err != nil {
+			return 0, 0, nil, streamErr(err)
+		}
+		iflags = uint32(v)
+	} else {
+		iflags = itemTransfer | itemMissingData
+	}
+	if iflags&itemBasisTypeFollows != 0 {
+		if _, err := c.R.ReadByte(); err != nil {
+			return 0, 0, nil, streamErr(err)
+		}
+	}
+	if iflags&itemXnameFollows != 0 {
+		if _, err := c.R.ReadVstring(flist.MaxPath); err != nil {
+			return 0, 0, nil, streamErr(err)
+		}
+	}
+	if !e.Active() {
+		return 0, 0, nil, fmt.Errorf("refusing transfer of cleared file index %d: %w", ndx, wire.ErrIncompatible)
+	}
+	if iflags&itemTransfer != 0 && (ndx < l.NdxStart || !e.IsRegular()) {
+		return 0, 0, nil, fmt.Errorf("received request to transfer non-regular file: %d [receiver]: %w", ndx, wire.ErrIncompatible)
+	}
+	return ndx, iflags, e, nil
+}
 
 func (rs *Receiving) logItem(e *flist.Entry, iflags uint32, amServer bool) {
 	if !amServer {
@@ -224,7 +469,7 @@ func (rs *Receiving) logItem(e *flist.Entry, iflags uint32, amServer bool) {
 // receiveFile reconstructs one file into a temporary file beside its
 // destination and renames it into place. rsync: receiver.c receive_data and
 // finish_transfer.
-func (rs *Receiving) receiveFile(rx *delta.Receiver, ndx int32, e *flist.Entry, phase int, events chan<- genEvent, amServer bool) error {
+func (rs *Receiving) receiveFile(rx *delta.Receiver, ndx int32, e *flist.Entry, redoing bool, events *eventQueue, amServer bool) error {
 	c := rs.Conn
 	proto := c.Session.Protocol
 	name := e.Name()
@@ -237,7 +482,7 @@ func (rs *Receiving) receiveFile(rx *delta.Receiver, ndx int32, e *flist.Entry, 
 		return fmt.Errorf("receive %s: %w", name, streamErr(err))
 	}
 	if hf, ok := rs.Opts.Handoff.take(ndx); ok {
-		return rs.receiveHanded(hf, ndx, e, name, phase, events, amServer)
+		return rs.receiveHanded(hf, ndx, e, name, redoing, events, amServer)
 	}
 	var basis *os.File
 	if head.Count > 0 {
@@ -287,7 +532,7 @@ func (rs *Receiving) receiveFile(rx *delta.Receiver, ndx int32, e *flist.Entry, 
 	if errors.Is(rerr, delta.ErrChecksumMismatch) {
 		tmp.Close()
 		rs.Root.Remove(tmpName)
-		rs.verificationFailed(ndx, name, phase, events)
+		rs.verificationFailed(ndx, e, name, redoing, events)
 		return nil
 	}
 	return rs.completed(tmp, tmpName, name, ndx, e, amServer)
@@ -313,19 +558,21 @@ func (rs *Receiving) completed(tmp *os.File, tmpName, name string, ndx int32, e 
 	return nil
 }
 
-// verificationFailed asks for file ndx again in the redo phase, or gives it
-// up when it already failed there. rsync: receiver.c recv_files, the
+// verificationFailed asks for file ndx again (in the redo phase, or with
+// incremental recursion as soon as the generator can), or gives it up when
+// it failed when redone. rsync: receiver.c recv_files, the
 // failed-verification case.
-func (rs *Receiving) verificationFailed(ndx int32, name string, phase int, events chan<- genEvent) {
-	if phase == 0 {
+func (rs *Receiving) verificationFailed(ndx int32, e *flist.Entry, name string, redoing bool, events *eventQueue) {
+	if !redoing {
 		if rs.Opts.Verbose > 0 {
 			rs.Conn.Log.Warning(fmt.Sprintf("WARNING: %s failed verification -- update discarded (will try again).\n", name))
 		}
 		if rs.redo == nil {
-			rs.redo = make(map[int32]bool)
+			rs.redo = make(map[int32]*flist.Entry)
 		}
-		rs.redo[ndx] = true
-		events <- genEvent{redo: ndx}
+		rs.redo[ndx] = e
+		rs.redoQueued = true
+		events.push(genEvent{kind: evRedo, ndx: ndx})
 		return
 	}
 	delete(rs.redo, ndx)

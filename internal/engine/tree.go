@@ -32,7 +32,9 @@ func (g *generator) checkParent(e *flist.Entry) error {
 	if g.tree.checked && g.tree.parent == dn {
 		return nil
 	}
-	if dn != "." && dn != g.tree.priorDir {
+	// With incremental recursion each list's entries were checked to lie
+	// in its directory as they arrived (flist.Decoder).
+	if !g.inc && dn != "." && dn != g.tree.priorDir {
 		ok := false
 		if j := g.list.FindName(dn, -1); j >= 0 {
 			f := g.list.Entries[j]

@@ -27,6 +27,7 @@ const extSlab = 64
 // costs one heap object per entrySlab entries instead of one per entry.
 type slab struct {
 	buf  []Entry
+	used int // entries of buf handed out
 	xbuf []entryExt
 }
 
@@ -44,12 +45,20 @@ func (s *slab) ext(e *Entry) *entryExt {
 }
 
 func (s *slab) next() *Entry {
-	if len(s.buf) == 0 {
-		s.buf = make([]Entry, entrySlab)
+	if s.used == len(s.buf) {
+		s.buf, s.used = make([]Entry, entrySlab), 0
 	}
-	e := &s.buf[0]
-	s.buf = s.buf[1:]
+	e := &s.buf[s.used]
+	s.used++
 	return e
+}
+
+// unget returns e, the entry next handed out last, for reuse.
+func (s *slab) unget(e *Entry) {
+	if s.used > 0 && &s.buf[s.used-1] == e {
+		s.used--
+		s.buf[s.used] = Entry{}
+	}
 }
 
 // nameArena hands out strings carved from large shared buffers, so that
@@ -63,13 +72,26 @@ const nameArenaChunk = 64 << 10
 // str returns p as a string. A strings.Builder only appends, so the
 // strings it returned stay unchanged (and shared) as it grows in place.
 func (a *nameArena) str(p []byte) string {
-	if a.b.Cap()-a.b.Len() < len(p) {
-		a.b = strings.Builder{}
-		a.b.Grow(max(nameArenaChunk, len(p)))
-	}
-	start := a.b.Len()
+	start := a.room(len(p))
 	a.b.Write(p)
 	return a.b.String()[start:]
+}
+
+// keep returns a copy of s carved from the arena.
+func (a *nameArena) keep(s string) string {
+	start := a.room(len(s))
+	a.b.WriteString(s)
+	return a.b.String()[start:]
+}
+
+// room makes room for n more bytes, in a new buffer if need be, and
+// returns where they will start.
+func (a *nameArena) room(n int) int {
+	if a.b.Cap()-a.b.Len() < n {
+		a.b = strings.Builder{}
+		a.b.Grow(max(nameArenaChunk, n))
+	}
+	return a.b.Len()
 }
 
 // Decoder reads file-list entries from a peer, validating every field and
@@ -101,6 +123,16 @@ type Decoder struct {
 	slab     slab
 	names    nameArena
 
+	// With incremental recursion every entry of a list must lie in
+	// listDir ("" for the first list), and directories are kept apart
+	// from the other entries (dirSlab, dirNames): they outlive their
+	// list, which is freed once done, and must not pin its chunks.
+	inc      bool
+	listDir  string
+	dirSlab  slab
+	dirNames nameArena
+	keptDir  string // the last Dir string kept in dirNames
+
 	users, groups map[uint32]string
 
 	// Scratch space, part of the Decoder so nothing escapes per entry.
@@ -129,6 +161,7 @@ func NewDecoder(opts Options) (*Decoder, error) {
 	}
 	return &Decoder{
 		opts:   opts,
+		inc:    opts.IncRecurse(),
 		users:  make(map[uint32]string),
 		groups: make(map[uint32]string),
 	}, nil
@@ -222,8 +255,54 @@ func (d *Decoder) ReadEntry(r *wire.Reader) (e *Entry, end bool, err error) {
 	if err != nil {
 		return nil, false, fmt.Errorf("recv file entry %d: %w", len(d.entries), err)
 	}
+	if d.inc {
+		if err := d.checkListDir(e); err != nil {
+			return nil, false, err
+		}
+		if e.IsDir() {
+			e = d.keepDir(e)
+		}
+	}
 	d.entries = append(d.entries, e)
 	return e, false, nil
+}
+
+// checkListDir refuses an entry outside the directory whose list is being
+// read: with incremental recursion a list holds only that directory's own
+// entries (the first list only top-level names), and a sender that says
+// otherwise is broken or hostile. rsync: flist.c recv_file_list
+// ("ABORTING due to invalid path from sender", RERR_UNSUPPORTED)
+func (d *Decoder) checkListDir(e *Entry) error {
+	dir := e.Dir
+	if d.opts.RelativePaths && strings.HasPrefix(dir, "/") {
+		dir = dir[1:]
+	}
+	if dir == d.listDir {
+		return nil
+	}
+	return &exitcode.Error{Code: exitcode.Unsupported, Msg: fmt.Sprintf("ABORTING due to invalid path from sender: %s/%s", dir, e.Base)}
+}
+
+// keepDir moves a directory's entry, names and extension out of the
+// list's chunks into the decoder's own: with incremental recursion the
+// transfer's directories stay (rsync's dir_flist) while their lists go.
+// rsync: flist.c recv_file_entry (dir_flist->file_pool)
+func (d *Decoder) keepDir(e *Entry) *Entry {
+	k := d.dirSlab.next()
+	*k = *e
+	if e.Dir != "" {
+		if e.Dir != d.keptDir {
+			d.keptDir = d.dirNames.keep(e.Dir)
+		}
+		k.Dir = d.keptDir
+	}
+	k.Base = d.dirNames.keep(e.Base)
+	if e.x != nil {
+		k.x = nil
+		*d.dirSlab.ext(k) = *e.x
+	}
+	d.slab.unget(e)
+	return k
 }
 
 // readEntry reads the parts of an entry that follow its flags, in wire
@@ -786,11 +865,45 @@ func (d *Decoder) Users() map[uint32]string { return d.users }
 func (d *Decoder) Groups() map[uint32]string { return d.groups }
 
 // ReadList reads a complete first file list as recv_file_list does: the
-// entries, the end marker, the id lists, and before protocol 30 the
-// io_error trailer; then it sorts and cleans the list. The list owns the
-// entries: Entries returns none afterwards.
+// entries, the end marker, the id lists (without incremental recursion),
+// and before protocol 30 the io_error trailer; then it sorts and cleans the
+// list. With incremental recursion the first list starts at index 1, holds
+// only top-level names, and its ParentNdx is 0 when it starts with the
+// directory "." (which is then the first of the transfer's directories),
+// else -1. The list owns the entries: Entries returns none afterwards.
+// rsync: flist.c recv_file_list
 func (d *Decoder) ReadList(r *wire.Reader) (*List, error) {
-	d.StartList(0)
+	start := int32(0)
+	if d.inc {
+		start = 1
+	}
+	l, err := d.readList(r, start, "")
+	if err != nil {
+		return nil, err
+	}
+	l.ParentNdx = -1
+	if d.inc && l.low <= l.high && l.Entries[l.low].Base == "." && l.Entries[l.low].IsDir() {
+		l.ParentNdx = 0
+	}
+	return l, nil
+}
+
+// ReadSegment reads, with incremental recursion, the list of directory
+// dir's entries that follows its header (NDX_FLIST_OFFSET - dir_ndx), its
+// first entry having wire index ndxStart: the entries, which must all lie
+// in dir, and the end marker; then it sorts and cleans the list. The
+// decoder's state carries on from the lists before. The caller sets
+// ParentNdx. rsync: flist.c recv_file_list (dir_ndx >= 0)
+func (d *Decoder) ReadSegment(r *wire.Reader, ndxStart int32, dir string) (*List, error) {
+	if !d.inc {
+		return nil, incompatErr("file list segment without incremental recursion")
+	}
+	return d.readList(r, ndxStart, dir)
+}
+
+func (d *Decoder) readList(r *wire.Reader, ndxStart int32, dir string) (*List, error) {
+	d.StartList(ndxStart)
+	d.listDir = dir
 	for {
 		_, end, err := d.ReadEntry(r)
 		if err != nil {
@@ -800,7 +913,7 @@ func (d *Decoder) ReadList(r *wire.Reader) (*List, error) {
 			break
 		}
 	}
-	if !d.opts.IncRecurse() {
+	if !d.inc {
 		if err := d.ReadIDLists(r); err != nil {
 			return nil, err
 		}
@@ -815,10 +928,11 @@ func (d *Decoder) ReadList(r *wire.Reader) (*List, error) {
 	// The list takes the entries over (no copy: at a million entries the
 	// copy would be 8 MB), so Entries is empty until the next list.
 	l := &List{
-		Entries: d.entries,
-		IOError: d.ioError,
-		Users:   d.users,
-		Groups:  d.groups,
+		Entries:  d.entries,
+		IOError:  d.ioError,
+		Users:    d.users,
+		Groups:   d.groups,
+		NdxStart: ndxStart,
 	}
 	d.entries = nil
 	l.SortAndClean(d.opts.Protocol, true)

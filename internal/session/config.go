@@ -366,7 +366,7 @@ func (cfg *Config) protocolConfig(server, sender bool) protocol.Config {
 // accepts it only once it does it. rsync: compat.c set_allow_inc_recurse
 const (
 	incRecurseSender   = false
-	incRecurseReceiver = false
+	incRecurseReceiver = true
 )
 
 // allowIncRecurse is rsync's allow_inc_recurse for this side sending or

@@ -28,9 +28,38 @@ func serverFailed(c *engine.Conn, err error, sender bool) error {
 	code := exitcode.Of(err)
 	if !endOfRun(err) && code != exitcode.SocketIO && code != exitcode.StreamIO && (c.Session.Protocol >= 31 || !sender) {
 		c.SendMsgInt(wire.MsgErrorExit, int32(code))
+		var ie *idleError
+		if errors.As(err, &ie) {
+			// The client may still be sending (the lists of incremental
+			// recursion): read on until it has taken the message and
+			// gone, so that it exits with our code, not a broken pipe.
+			// rsync: cleanup.c _exit_cleanup (noop_io_until_death)
+			c.W.Flush()
+			drainUntilClosed(c)
+		}
 	}
 	c.W.Flush()
 	return errors.Join(err, errServerReported)
+}
+
+// idleError marks an error a receiving server met before its roles ran:
+// nothing else reads the connection, which serverFailed may then drain.
+type idleError struct{ error }
+
+func (e *idleError) Unwrap() error { return e.error }
+
+// drainUntilClosed reads and drops what the peer sends until it closes the
+// connection, or for five seconds at most.
+func drainUntilClosed(c *engine.Conn) {
+	done := make(chan struct{})
+	go func() {
+		io.Copy(io.Discard, c.R)
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+	}
 }
 
 // clientFailed tells the server that the client is stopping with an error,
@@ -49,15 +78,7 @@ func clientFailed(c *engine.Conn, err error) {
 	if c.SendMsgInt(wire.MsgErrorExit, int32(code)) != nil {
 		return
 	}
-	done := make(chan struct{})
-	go func() {
-		io.Copy(io.Discard, c.R)
-		close(done)
-	}()
-	select {
-	case <-done:
-	case <-time.After(5 * time.Second):
-	}
+	drainUntilClosed(c)
 }
 
 // endOfRun reports whether err is a finished run's verdict (some files

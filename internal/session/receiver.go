@@ -19,9 +19,20 @@ import (
 func receiveSide(c *engine.Conn, eo *engine.Options, dst string, server bool, ff *filesFrom) (*Stats, error) {
 	rs := &engine.Receiving{Conn: c, Opts: eo}
 	fo := flistOptions(c.Session, eo)
+	inc := c.Session.IncRecurse()
 	progress := !server && eo.Verbose > 0 && !eo.Quiet
 	if progress {
-		c.Log.Info("receiving file list ... ")
+		// With incremental recursion rsync announces the lists to come
+		// instead of a whole one. rsync: flist.c recv_file_list
+		if inc {
+			c.Log.Info("receiving incremental file list\n")
+		} else {
+			c.Log.Info("receiving file list ... ")
+		}
+	}
+	if !server {
+		// Every list that follows the first is vetted as it comes.
+		rs.CheckList = func(l *flist.List) error { return vetList(l, eo, c.Session.Protocol) }
 	}
 	ff.start(c)
 	if err := rs.RecvFileList(&fo); err != nil {
@@ -31,16 +42,16 @@ func receiveSide(c *engine.Conn, eo *engine.Options, dst string, server bool, ff
 		return nil, err
 	}
 	if !server {
-		if err := rejectExcluded(rs.List, eo.SentRules, c.Session.Protocol, eo.SentCVS); err != nil {
-			return nil, err
-		}
-		if err := rejectUnrequested(rs.List, eo.Requested); err != nil {
+		if err := vetList(rs.List, eo, c.Session.Protocol); err != nil {
 			return nil, err
 		}
 	}
 	finishList(rs, eo)
-	if progress {
+	if progress && !inc {
 		c.Log.Info("done\n")
+	}
+	if err := rs.RecvAdditionalFileList(); err != nil {
+		return nil, err
 	}
 	if len(rs.List.Entries) == 0 && !server {
 		// Nothing to receive: rsync's client skips the transfer and
@@ -54,19 +65,20 @@ func receiveSide(c *engine.Conn, eo *engine.Options, dst string, server bool, ff
 		err := rs.Run(server)
 		return &rs.Stats, err
 	}
+	n := rs.FileTotal()
 	var made *fsys.PathDir // the deepest directory --mkpath made
 	if eo.Select.Mkpath {
 		var err error
-		if made, err = mkpath(c, rs.List, dst, eo); err != nil {
-			return nil, err
+		if made, err = mkpath(c, n, dst, eo); err != nil {
+			return nil, idle(err, server)
 		}
 		if made != nil {
 			defer made.Close()
 		}
 	}
-	root, local, created, err := localName(rs.List, dst, eo, made)
+	root, local, created, err := localName(rs.List, n, dst, eo, made)
 	if err != nil {
-		return nil, err
+		return nil, idle(err, server)
 	}
 	if created && eo.Verbose > 0 {
 		c.Log.Info(fmt.Sprintf("created directory %s\n", strings.TrimSuffix(dst, "/")))
@@ -82,19 +94,32 @@ func receiveSide(c *engine.Conn, eo *engine.Options, dst string, server bool, ff
 	return &rs.Stats, err
 }
 
+// idle marks, on a server, an error met while the connection is sound and
+// only this goroutine reads it (see serverFailed).
+func idle(err error, server bool) error {
+	if !server {
+		return err
+	}
+	return &idleError{err}
+}
+
+// vetList refuses, on a receiving client, a list naming what the client
+// did not ask for or excluded.
+func vetList(l *flist.List, eo *engine.Options, protocol int) error {
+	if err := rejectExcluded(l, eo.SentRules, protocol, eo.SentCVS); err != nil {
+		return err
+	}
+	return rejectUnrequested(l, eo.Requested)
+}
+
 // localName opens the destination as rsync's get_local_name decides: an
 // existing directory, a directory to create, or a single file's new name.
-// made, if not nil, is the deepest directory --mkpath made on the way: the
-// destination beneath it is reached through it, not by name again.
-func localName(list *flist.List, dst string, eo *engine.Options, made *fsys.PathDir) (root *fsys.Root, name string, created bool, err error) {
+// n is how many entries came (Receiving.FileTotal). made, if not nil, is
+// the deepest directory --mkpath made on the way: the destination beneath
+// it is reached through it, not by name again.
+func localName(list *flist.List, n int, dst string, eo *engine.Options, made *fsys.PathDir) (root *fsys.Root, name string, created bool, err error) {
 	if dst == "" {
 		dst = "."
-	}
-	n := 0
-	for _, e := range list.Entries {
-		if e.Active() {
-			n++
-		}
 	}
 	if made != nil && samePath(made.Path(), dst) {
 		// --mkpath made the destination itself: it is that directory,
@@ -234,15 +259,10 @@ func finishList(rs *engine.Receiving, eo *engine.Options) {
 // mkpath creates the destination's missing path components for --mkpath
 // before the destination is opened: all of them when several entries go
 // into a directory named without a trailing slash, else all but the last.
-// It returns the deepest directory it made, open (nil if none). A dry run
-// only counts them. rsync: main.c get_local_name, util1.c make_path
-func mkpath(c *engine.Conn, list *flist.List, dst string, eo *engine.Options) (*fsys.PathDir, error) {
-	n := 0
-	for _, e := range list.Entries {
-		if e.Active() {
-			n++
-		}
-	}
+// n is how many entries came (Receiving.FileTotal). It returns the deepest
+// directory it made, open (nil if none). A dry run only counts them.
+// rsync: main.c get_local_name, util1.c make_path
+func mkpath(c *engine.Conn, n int, dst string, eo *engine.Options) (*fsys.PathDir, error) {
 	if dst == "" {
 		return nil, nil
 	}

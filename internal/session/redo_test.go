@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/gorsync/gorsync/internal/options"
-	"github.com/gorsync/gorsync/internal/protocol"
 	"github.com/gorsync/gorsync/internal/rsynctest"
 	"github.com/gorsync/gorsync/internal/transport"
 )
@@ -67,7 +66,7 @@ func runUpstream(t *testing.T, args []string, env Env, adjust func(*Config)) err
 func startUpstream(t *testing.T, cfg *Config) *transport.Conn {
 	t.Helper()
 	rsync := rsynctest.RequireRsync(t)
-	argv := append([]string{rsync}, cfg.Opts.RemoteArgs(cfg.Role == Push, protocol.ClientCapabilities, cfg.RemotePaths)...)
+	argv := append([]string{rsync}, cfg.ServerArgs()...)
 	// No remote shell: run the server directly, so shell quoting is moot.
 	for i, a := range argv {
 		argv[i] = strings.ReplaceAll(a, `\`, "")
