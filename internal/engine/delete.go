@@ -456,9 +456,10 @@ func (d *deleter) logDelete(name string, isDir bool) {
 			p = append(p, 0)
 		}
 		// Like rsync's send_msg, the message goes out ahead of the
-		// data still buffered (the directory's own item, say).
+		// data still buffered (the directory's own item, say), and
+		// waits in the multiplexer's buffer for the next write.
 		if g.c.Mux != nil {
-			if err := g.c.Mux.WriteMsg(wire.MsgDeleted, p); err != nil {
+			if err := g.c.Mux.QueueMsg(wire.MsgDeleted, p); err != nil {
 				g.errorf("rsync: [generator] send MSG_DELETED: %v\n", err)
 			}
 		}
