@@ -50,6 +50,7 @@ type transfer struct {
 	push  bool
 	proto int
 	cs    string
+	base  []string // options for both runs
 	extra []string
 }
 
@@ -70,6 +71,7 @@ func (x transfer) run(t *testing.T, src, dst string) (stdout string) {
 	} else {
 		args = append(args, "--rsync-path="+rsync)
 	}
+	args = append(args, x.base...)
 	args = append(args, x.extra...)
 	if x.push {
 		args = append(args, src+"/", "localhost:"+dst+"/")
@@ -106,35 +108,55 @@ func TestMatrix(t *testing.T) {
 			}
 			for _, proto := range []int{32, 31, 30, 29, 28, 27} {
 				for i, cs := range checksumsFor(proto) {
-					x := transfer{p: p, push: push, proto: proto, cs: cs}
-					a, b, big := smallA, smallB, smallBig
-					if i == 0 {
-						a, b, big = treeA, treeB, bigSize
-						x.cs = "" // the protocol's own choice
-					}
-					name := fmt.Sprintf("%s/%s/proto%d/%s", p.name, dirName, proto, cs)
-					if i == 0 {
-						name += "-default-64MiB"
-					}
-					t.Run(name, func(t *testing.T) {
-						t.Parallel()
-						dst := filepath.Join(t.TempDir(), "dst")
-						x.run(t, a, dst)
-						rsynctest.CompareTrees(t, a, dst, compareOpts(proto))
-						x.extra = []string{"--stats"}
-						out := x.run(t, b, dst)
-						rsynctest.CompareTrees(t, b, dst, compareOpts(proto))
-						st, err := rsynctest.ParseStats(out)
-						if err != nil {
-							t.Fatalf("stats: %v\n%s", err, out)
+					// From protocol 30 the default runs with incremental
+					// recursion (rsync's default) and again without it.
+					for _, noIR := range []bool{false, true} {
+						if noIR && (i != 0 || proto < 30) {
+							continue
 						}
-						if st.MatchedData < big/2 || st.LiteralData > big/8 {
-							t.Errorf("big file did not travel as a delta: literal %d, matched %d (big file %d bytes)\n%s",
-								st.LiteralData, st.MatchedData, big, out)
+						x := transfer{p: p, push: push, proto: proto, cs: cs}
+						if noIR {
+							x.base = []string{"--no-i-r"}
 						}
-					})
+						a, b, big := smallA, smallB, smallBig
+						if i == 0 {
+							a, b, big = treeA, treeB, bigSize
+							x.cs = "" // the protocol's own choice
+						}
+						name := fmt.Sprintf("%s/%s/proto%d/%s", p.name, dirName, proto, cs)
+						if i == 0 {
+							name += "-default-64MiB"
+						}
+						if noIR {
+							name += "-no-i-r"
+						}
+						matrixCase(t, name, x, a, b, big, proto)
+					}
 				}
 			}
 		}
 	}
+}
+
+// matrixCase copies a onto a new destination, then b over it; both times
+// the destination must equal the source, and b's big file must travel as
+// a delta.
+func matrixCase(t *testing.T, name string, x transfer, a, b string, big int64, proto int) {
+	t.Run(name, func(t *testing.T) {
+		t.Parallel()
+		dst := filepath.Join(t.TempDir(), "dst")
+		x.run(t, a, dst)
+		rsynctest.CompareTrees(t, a, dst, compareOpts(proto))
+		x.extra = []string{"--stats"}
+		out := x.run(t, b, dst)
+		rsynctest.CompareTrees(t, b, dst, compareOpts(proto))
+		st, err := rsynctest.ParseStats(out)
+		if err != nil {
+			t.Fatalf("stats: %v\n%s", err, out)
+		}
+		if st.MatchedData < big/2 || st.LiteralData > big/8 {
+			t.Errorf("big file did not travel as a delta: literal %d, matched %d (big file %d bytes)\n%s",
+				st.LiteralData, st.MatchedData, big, out)
+		}
+	})
 }
