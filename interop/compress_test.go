@@ -119,40 +119,50 @@ func TestCompression(t *testing.T) {
 	for _, a := range algos {
 		for _, proto := range a.protos {
 			for _, p := range pairs {
-				name := fmt.Sprintf("%s/proto%d/%s", a.name, proto, p.name)
-				t.Run(name, func(t *testing.T) {
-					t.Parallel()
-					choice := "--compress-choice=" + a.name
-					if proto < 30 {
-						choice = "-z" // only zlib before protocol 30
+				for _, noIR := range []bool{false, true} {
+					if noIR && proto != 32 {
+						continue // incremental recursion on and off, at protocol 32
 					}
-					x := transfer{p: pairing{clientGorsync: p.clientGorsync, serverGorsync: p.serverGorsync}, push: p.push, proto: proto,
-						extra: []string{"--no-W", choice}}
-					ref := transfer{p: pairing{}, push: p.push, proto: proto, extra: x.extra}
-					dst := filepath.Join(t.TempDir(), "dst")
-					refDst := filepath.Join(t.TempDir(), "dst")
-					for _, src := range []string{compressA, compressB} {
-						x.extra = append(x.extra[:2:2], "--stats")
-						ref.extra = x.extra
-						out := x.run(t, src, dst)
-						rsynctest.CompareTrees(t, src, dst, compareOpts(proto))
-						refOut := ref.run(t, src, refDst)
-						got, want := senderBytes(t, out, p.push), senderBytes(t, refOut, p.push)
-						t.Logf("%s: sender bytes %d, upstream %d", filepath.Base(src), got, want)
-						d := float64(got-want) / float64(want)
-						switch {
-						case d > 0.05:
-							t.Errorf("%s: sender put %d bytes on the wire, upstream rsync %d (%+.1f%%)", filepath.Base(src), got, want, 100*d)
-						case d < -0.05 && a.name == "lz4":
-							// pierrec/lz4's block compressor finds more
-							// matches than LZ4_compress_default; smaller is
-							// recorded, not failed.
-							t.Logf("%s: lz4 output %.1f%% smaller than upstream's", filepath.Base(src), -100*d)
-						case d < -0.05:
-							t.Errorf("%s: sender put %d bytes on the wire, upstream rsync %d (%+.1f%%)", filepath.Base(src), got, want, 100*d)
+					name := fmt.Sprintf("%s/proto%d/%s", a.name, proto, p.name)
+					var base []string
+					if noIR {
+						name += "/no-i-r"
+						base = []string{"--no-i-r"}
+					}
+					t.Run(name, func(t *testing.T) {
+						t.Parallel()
+						choice := "--compress-choice=" + a.name
+						if proto < 30 {
+							choice = "-z" // only zlib before protocol 30
 						}
-					}
-				})
+						x := transfer{p: pairing{clientGorsync: p.clientGorsync, serverGorsync: p.serverGorsync}, push: p.push, proto: proto,
+							base: base, extra: []string{"--no-W", choice}}
+						ref := transfer{p: pairing{}, push: p.push, proto: proto, base: base, extra: x.extra}
+						dst := filepath.Join(t.TempDir(), "dst")
+						refDst := filepath.Join(t.TempDir(), "dst")
+						for _, src := range []string{compressA, compressB} {
+							x.extra = append(x.extra[:2:2], "--stats")
+							ref.extra = x.extra
+							out := x.run(t, src, dst)
+							rsynctest.CompareTrees(t, src, dst, compareOpts(proto))
+							refOut := ref.run(t, src, refDst)
+							got, want := senderBytes(t, out, p.push), senderBytes(t, refOut, p.push)
+							t.Logf("%s: sender bytes %d, upstream %d", filepath.Base(src), got, want)
+							d := float64(got-want) / float64(want)
+							switch {
+							case d > 0.05:
+								t.Errorf("%s: sender put %d bytes on the wire, upstream rsync %d (%+.1f%%)", filepath.Base(src), got, want, 100*d)
+							case d < -0.05 && a.name == "lz4":
+								// pierrec/lz4's block compressor finds more
+								// matches than LZ4_compress_default; smaller is
+								// recorded, not failed.
+								t.Logf("%s: lz4 output %.1f%% smaller than upstream's", filepath.Base(src), -100*d)
+							case d < -0.05:
+								t.Errorf("%s: sender put %d bytes on the wire, upstream rsync %d (%+.1f%%)", filepath.Base(src), got, want, 100*d)
+							}
+						}
+					})
+				}
 			}
 		}
 	}

@@ -228,7 +228,7 @@ func deleteCases() []optCase {
 
 // TestDelete runs deleteCases with upstream rsync and gorsync.
 func TestDelete(t *testing.T) {
-	runOptCases(t, deleteCases())
+	runOptCases(t, withNoIncRecursive(deleteCases()))
 }
 
 // TestDeleteProtect asserts, without reference to upstream, what the

@@ -840,7 +840,36 @@ func (r optRoots) tree(name string) string {
 // TestOptions runs every case of optCases with upstream rsync and with
 // gorsync in every mode, and compares the outcomes.
 func TestOptions(t *testing.T) {
-	runOptCases(t, optCases())
+	cases := optCases()
+	var filters []optCase
+	for _, c := range cases {
+		if strings.HasPrefix(c.name, "filter/") {
+			filters = append(filters, c)
+		}
+	}
+	runOptCases(t, append(cases, withNoIncRecursive(filters)[len(filters):]...))
+}
+
+// withNoIncRecursive returns cases followed by a copy of each recursive one
+// (with -a or -r) run with --no-i-r: incremental recursion is rsync's
+// default, and the same command must give the same result without it.
+func withNoIncRecursive(cases []optCase) []optCase {
+	out := slices.Clone(cases)
+	for _, c := range cases {
+		recursive := false
+		for _, a := range c.args {
+			if a == "-r" || a == "--recursive" || strings.HasPrefix(a, "-") && !strings.HasPrefix(a, "--") && strings.ContainsAny(a, "ar") {
+				recursive = true
+			}
+		}
+		if !recursive || slices.Contains(c.args, "--no-i-r") || slices.Contains(c.args, "--no-inc-recursive") {
+			continue
+		}
+		c.name = "no-i-r/" + c.name
+		c.args = append(slices.Clone(c.args), "--no-i-r")
+		out = append(out, c)
+	}
+	return out
 }
 
 // runOptCases runs cases with upstream rsync and with gorsync in every mode,

@@ -183,7 +183,7 @@ func treeCases() []optCase {
 // TestTreeShape compares --files-from, -R and -m with upstream rsync in
 // every mode and pairing.
 func TestTreeShape(t *testing.T) {
-	runOptCases(t, treeCases())
+	runOptCases(t, withNoIncRecursive(treeCases()))
 }
 
 // TestOneFileSystem compares -x and -xx with upstream rsync over a tmpfs
