@@ -391,7 +391,6 @@ func TestValidate(t *testing.T) {
 		{Protocol: 31, AlwaysChecksum: true},
 		{Protocol: 31, AlwaysChecksum: true, ChecksumLen: 65},
 		{Protocol: 31, PreserveCrtimes: true},
-		{Protocol: 31, CompatFlags: CFIncRecurse},
 	}
 	for _, o := range bad {
 		if err := o.Validate(); err == nil {

@@ -94,11 +94,6 @@ func (o *Options) Validate() error {
 	if o.PreserveCrtimes && !o.VarintFlags() {
 		return fmt.Errorf("flist: --crtimes needs varint flist flags (rsync 3.2.0 or later on both sides)")
 	}
-	if o.IncRecurse() {
-		// The codec carries inc-recurse's inline names, but nothing above
-		// it (sub-lists, dir_flist) exists yet.
-		return fmt.Errorf("flist: incremental recursion is not supported yet")
-	}
 	return nil
 }
 
