@@ -31,6 +31,9 @@ func TestMain(m *testing.M) {
 	if treeRoot != "" {
 		os.RemoveAll(treeRoot)
 	}
+	if incTreeBase != "" {
+		os.RemoveAll(incTreeBase) // increc_send_test.go's tree
+	}
 	os.Exit(code)
 }
 

@@ -117,13 +117,15 @@ const (
 
 // walker is the state of one Build.
 type walker struct {
-	opts  WalkOptions
-	fs    FS
-	list  *List
-	slab  slab
-	root  int32  // index into list.Roots of the current argument
-	rootP string // the current root's path ("" = working directory)
-	cwd   string
+	opts WalkOptions
+	fs   FS
+	list *List
+	slab slab
+	// dirSlab is where an incremental walk's directories come from.
+	dirSlab slab
+	root    int32  // index into list.Roots of the current argument
+	rootP   string // the current root's path ("" = working directory)
+	cwd     string
 
 	base       string // --files-from's source directory ("" = cwd)
 	rootDir    string // the current root as the argument named it
@@ -476,7 +478,16 @@ func (w *walker) sendFileName(dir, base string, st *Stat, pre *preStat, flags ui
 		w.report(SeverityError, nil, "skipping symlink with 0-length value: %s", w.fullName(entryName(&name, dir, base)))
 		return nil
 	}
-	e := w.slab.next()
+	var e *Entry
+	if isDir && w.inc != nil {
+		// A directory outlives its list (rsync's dir_flist): it takes
+		// neither a slot in the chunk its list's files share nor its
+		// name from the listing's arena, which would keep them alive.
+		e = w.dirSlab.next()
+		base = strings.Clone(base)
+	} else {
+		e = w.slab.next()
+	}
 	e.Dir, e.Base = dir, base
 	e.Mode = s.Mode
 	e.Size = s.Size

@@ -44,6 +44,15 @@ func redoCase(t *testing.T) (src, dst string, data []byte) {
 // than over a remote shell, with adjust (if not nil) applied to the Config.
 func runUpstream(t *testing.T, args []string, env Env, adjust func(*Config)) error {
 	t.Helper()
+	return runUpstreamAs(t, args, env, adjust, false)
+}
+
+// runUpstreamAs is runUpstream; with own, upstream's server is told this
+// client's own capability letters (Config.ServerArgs: 'i' where the
+// client allows incremental recursion) instead of
+// protocol.ClientCapabilities.
+func runUpstreamAs(t *testing.T, args []string, env Env, adjust func(*Config), own bool) error {
+	t.Helper()
 	o, err := options.Parse(args, os.Getenv)
 	if err != nil {
 		t.Fatal(err)
@@ -55,7 +64,7 @@ func runUpstream(t *testing.T, args []string, env Env, adjust func(*Config)) err
 	if adjust != nil {
 		adjust(cfg)
 	}
-	conn := startUpstream(t, cfg)
+	conn := startUpstream(t, cfg, own)
 	_, err = Run(context.Background(), cfg, conn)
 	if werr := conn.Wait(); err == nil {
 		err = werr
@@ -63,11 +72,16 @@ func runUpstream(t *testing.T, args []string, env Env, adjust func(*Config)) err
 	return err
 }
 
-// startUpstream starts upstream rsync's server for cfg's push or pull.
-func startUpstream(t *testing.T, cfg *Config) *transport.Conn {
+// startUpstream starts upstream rsync's server for cfg's push or pull (see
+// runUpstreamAs for own).
+func startUpstream(t *testing.T, cfg *Config, own bool) *transport.Conn {
 	t.Helper()
 	rsync := rsynctest.RequireRsync(t)
-	argv := append([]string{rsync}, cfg.Opts.RemoteArgs(cfg.Role == Push, protocol.ClientCapabilities, cfg.RemotePaths)...)
+	args := cfg.Opts.RemoteArgs(cfg.Role == Push, protocol.ClientCapabilities, cfg.RemotePaths)
+	if own {
+		args = cfg.ServerArgs()
+	}
+	argv := append([]string{rsync}, args...)
 	// No remote shell: run the server directly, so shell quoting is moot.
 	for i, a := range argv {
 		argv[i] = strings.ReplaceAll(a, `\`, "")
