@@ -151,10 +151,14 @@ func (s *Sender) ListSent(l *flist.List) error {
 	return nil
 }
 
-// endLists says that no list follows. rsync: flist.c send_extra_file_list
+// endLists says that no list follows: the list is complete.
+// rsync: flist.c send_extra_file_list
 func (s *Sender) endLists() {
 	s.outNdx.Write(s.Conn.W, wire.NdxFlistEOF)
 	s.eof = true
+	if s.Opts.Hooks.Listed != nil {
+		s.Opts.Hooks.Listed()
+	}
 }
 
 // lookahead is how many entries the live lists hold beyond the one the

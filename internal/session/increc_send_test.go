@@ -108,8 +108,9 @@ func TestIncSendRedo(t *testing.T) {
 	}
 }
 
-// TestIncSendWalkChanges changes the source once the first list is out
-// (Hooks.Listed): under incremental recursion the directories not yet
+// TestIncSendWalkChanges changes the source once the first list is made
+// (Hooks.FirstListed; without incremental recursion Hooks.Listed, once
+// the whole list is): under incremental recursion the directories not yet
 // listed are walked as they are then, so a file made in one arrives, a
 // file removed from one is simply not there, and a listed directory that
 // is gone is reported as vanished (its list is empty) like the listed
@@ -122,15 +123,18 @@ func TestIncSendWalkChanges(t *testing.T) {
 			root := t.TempDir()
 			incSendTree(t, root)
 			src, dst := filepath.Join(root, "src"), filepath.Join(root, "dst")
+			var once sync.Once
 			change := func() {
-				for _, p := range []string{"top", "d150", "d180/sub/f"} {
-					if err := os.RemoveAll(filepath.Join(src, p)); err != nil {
+				once.Do(func() {
+					for _, p := range []string{"top", "d150", "d180/sub/f"} {
+						if err := os.RemoveAll(filepath.Join(src, p)); err != nil {
+							t.Error(err)
+						}
+					}
+					if err := os.WriteFile(filepath.Join(src, "d170/sub/new"), []byte("new\n"), 0o644); err != nil {
 						t.Error(err)
 					}
-				}
-				if err := os.WriteFile(filepath.Join(src, "d170/sub/new"), []byte("new\n"), 0o644); err != nil {
-					t.Error(err)
-				}
+				})
 			}
 			args := []string{"-a", src + "/", "localhost:" + dst + "/"}
 			if !inc {
@@ -138,7 +142,7 @@ func TestIncSendWalkChanges(t *testing.T) {
 			}
 			var stdout, stderr bytes.Buffer
 			err := runUpstreamAs(t, args, Env{Stdout: &stdout, Stderr: &stderr},
-				func(cfg *Config) { cfg.Hooks.Listed = change }, true)
+				func(cfg *Config) { cfg.Hooks.FirstListed, cfg.Hooks.Listed = change, change }, true)
 			out := stdout.String() + stderr.String()
 			if code := exitcode.Of(err); code != 24 {
 				t.Fatalf("exit code %d (%v), want 24\n%s", code, err, out)

@@ -88,8 +88,12 @@ func sendSide(c *engine.Conn, eo *engine.Options, srcs []string, server bool, wf
 	if err != nil {
 		return nil, err
 	}
-	if eo.Hooks.Listed != nil {
-		// With incremental recursion: once the first list is made.
+	switch {
+	case inc && eo.Hooks.FirstListed != nil:
+		eo.Hooks.FirstListed()
+	case !inc && eo.Hooks.Listed != nil:
+		// With incremental recursion the sender runs it at the end of
+		// the walk.
 		eo.Hooks.Listed()
 	}
 	ioErr := list.IOError
