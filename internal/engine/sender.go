@@ -498,7 +498,7 @@ func (s *Sender) Run(amServer bool) error {
 			return err
 		}
 		if inc {
-			if err := s.feed(); err != nil {
+			if err := s.feed(); err != nil && c.W.Err() == nil {
 				return err
 			}
 		}
@@ -507,15 +507,19 @@ func (s *Sender) Run(amServer bool) error {
 		// list under incremental recursion, or, with
 		// --remove-source-files, its files in flight: rsync's
 		// increment_active_files), as rsync's perform_io writes while it
-		// waits to read.
-		if c.R.Buffered() == 0 {
-			if err := c.W.Flush(); err != nil {
-				return err
-			}
+		// waits to read. A failed write is reported after the read: a
+		// peer that stopped says why first (MSG_ERROR_EXIT), as rsync
+		// reads its input while it writes.
+		writeErr := c.W.Err()
+		if writeErr == nil && c.R.Buffered() == 0 {
+			writeErr = c.W.Flush()
 		}
 		ndx, iflags, e, l, err := s.readRequest()
 		if err != nil {
 			return err
+		}
+		if writeErr != nil {
+			return writeErr
 		}
 		if ndx < 0 || iflags&itemTransfer == 0 {
 			// What goes out now follows the files in flight.
