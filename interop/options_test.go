@@ -192,6 +192,14 @@ func (m optMode) run(t *testing.T, c optCase, r optRoots, template string) optRe
 		rsynctest.Run(t, root, c.env, name, args...)
 	}
 	out, errOut, code := rsynctest.Run(t, root, c.env, name, args...)
+	optResetTimes(t, c, root)
+	return optResult{root: root, stdout: out, stderr: errOut, code: code}
+}
+
+// optResetTimes gives a run's root, and its dst where the case says the
+// run made it, optEpoch as their mtime.
+func optResetTimes(t *testing.T, c optCase, root string) {
+	t.Helper()
 	reset := []string{root}
 	if fi, err := os.Lstat(filepath.Join(root, "dst")); c.dstTimeFree && err == nil && fi.IsDir() {
 		reset = append(reset, filepath.Join(root, "dst"))
@@ -201,7 +209,6 @@ func (m optMode) run(t *testing.T, c optCase, r optRoots, template string) optRe
 			t.Fatal(err)
 		}
 	}
-	return optResult{root: root, stdout: out, stderr: errOut, code: code}
 }
 
 // optCopy copies a tree with everything rsync -a could preserve.

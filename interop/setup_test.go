@@ -34,6 +34,9 @@ func TestMain(m *testing.M) {
 	if incTreeRoot != "" {
 		os.RemoveAll(incTreeRoot)
 	}
+	if incTreeBase != "" {
+		os.RemoveAll(incTreeBase) // increc_send_test.go's tree
+	}
 	os.Exit(code)
 }
 

@@ -160,7 +160,13 @@ type Hooks struct {
 	CloseTemp func(f *os.File) error
 	// Listed runs in the sender once its file list is built, before it
 	// opens any file: tests swap a source directory for a link there.
+	// Under incremental recursion it runs when the walk has made the
+	// last list, which for a small tree is before any file is opened.
 	Listed func()
+	// FirstListed runs in the sender of an incremental transfer once the
+	// first list is made, before the walk goes on: tests change the
+	// directories it has yet to list.
+	FirstListed func()
 	// MadeDir runs in the receiver after it makes a directory on the way
 	// to the destination (the destination itself, --mkpath's
 	// components), before it goes on: tests swap it for a link there.

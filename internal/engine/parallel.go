@@ -2,6 +2,7 @@ package engine
 
 import (
 	"runtime"
+	"sync"
 
 	"github.com/gorsync/gorsync/internal/checksum"
 	"github.com/gorsync/gorsync/internal/fastio"
@@ -54,6 +55,7 @@ type FileSums struct {
 	jobs   chan fileSumJob
 	pool   workpool.Pool
 	slab   []byte
+	queued sync.WaitGroup // sums started and not done (Sync)
 }
 
 type fileSumJob struct {
@@ -80,6 +82,7 @@ func (fs *FileSums) work() {
 		if err == nil {
 			copy(j.dst, sum)
 		}
+		fs.queued.Done()
 	}
 }
 
@@ -93,9 +96,14 @@ func (fs *FileSums) Start(fd int) []byte {
 	}
 	dst := fs.slab[:fs.sumLen:fs.sumLen]
 	fs.slab = fs.slab[fs.sumLen:]
+	fs.queued.Add(1)
 	fs.jobs <- fileSumJob{fd: fd, dst: dst}
 	return dst
 }
+
+// Sync returns when every sum started so far is done: an incremental
+// list's sums before it is sent. Start may follow.
+func (fs *FileSums) Sync() { fs.queued.Wait() }
 
 // Wait returns when every started sum is done; Start must not follow.
 func (fs *FileSums) Wait() {

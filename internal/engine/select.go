@@ -166,7 +166,8 @@ func (c *Conn) sendMux(code wire.MsgCode, p []byte) {
 // a source file the receiver reports in place, if the file has not
 // changed since it was listed. rsync: sender.c successful_send
 type SuccessHandler struct {
-	List *flist.List
+	// File returns the live file entry at an index (Sender.FileEntry).
+	File func(ndx int32) (*flist.Entry, error)
 	Opts *Options
 	Conn *Conn
 	// Source reaches the entries' files on disk.
@@ -186,10 +187,10 @@ func (h *SuccessHandler) Handle(p []byte) error {
 		return nil
 	}
 	ndx := int32(binary.LittleEndian.Uint32(p))
-	if ndx < 0 || int(ndx) >= len(h.List.Entries) {
+	e, err := h.File(ndx)
+	if ndx < 0 || err != nil {
 		return fmt.Errorf("invalid file index %d in MSG_SUCCESS: %w", ndx, wire.ErrProtocol)
 	}
-	e := h.List.Entries[ndx]
 	name := e.Name()
 	c := h.Conn
 	// The file is found as the sender found it to send it: beneath its

@@ -73,6 +73,7 @@ type deltaJob struct {
 	ndx    int32
 	iflags uint32
 	e      *flist.Entry
+	l      *flist.List // e's list
 	f      *os.File
 	head   delta.SumHead
 	sums   delta.Sums
@@ -129,7 +130,6 @@ type sendAhead struct {
 	s        *Sender
 	m        *delta.Matcher // the sender's own, for files it searches again
 	tw       delta.TokenWriter
-	sent     []bool
 	amServer bool
 
 	max   int
@@ -147,12 +147,12 @@ type sendAhead struct {
 
 // startAhead returns the worker pool for s's block searches, or nil when the
 // searches are to run serially (fastio.SendAhead off, one CPU, a dry run).
-func (s *Sender) startAhead(m *delta.Matcher, tw delta.TokenWriter, sent []bool, amServer bool) *sendAhead {
+func (s *Sender) startAhead(m *delta.Matcher, tw delta.TokenWriter, amServer bool) *sendAhead {
 	procs := runtime.GOMAXPROCS(0)
 	if procs < 2 || s.Opts.DryRun || !s.Opts.IO.On(fastio.SendAhead) {
 		return nil
 	}
-	a := &sendAhead{s: s, m: m, tw: tw, sent: sent, amServer: amServer, max: procs,
+	a := &sendAhead{s: s, m: m, tw: tw, amServer: amServer, max: procs,
 		jobs: make(chan *deltaJob, procs)}
 	params := s.Conn.Session.XferParams()
 	a.pool.Start(procs, func() {
@@ -179,7 +179,7 @@ func (a *sendAhead) job() *deltaJob {
 
 // release makes j available again.
 func (a *sendAhead) release(j *deltaJob) {
-	j.f, j.e, j.err, j.serial = nil, nil, nil, false
+	j.f, j.e, j.l, j.err, j.serial = nil, nil, nil, nil, false
 	j.script.ops = j.script.ops[:0]
 	a.free = append(a.free, j)
 }
@@ -258,7 +258,7 @@ func (a *sendAhead) emitFirst() error {
 	if err != nil {
 		return fmt.Errorf("send %s: %w", j.e.Name(), err)
 	}
-	err = s.sentFile(j.e, j.ndx, res, readErr, a.amServer, a.sent)
+	err = s.sentFile(j.e, j.l, j.ndx, res, readErr, a.amServer)
 	a.release(j)
 	return err
 }

@@ -14,19 +14,60 @@ import (
 
 // Sender is the role that owns the source files: it sends the file list,
 // then answers the generator's requests with deltas. rsync: sender.c.
+//
+// With incremental recursion the list goes in parts (see segments): the
+// first list, then each directory's list as Walk makes it, sent ahead of
+// the generator's requests by at least minLookahead entries after every
+// request and, while no request is waiting, by up to maxLookahead; each
+// list is forgotten at the generator's NDX_DONE for it, its directories
+// kept. Without it the one list is the case of a single list, from 0.
 type Sender struct {
-	Conn  *Conn
-	Opts  *Options
+	Conn *Conn
+	Opts *Options
+	// List is the whole list, or with incremental recursion the first.
 	List  *flist.List
 	Stats Stats
 
 	// Open opens a list entry's source file for reading.
 	Open func(e *flist.Entry) (*os.File, error)
+	// Walk makes the lists after the first under incremental recursion.
+	Walk SegmentWalk
 
 	ioError int32
 	inNdx   *wire.NdxCodec
 	outNdx  *wire.NdxCodec
+
+	enc  *flist.Encoder // every list's: entries compress against the previous one sent
+	segs *segments
+	eof  bool // no list follows (NDX_FLIST_EOF is out)
+	// curStart is where the list of the generator's latest request
+	// starts (or the oldest live list, once that one is gone), and
+	// oldTotal counts the entries of the live lists up to it: the
+	// generator is at least there, and the entries beyond it are the
+	// sender's lead. rsync: flist.c file_old_total
+	curStart int32
+	oldTotal int
+	// sent marks, per live list, the files whose data has gone once.
+	sent map[*flist.List][]bool
 }
+
+// SegmentWalk makes the lists that follow the first one under incremental
+// recursion, on demand (flist.IncWalk).
+type SegmentWalk interface {
+	// Next returns the next directory's list, in sending order, with
+	// ParentNdx the directory's index, and the directory's entry; nil at
+	// the end.
+	Next() (*flist.List, *flist.Entry, error)
+	// Done reports whether no list is left.
+	Done() bool
+}
+
+// How far the sender's lists run ahead of the generator's requests, in
+// entries. rsync: rsync.h MIN_FILECNT_LOOKAHEAD, MAX_FILECNT_LOOKAHEAD
+const (
+	minLookahead = 1000
+	maxLookahead = 10000
+)
 
 // SendFileList transmits the list (already sorted by the caller for indexes,
 // but sent in walk order is not required: rsync sorts on both sides).
@@ -60,8 +101,211 @@ func (s *Sender) StartFileList(fo *flist.Options) (*ListSender, error) {
 	if err != nil {
 		return nil, err
 	}
-	enc.StartList(0)
+	s.enc = enc
+	s.segs = newSegments(fo.IncRecurse())
+	s.codecs()
+	enc.StartList(s.segs.next)
 	return &ListSender{s: s, enc: enc, before: s.Conn.BytesWritten()}, nil
+}
+
+// codecs makes the index codecs, once.
+func (s *Sender) codecs() {
+	if s.inNdx == nil {
+		proto := s.Conn.Session.Protocol
+		s.inNdx, s.outNdx = wire.NewNdxCodec(proto), wire.NewNdxCodec(proto)
+	}
+}
+
+// ListSent takes the first list, sent and sorted, as the one the
+// generator's indexes start with. Under incremental recursion it then
+// sends what rsync sends at once: NDX_FLIST_EOF when no directory has a
+// list to follow, and when the first list holds a single entry, lists
+// until one has entries (or the end), for the receiver to tell a
+// one-file transfer from a directory's. rsync: flist.c send_file_list
+func (s *Sender) ListSent(l *flist.List) error {
+	if s.segs == nil {
+		s.segs = newSegments(false)
+	}
+	s.codecs()
+	s.List = l
+	s.segs.add(l)
+	s.curStart, s.oldTotal = l.NdxStart, len(l.Entries)
+	s.sent = map[*flist.List][]bool{}
+	if !s.segs.inc {
+		s.eof = true
+		return nil
+	}
+	switch {
+	case s.Walk == nil || s.Walk.Done():
+		s.endLists()
+	case len(l.Entries) == 1:
+		if err := s.sendLists(1); err != nil {
+			return err
+		}
+	default:
+		return nil
+	}
+	if err := s.Conn.W.Flush(); err != nil {
+		return fmt.Errorf("send file list: %w", err)
+	}
+	return nil
+}
+
+// endLists says that no list follows: the list is complete.
+// rsync: flist.c send_extra_file_list
+func (s *Sender) endLists() {
+	s.outNdx.Write(s.Conn.W, wire.NdxFlistEOF)
+	s.eof = true
+	if s.Opts.Hooks.Listed != nil {
+		s.Opts.Hooks.Listed()
+	}
+}
+
+// lookahead is how many entries the live lists hold beyond the one the
+// generator is known to be at.
+func (s *Sender) lookahead() int { return s.segs.total - s.oldTotal }
+
+// sendLists sends directories' lists until the lead is at least atLeast
+// entries (one more list when atLeast < 0), or none is left. Each list
+// is its directory's index (NDX_FLIST_OFFSET - index), its entries and
+// its end; the end carries the I/O error bits so far once this call has
+// added any, as rsync's does. rsync: flist.c send_extra_file_list
+func (s *Sender) sendLists(atLeast int) error {
+	if s.eof {
+		return nil
+	}
+	c := s.Conn
+	if atLeast < 0 {
+		atLeast = s.lookahead() + 1
+	}
+	saved := s.ioError
+	for s.lookahead() < atLeast {
+		l, dir, err := s.Walk.Next()
+		if err != nil {
+			return err
+		}
+		if l == nil {
+			s.endLists()
+			break
+		}
+		// The walk and the receiver number the directories alike.
+		if d, err := s.segs.dir(l.ParentNdx); err != nil || d != dir {
+			return fmt.Errorf("list for %s: directory index %d out of step", dir.Name(), l.ParentNdx)
+		}
+		before := c.BytesWritten() + int64(c.W.Buffered())
+		s.outNdx.Write(c.W, wire.NdxFlistStart-l.ParentNdx)
+		s.enc.StartList(s.segs.next)
+		for _, e := range l.Entries {
+			if err := s.enc.WriteEntry(c.W, e); err != nil {
+				return fmt.Errorf("send file entry %s: %w", e.Name(), err)
+			}
+		}
+		s.ioError |= l.IOError
+		var ioErr int32
+		if s.ioError != saved && !s.Opts.IgnoreErrors {
+			if !s.enc.SafeFlist() && (s.Opts.Delete == DeleteDuring || s.Opts.Delete == DeleteDelay || s.Opts.Delete == DeleteAuto) {
+				// rsync: flist.c fatal_unsafe_io_error
+				return &exitcode.Error{Code: exitcode.Unsupported, Msg: "FATAL I/O ERROR: dying to avoid a --delete-during issue with a pre-3.0.7 receiver."}
+			}
+			ioErr = s.ioError
+		}
+		s.enc.WriteEnd(c.W, ioErr)
+		if err := c.W.Err(); err != nil {
+			return fmt.Errorf("send file list: %w", err)
+		}
+		l.SortAndClean(c.Session.Protocol, false)
+		s.segs.add(l)
+		CountList(l, &s.Stats)
+		s.Stats.FlistSize += c.BytesWritten() + int64(c.W.Buffered()) - before
+	}
+	if s.ioError != saved && c.Session.Protocol == 30 && !s.Opts.IgnoreErrors {
+		return c.SendMsgInt(wire.MsgIOError, s.ioError)
+	}
+	return nil
+}
+
+// feed keeps the generator supplied with lists before the sender reads
+// its next request: the least lead, and while no request is buffered
+// more, up to the most, flushed as they go. rsync has its poll time out
+// for this (io.c perform_io, extra_flist_sending_enabled); here the test
+// is whether input is buffered.
+func (s *Sender) feed() error {
+	c := s.Conn
+	if err := s.sendLists(minLookahead); err != nil {
+		return err
+	}
+	for !s.eof && c.R.Buffered() == 0 && s.lookahead() < maxLookahead {
+		if err := s.sendLists(-1); err != nil {
+			return err
+		}
+		if c.W.Buffered() >= 32<<10 {
+			if err := c.W.Flush(); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// at notes that the generator's request named an index in list l: it is
+// at least there. rsync: rsync.c read_ndx_and_attrs (file_old_total)
+func (s *Sender) at(l *flist.List) {
+	if l.NdxStart == s.curStart {
+		return
+	}
+	s.curStart = l.NdxStart
+	s.oldTotal = 0
+	for _, ll := range s.segs.live {
+		if ll.NdxStart > s.curStart {
+			break
+		}
+		s.oldTotal += len(ll.Entries)
+	}
+}
+
+// listDone forgets the oldest list, which the generator is done with,
+// and reports whether a list is still live. rsync: sender.c send_files
+// (flist_free)
+func (s *Sender) listDone() bool {
+	f := s.segs.freeFirst()
+	delete(s.sent, f)
+	next := s.segs.first()
+	switch {
+	case f.NdxStart < s.curStart:
+		s.oldTotal -= len(f.Entries)
+	case next != nil:
+		// The generator is past the list it last named.
+		s.curStart, s.oldTotal = next.NdxStart, len(next.Entries)
+	default:
+		s.oldTotal = 0
+	}
+	return next != nil
+}
+
+// markSent records that entry ndx of l has been sent; wasSent tells.
+func (s *Sender) markSent(l *flist.List, ndx int32) {
+	m := s.sent[l]
+	if m == nil {
+		m = make([]bool, len(l.Entries))
+		s.sent[l] = m
+	}
+	m[ndx-l.NdxStart] = true
+}
+
+func (s *Sender) wasSent(l *flist.List, ndx int32) bool {
+	m := s.sent[l]
+	return m != nil && m[ndx-l.NdxStart]
+}
+
+// FileEntry returns the live file entry at index ndx: not a list's
+// directory (its gap index), nor one in a list already done.
+// rsync: sender.c successful_send (flist_for_ndx)
+func (s *Sender) FileEntry(ndx int32) (*flist.Entry, error) {
+	l, e, err := s.segs.find(ndx)
+	if err == nil && ndx < l.NdxStart {
+		err = fmt.Errorf("index %d names a directory: %w", ndx, wire.ErrIncompatible)
+	}
+	return e, err
 }
 
 // Add writes one entry of the list.
@@ -99,36 +343,54 @@ func (ls *ListSender) End(ioError int32) error {
 // readNdxAndAttrs reads a file index and, from protocol 29, its item flags
 // and optional basis type and name. rsync: rsync.c read_ndx_and_attrs.
 func readNdxAndAttrs(c *Conn, codec *wire.NdxCodec, list *flist.List, amSender bool) (ndx int32, iflags uint32, err error) {
-	for {
-		ndx, err = codec.Read(c.R)
-		if err != nil {
-			return 0, 0, streamErr(err)
-		}
-		if ndx >= 0 || ndx == wire.NdxDone {
-			break
-		}
-		if ndx == wire.NdxDelStats {
-			var st Stats
-			if err := readDelStats(c, &st); err != nil {
-				return 0, 0, err
-			}
-			if c.OnDelStats != nil {
-				c.OnDelStats(&st)
-			}
-			continue
-		}
-		return 0, 0, fmt.Errorf("invalid file index: %d (%d - %d): %w", ndx, wire.NdxDone, len(list.Entries)-1, wire.ErrIncompatible)
-	}
-	if ndx == wire.NdxDone {
-		return ndx, 0, nil
+	last := func() int32 { return int32(len(list.Entries) - 1) }
+	if ndx, err = readNdx(c, codec, last); err != nil || ndx == wire.NdxDone {
+		return ndx, 0, err
 	}
 	if int(ndx) >= len(list.Entries) {
-		return 0, 0, fmt.Errorf("invalid file index: %d (%d - %d): %w", ndx, wire.NdxDone, len(list.Entries)-1, wire.ErrIncompatible)
+		return 0, 0, fmt.Errorf("invalid file index: %d (%d - %d): %w", ndx, wire.NdxDone, last(), wire.ErrIncompatible)
 	}
+	if iflags, err = readItemAttrs(c); err != nil {
+		return 0, 0, err
+	}
+	if err := checkRequest(list.Entries[ndx], ndx, iflags); err != nil {
+		return 0, 0, err
+	}
+	return ndx, iflags, nil
+}
+
+// readNdx reads the next file index or NDX_DONE, handling NDX_DEL_STATS
+// on the way; any other negative index is an error naming the last valid
+// one. rsync: rsync.c read_ndx_and_attrs
+func readNdx(c *Conn, codec *wire.NdxCodec, last func() int32) (int32, error) {
+	for {
+		ndx, err := codec.Read(c.R)
+		if err != nil {
+			return 0, streamErr(err)
+		}
+		if ndx >= 0 || ndx == wire.NdxDone {
+			return ndx, nil
+		}
+		if ndx != wire.NdxDelStats {
+			return 0, fmt.Errorf("invalid file index: %d (%d - %d): %w", ndx, wire.NdxDone, last(), wire.ErrIncompatible)
+		}
+		var st Stats
+		if err := readDelStats(c, &st); err != nil {
+			return 0, err
+		}
+		if c.OnDelStats != nil {
+			c.OnDelStats(&st)
+		}
+	}
+}
+
+// readItemAttrs reads what follows a request's index: from protocol 29 its
+// item flags, then the basis type and alternate name they announce.
+func readItemAttrs(c *Conn) (iflags uint32, err error) {
 	if c.Session.Protocol >= 29 {
 		v, err := c.R.ReadShortint()
 		if err != nil {
-			return 0, 0, streamErr(err)
+			return 0, streamErr(err)
 		}
 		iflags = uint32(v)
 	} else {
@@ -136,22 +398,60 @@ func readNdxAndAttrs(c *Conn, codec *wire.NdxCodec, list *flist.List, amSender b
 	}
 	if iflags&itemBasisTypeFollows != 0 {
 		if _, err := c.R.ReadByte(); err != nil {
-			return 0, 0, streamErr(err)
+			return 0, streamErr(err)
 		}
 	}
 	if iflags&itemXnameFollows != 0 {
 		if _, err := c.R.ReadVstring(flist.MaxPath); err != nil {
-			return 0, 0, streamErr(err)
+			return 0, streamErr(err)
 		}
 	}
-	e := list.Entries[ndx]
+	return iflags, nil
+}
+
+// checkRequest refuses a request for a cleared entry, or for the data of
+// one that is not a regular file.
+func checkRequest(e *flist.Entry, ndx int32, iflags uint32) error {
 	if !e.Active() {
-		return 0, 0, fmt.Errorf("refusing transfer of cleared file index %d: %w", ndx, wire.ErrIncompatible)
+		return fmt.Errorf("refusing transfer of cleared file index %d: %w", ndx, wire.ErrIncompatible)
 	}
 	if iflags&itemTransfer != 0 && !e.IsRegular() {
-		return 0, 0, fmt.Errorf("received request to transfer non-regular file: %d: %w", ndx, wire.ErrIncompatible)
+		return fmt.Errorf("received request to transfer non-regular file: %d: %w", ndx, wire.ErrIncompatible)
 	}
-	return ndx, iflags, nil
+	return nil
+}
+
+// readRequest reads the generator's next request: NDX_DONE, or an index,
+// its attributes, and the entry and live list it names (a list's gap
+// index names its directory). rsync: rsync.c read_ndx_and_attrs,
+// flist_for_ndx
+func (s *Sender) readRequest() (ndx int32, iflags uint32, e *flist.Entry, l *flist.List, err error) {
+	if !s.segs.inc {
+		ndx, iflags, err = readNdxAndAttrs(s.Conn, s.inNdx, s.List, true)
+		if err != nil || ndx < 0 {
+			return ndx, 0, nil, nil, err
+		}
+		return ndx, iflags, s.List.Entries[ndx], s.List, nil
+	}
+	last := func() int32 {
+		if l := s.segs.last(); l != nil {
+			return l.NdxStart + int32(len(l.Entries)) - 1
+		}
+		return -1
+	}
+	if ndx, err = readNdx(s.Conn, s.inNdx, last); err != nil || ndx == wire.NdxDone {
+		return ndx, 0, nil, nil, err
+	}
+	if l, e, err = s.segs.find(ndx); err != nil {
+		return 0, 0, nil, nil, err
+	}
+	if iflags, err = readItemAttrs(s.Conn); err != nil {
+		return 0, 0, nil, nil, err
+	}
+	if err := checkRequest(e, ndx, iflags); err != nil {
+		return 0, 0, nil, nil, err
+	}
+	return ndx, iflags, e, l, nil
 }
 
 // writeNdxAndAttrs sends a file index and, from protocol 29, its item flags.
@@ -167,8 +467,12 @@ func writeNdxAndAttrs(c *Conn, codec *wire.NdxCodec, ndx int32, iflags uint32) {
 func (s *Sender) Run(amServer bool) error {
 	c := s.Conn
 	proto := c.Session.Protocol
-	s.inNdx = wire.NewNdxCodec(proto)
-	s.outNdx = wire.NewNdxCodec(proto)
+	if s.segs == nil {
+		if err := s.ListSent(s.List); err != nil {
+			return err
+		}
+	}
+	inc := s.segs.inc
 	phase, maxPhase := 0, 1
 	if proto >= 29 {
 		maxPhase = 2
@@ -182,21 +486,40 @@ func (s *Sender) Run(amServer bool) error {
 			writeDelStats(c, s.outNdx, st)
 		}
 	}
-	sent := make([]bool, len(s.List.Entries))
 	params := c.Session.XferParams()
 	m := delta.NewMatcher(params, false)
 	comp, level := c.compression(s.Opts)
 	tw := delta.NewTokenWriter(c.W, comp, level, proto)
 	var serialSums delta.Sums
-	ahead := s.startAhead(m, tw, sent, amServer)
+	ahead := s.startAhead(m, tw, amServer)
 	defer ahead.stop()
 	for {
 		if err := ahead.emitReady(); err != nil {
 			return err
 		}
-		ndx, iflags, err := readNdxAndAttrs(c, s.inNdx, s.List, true)
+		if inc {
+			if err := s.feed(); err != nil && c.W.Err() == nil {
+				return err
+			}
+		}
+		// Before a read that may wait, what is written goes out: the
+		// generator may be waiting for the receiver to have a file (a
+		// list under incremental recursion, or, with
+		// --remove-source-files, its files in flight: rsync's
+		// increment_active_files), as rsync's perform_io writes while it
+		// waits to read. A failed write is reported after the read: a
+		// peer that stopped says why first (MSG_ERROR_EXIT), as rsync
+		// reads its input while it writes.
+		writeErr := c.W.Err()
+		if writeErr == nil && c.R.Buffered() == 0 {
+			writeErr = c.W.Flush()
+		}
+		ndx, iflags, e, l, err := s.readRequest()
 		if err != nil {
 			return err
+		}
+		if writeErr != nil {
+			return writeErr
 		}
 		if ndx < 0 || iflags&itemTransfer == 0 {
 			// What goes out now follows the files in flight.
@@ -205,6 +528,13 @@ func (s *Sender) Run(amServer bool) error {
 			}
 		}
 		if ndx == wire.NdxDone {
+			// Under incremental recursion each list but the last ends
+			// with an NDX_DONE of its own, which is echoed; the last
+			// one's ends phase 0. rsync: sender.c send_files
+			if inc && s.segs.first() != nil && s.listDone() {
+				s.outNdx.Write(c.W, wire.NdxDone)
+				continue
+			}
 			phase++
 			if phase > maxPhase {
 				break
@@ -215,7 +545,12 @@ func (s *Sender) Run(amServer bool) error {
 			}
 			continue
 		}
-		e := s.List.Entries[ndx]
+		if inc {
+			s.at(l)
+			if err := s.sendLists(minLookahead); err != nil {
+				return err
+			}
+		}
 		if iflags&itemTransfer == 0 {
 			if !amServer {
 				logUntransferred(c.Log, s.Opts, e, "", iflags)
@@ -227,7 +562,7 @@ func (s *Sender) Run(amServer bool) error {
 		if phase == 2 {
 			return fmt.Errorf("got transfer request in phase 2 [sender]: %w", wire.ErrProtocol)
 		}
-		if !sent[ndx] && iflags&itemIsNew != 0 {
+		if !s.wasSent(l, ndx) && iflags&itemIsNew != 0 {
 			s.Stats.CreatedFiles++
 		}
 		s.Stats.XferredFiles++
@@ -255,7 +590,7 @@ func (s *Sender) Run(amServer bool) error {
 		f, err := s.Open(e)
 		if job != nil {
 			if err == nil {
-				job.ndx, job.iflags, job.e, job.f, job.head = ndx, iflags, e, f, head
+				job.ndx, job.iflags, job.e, job.l, job.f, job.head = ndx, iflags, e, l, f, head
 				ahead.start(job)
 				continue
 			}
@@ -290,7 +625,7 @@ func (s *Sender) Run(amServer bool) error {
 		delta.WriteSumHead(c.W, head)
 		if handed {
 			// The receiver copies the file from f (localcopy.go).
-			sent[ndx] = true
+			s.markSent(l, ndx)
 			s.Opts.fileDone(e, amServer)
 			if s.Opts.Verbose > 0 && !amServer {
 				c.Log.Info(itemName(e, "") + "\n")
@@ -302,7 +637,7 @@ func (s *Sender) Run(amServer bool) error {
 		if err != nil {
 			return fmt.Errorf("send %s: %w", e.Name(), err)
 		}
-		if err := s.sentFile(e, ndx, res, readErr, amServer, sent); err != nil {
+		if err := s.sentFile(e, l, ndx, res, readErr, amServer); err != nil {
 			return err
 		}
 	}
@@ -323,7 +658,7 @@ func (s *Sender) Run(amServer bool) error {
 
 // sentFile ends a file's delta: counts it, spoils its checksum after a read
 // error (or for a test), and sends the checksum. rsync: sender.c send_files
-func (s *Sender) sentFile(e *flist.Entry, ndx int32, res delta.MatchResult, readErr error, amServer bool, sent []bool) error {
+func (s *Sender) sentFile(e *flist.Entry, l *flist.List, ndx int32, res delta.MatchResult, readErr error, amServer bool) error {
 	c := s.Conn
 	s.Stats.LiteralData += res.Literal
 	s.Stats.MatchedData += res.Matched
@@ -341,7 +676,7 @@ func (s *Sender) sentFile(e *flist.Entry, ndx int32, res delta.MatchResult, read
 	if s.Opts.Verbose > 0 && !amServer {
 		c.Log.Info(itemName(e, "") + "\n")
 	}
-	sent[ndx] = true
+	s.markSent(l, ndx)
 	return c.W.Err()
 }
 
@@ -376,11 +711,11 @@ func (s *Sender) readFinalGoodbye() error {
 	if proto < 29 {
 		ndx, err = c.R.ReadInt()
 	} else {
-		ndx, _, err = readNdxAndAttrs(c, s.inNdx, s.List, true)
+		ndx, _, _, _, err = s.readRequest()
 		if err == nil && proto >= 31 && ndx == wire.NdxDone {
 			s.outNdx.Write(c.W, wire.NdxDone)
 			if err = c.W.Flush(); err == nil {
-				ndx, _, err = readNdxAndAttrs(c, s.inNdx, s.List, true)
+				ndx, _, _, _, err = s.readRequest()
 			}
 		}
 	}

@@ -499,6 +499,10 @@ func (enc *Encoder) writeString(w *wire.Writer, s string) {
 	w.Write(enc.scratch)
 }
 
+// SafeFlist reports whether a list's end marker may carry I/O error bits
+// (Options.SafeFlist).
+func (enc *Encoder) SafeFlist() bool { return enc.opts.SafeFlist() }
+
 // WriteEnd writes the end-of-list marker. With a nonzero ioError and a
 // peer that takes it in the marker (SafeFlist), the error rides along;
 // otherwise the caller reports it as rsync does (see WriteListEnd).

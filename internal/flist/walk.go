@@ -117,13 +117,15 @@ const (
 
 // walker is the state of one Build.
 type walker struct {
-	opts  WalkOptions
-	fs    FS
-	list  *List
-	slab  slab
-	root  int32  // index into list.Roots of the current argument
-	rootP string // the current root's path ("" = working directory)
-	cwd   string
+	opts WalkOptions
+	fs   FS
+	list *List
+	slab slab
+	// dirSlab is where an incremental walk's directories come from.
+	dirSlab slab
+	root    int32  // index into list.Roots of the current argument
+	rootP   string // the current root's path ("" = working directory)
+	cwd     string
 
 	base       string // --files-from's source directory ("" = cwd)
 	rootDir    string // the current root as the argument named it
@@ -138,6 +140,7 @@ type walker struct {
 	arena fastio.NameArena // where a batched walk's names are carved from
 	ahead *walkAhead       // lists directories ahead of the walk (walkahead.go)
 	next  *aheadDir        // its entry for the directory the walk lists next
+	inc   *IncWalk         // set when the walk is incremental (incwalk.go)
 }
 
 // Build walks the source arguments as rsync's sender does for a
@@ -149,6 +152,20 @@ type walker struct {
 // for unusable options.
 // rsync: flist.c send_file_list
 func Build(args []string, opts WalkOptions) (*List, error) {
+	w, err := newWalker(opts)
+	if err != nil {
+		return nil, err
+	}
+	defer w.ahead.stop()
+	if err := w.sendArgs(args); err != nil {
+		return nil, err
+	}
+	return w.list, nil
+}
+
+// newWalker returns the walk's state for opts, its look-ahead helpers
+// started (stop them with w.ahead.stop).
+func newWalker(opts WalkOptions) (*walker, error) {
 	if opts.Checksum != nil && (opts.ChecksumLen <= 0 || opts.ChecksumLen > maxChecksumLen) {
 		return nil, fmt.Errorf("flist: checksum length %d out of range", opts.ChecksumLen)
 	}
@@ -157,7 +174,6 @@ func Build(args []string, opts WalkOptions) (*List, error) {
 		w.fs = OSFS{}
 	}
 	w.ahead = w.startAhead()
-	defer w.ahead.stop()
 	w.opts.Dirs = opts.Dirs || opts.Recurse
 	w.cwd = opts.Cwd
 	if w.cwd == "" {
@@ -165,12 +181,18 @@ func Build(args []string, opts WalkOptions) (*List, error) {
 			w.cwd = wd
 		}
 	}
-	if opts.Names != nil {
-		w.base = opts.BaseDir
+	return w, nil
+}
+
+// sendArgs walks the source arguments, or --files-from's names in their
+// place, into w.list.
+func (w *walker) sendArgs(args []string) error {
+	if w.opts.Names != nil {
+		w.base = w.opts.BaseDir
 		for w.fatal == nil {
-			name, ok, err := opts.Names()
+			name, ok, err := w.opts.Names()
 			if err != nil {
-				return nil, err
+				return err
 			}
 			if !ok {
 				break
@@ -185,10 +207,7 @@ func Build(args []string, opts WalkOptions) (*List, error) {
 			w.sendArg(arg)
 		}
 	}
-	if w.fatal != nil {
-		return nil, w.fatal
-	}
-	return w.list, nil
+	return w.fatal
 }
 
 func (w *walker) report(sev Severity, err error, format string, args ...any) {
@@ -347,7 +366,11 @@ func (w *walker) sendArg(arg string) {
 	w.fsDev = st.Dev
 	if w.opts.Recurse || (w.opts.Dirs && nameType != normalName) {
 		e := w.sendFileName("", fn, &st, nil, FlagTopDir|FlagContentDir|flags, false)
-		if e != nil {
+		switch {
+		case e == nil:
+		case w.inc != nil:
+			w.inc.topEntry(e, fn, follow, nameType == dotdirName)
+		default:
 			w.sendIfDirectory(e, fn, nil, follow, flags)
 		}
 		return
@@ -455,7 +478,16 @@ func (w *walker) sendFileName(dir, base string, st *Stat, pre *preStat, flags ui
 		w.report(SeverityError, nil, "skipping symlink with 0-length value: %s", w.fullName(entryName(&name, dir, base)))
 		return nil
 	}
-	e := w.slab.next()
+	var e *Entry
+	if isDir && w.inc != nil {
+		// A directory outlives its list (rsync's dir_flist): it takes
+		// neither a slot in the chunk its list's files share nor its
+		// name from the listing's arena, which would keep them alive.
+		e = w.dirSlab.next()
+		base = strings.Clone(base)
+	} else {
+		e = w.slab.next()
+	}
 	e.Dir, e.Base = dir, base
 	e.Mode = s.Mode
 	e.Size = s.Size
@@ -645,9 +677,52 @@ func (w *walker) sendDirectory(dir string, parent *heldDir, follow bool, flags u
 		}
 		return
 	}
+	held, start, end := w.listDir(dir, parent, follow, flags, ahead)
+	if held == nil {
+		return
+	}
+	defer held.release()
+	if !w.opts.Recurse {
+		return
+	}
+	var subs []*aheadDir // the directories below, in order, to list ahead
+	if w.ahead != nil {
+		for _, e := range w.list.Entries[start:end] {
+			if e.IsDir() && e.Flags&FlagMountDir == 0 {
+				name := e.Name()
+				held.hold() // for the helper that opens it in held
+				subs = append(subs, &aheadDir{name: name, parent: held, remainder: MaxPath - (len(name) + 1)})
+			}
+		}
+		w.ahead.push(subs)
+	}
+	for i := start; i < end && w.fatal == nil; i++ {
+		e := w.list.Entries[i]
+		if !e.IsDir() {
+			continue
+		}
+		if len(subs) > 0 && e.Flags&FlagMountDir == 0 {
+			w.next, subs = subs[0], subs[1:]
+			w.sendDirectory(w.next.name, held, false, flags) // sendIfDirectory's case
+			continue
+		}
+		w.sendIfDirectory(e, e.Name(), held, false, flags)
+	}
+	for _, d := range subs { // not reached: the walk stopped
+		w.ahead.drop(d, &w.arena)
+	}
+}
+
+// listDir makes the entries of directory dir, in readdir order: from
+// ahead when a helper has listed it (walkahead.go), else opened in parent
+// (or, parent nil, by its path, following a final symbolic link only with
+// follow). It returns the directory, held open for its subdirectories to
+// be opened in (the caller releases it), and the entries it made,
+// w.list.Entries[start:end]; held is nil when the directory could not be
+// opened. rsync: flist.c send_directory
+func (w *walker) listDir(dir string, parent *heldDir, follow bool, flags uint32, ahead *aheadDir) (held *heldDir, start, end int) {
 	var names []string
 	var err error
-	var held *heldDir
 	if ahead != nil && w.ahead.take(ahead, &w.arena) {
 		names, err, held = ahead.names, ahead.err, ahead.dir
 		if held != nil {
@@ -660,18 +735,11 @@ func (w *walker) sendDirectory(dir string, parent *heldDir, follow bool, flags u
 			ahead = nil
 		}
 	}
+	start = len(w.list.Entries)
 	if err != nil && names == nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			w.list.IOError |= IOErrVanished
-			w.report(SeverityWarning, nil, "directory has vanished: %s", w.fullName(dir))
-			return
-		}
-		w.list.IOError |= IOErrGeneral
-		w.report(SeverityError, err, "opendir %s failed", w.fullName(dir))
-		return
+		w.openFailed(dir, err)
+		return nil, start, start
 	}
-	defer held.release()
-	start := len(w.list.Entries)
 	remainder := MaxPath - (len(dir) + 1)
 	parentName := dir // every child shares this one string
 	if dir == "." {
@@ -708,34 +776,16 @@ func (w *walker) sendDirectory(dir string, parent *heldDir, follow bool, flags u
 		w.list.IOError |= IOErrGeneral
 		w.report(SeverityError, err, "readdir(%s)", w.fullName(dir))
 	}
-	if !w.opts.Recurse {
+	return held, start, len(w.list.Entries)
+}
+
+// openFailed reports a directory that could not be opened to be listed.
+func (w *walker) openFailed(dir string, err error) {
+	if errors.Is(err, fs.ErrNotExist) {
+		w.list.IOError |= IOErrVanished
+		w.report(SeverityWarning, nil, "directory has vanished: %s", w.fullName(dir))
 		return
 	}
-	end := len(w.list.Entries)
-	var subs []*aheadDir // the directories below, in order, to list ahead
-	if w.ahead != nil {
-		for _, e := range w.list.Entries[start:end] {
-			if e.IsDir() && e.Flags&FlagMountDir == 0 {
-				name := e.Name()
-				held.hold() // for the helper that opens it in held
-				subs = append(subs, &aheadDir{name: name, parent: held, remainder: MaxPath - (len(name) + 1)})
-			}
-		}
-		w.ahead.push(subs)
-	}
-	for i := start; i < end && w.fatal == nil; i++ {
-		e := w.list.Entries[i]
-		if !e.IsDir() {
-			continue
-		}
-		if len(subs) > 0 && e.Flags&FlagMountDir == 0 {
-			w.next, subs = subs[0], subs[1:]
-			w.sendDirectory(w.next.name, held, false, flags) // sendIfDirectory's case
-			continue
-		}
-		w.sendIfDirectory(e, e.Name(), held, false, flags)
-	}
-	for _, d := range subs { // not reached: the walk stopped
-		w.ahead.drop(d, &w.arena)
-	}
+	w.list.IOError |= IOErrGeneral
+	w.report(SeverityError, err, "opendir %s failed", w.fullName(dir))
 }

@@ -365,7 +365,7 @@ func (cfg *Config) protocolConfig(server, sender bool) protocol.Config {
 // Incremental recursion is built one role at a time; a role offers and
 // accepts it only once it does it. rsync: compat.c set_allow_inc_recurse
 const (
-	incRecurseSender   = false
+	incRecurseSender   = true
 	incRecurseReceiver = true
 )
 

@@ -41,6 +41,8 @@ func redoCase(t *testing.T) (src, dst string, data []byte) {
 // runUpstream runs a push or pull command line ("localhost:" naming the
 // remote side) against upstream rsync's server, started directly rather
 // than over a remote shell, with adjust (if not nil) applied to the Config.
+// Upstream's server is told the client's own capability letters
+// (Config.ServerArgs: 'i' where the client allows incremental recursion).
 func runUpstream(t *testing.T, args []string, env Env, adjust func(*Config)) error {
 	t.Helper()
 	o, err := options.Parse(args, os.Getenv)

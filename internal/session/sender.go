@@ -43,57 +43,87 @@ func sendSide(c *engine.Conn, eo *engine.Options, srcs []string, server bool, wf
 			return sum[:fo.ChecksumLen], nil
 		}
 	}
+	inc := c.Session.IncRecurse()
 	progress := !server && eo.Verbose > 0 && !eo.Quiet
-	if progress {
+	switch {
+	case progress && inc:
+		// rsync: flist.c send_file_list
+		c.Log.Info("sending incremental file list\n")
+	case progress:
 		// Without incremental recursion rsync announces the whole list.
 		c.Log.Info("building file list ... ")
 	}
 	s := &engine.Sender{Conn: c, Opts: eo}
-	var ls *engine.ListSender
+	ls, err := s.StartFileList(&fo)
+	if err != nil {
+		return nil, err
+	}
 	if sums == nil {
 		// Each entry goes out as the walk makes it, as in rsync, and the
 		// receiver decodes meanwhile; sums computed ahead would not be
 		// there yet.
-		var err error
-		if ls, err = s.StartFileList(&fo); err != nil {
-			return nil, err
-		}
 		wo.Added = ls.Add
+	} else {
+		defer sums.Wait()
 	}
-	list, err := flist.Build(srcs, wo)
+	var list *flist.List
+	if inc {
+		// The first list now; the walk makes each directory's as the
+		// sender needs it (flist.IncWalk).
+		var walk *flist.IncWalk
+		walk, list, err = flist.StartIncremental(srcs, wo, proto)
+		if err == nil {
+			defer walk.Close()
+			s.Walk = walk
+			if sums != nil {
+				s.Walk = summedWalk{walk, sums}
+			}
+		}
+	} else {
+		list, err = flist.Build(srcs, wo)
+	}
 	if sums != nil {
-		sums.Wait()
+		sums.Sync()
 	}
 	if err != nil {
 		return nil, err
 	}
-	if eo.Hooks.Listed != nil {
+	switch {
+	case inc && eo.Hooks.FirstListed != nil:
+		eo.Hooks.FirstListed()
+	case !inc && eo.Hooks.Listed != nil:
+		// With incremental recursion the sender runs it at the end of
+		// the walk.
 		eo.Hooks.Listed()
 	}
 	ioErr := list.IOError
-	s.List = list
 	// rsync reports at least 1 ms. rsync: flist.c send_file_list
 	s.Stats.FlistBuildTime = max(1, time.Since(buildStart).Milliseconds())
 	src := flist.NewSource(list)
 	defer src.Close()
 	s.Open = src.Open
 	if eo.Select.RemoveSource != engine.KeepSource {
-		c.OnSuccess = (&engine.SuccessHandler{List: list, Opts: eo, Conn: c, Source: src}).Handle
+		c.OnSuccess = (&engine.SuccessHandler{File: s.FileEntry, Opts: eo, Conn: c, Source: src}).Handle
 	}
-	if ls == nil {
-		err = s.SendFileList(&fo, ioErr)
-	} else {
-		err = ls.End(ioErr)
+	if sums != nil {
+		for _, e := range list.Entries {
+			if err := ls.Add(e); err != nil {
+				return nil, err
+			}
+		}
 	}
-	if err != nil {
+	if err := ls.End(ioErr); err != nil {
 		return nil, err
 	}
-	if progress {
+	if progress && !inc {
 		c.Log.Info("done\n")
 	}
 	list.SortAndClean(proto, false)
 	engine.CountList(list, &s.Stats)
 	uncountMissing(list, &s.Stats)
+	if err := s.ListSent(list); err != nil {
+		return nil, err
+	}
 	if len(list.Entries) == 0 && server {
 		// rsync's server sender stops once an empty list is out.
 		// rsync: main.c do_server_sender
@@ -102,6 +132,19 @@ func sendSide(c *engine.Conn, eo *engine.Options, srcs []string, server bool, wf
 	err = s.Run(server)
 	s.Stats.TotalWritten, s.Stats.TotalRead = c.BytesWritten(), c.BytesRead()
 	return &s.Stats, err
+}
+
+// summedWalk is an incremental walk whose --checksum sums are computed on
+// workers (engine.FileSums): a list goes out once its sums are in.
+type summedWalk struct {
+	*flist.IncWalk
+	sums *engine.FileSums
+}
+
+func (w summedWalk) Next() (*flist.List, *flist.Entry, error) {
+	l, d, err := w.IncWalk.Next()
+	w.sums.Sync()
+	return l, d, err
 }
 
 // uncountMissing takes the --delete-missing-args entries (mode 0) out of
