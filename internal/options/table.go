@@ -154,9 +154,9 @@ var table = []optSpec{
 	{"recursive", 'r', argNone, optRecursive},
 	{"no-recursive", 0, argNone, optNoRecursive},
 	{"no-r", 0, argNone, optNoRecursive},
-	{"inc-recursive", 0, argNone, optUnsupported}, // until incremental recursion lands
+	{"inc-recursive", 0, argNone, optIncRecursive},
 	{"no-inc-recursive", 0, argNone, optNoIncRecursive},
-	{"i-r", 0, argNone, optUnsupported},
+	{"i-r", 0, argNone, optIncRecursive},
 	{"no-i-r", 0, argNone, optNoIncRecursive},
 	{"dirs", 'd', argNone, optDirs},
 	{"no-dirs", 0, argNone, optNoDirs},
