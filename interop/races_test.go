@@ -51,8 +51,9 @@ type raceRole struct {
 }
 
 // command returns the argv of role for src and dst (local paths).
-func (r raceRole) command(rsh string, args []string, src, dst string) (string, []string) {
+func (r raceRole) command(rsh string, args []string, src, dst string, more ...string) (string, []string) {
 	args = slices.Clone(args)
+	srcs := append([]string{src}, more...)
 	switch {
 	case r.server == "":
 	case r.push:
@@ -60,9 +61,11 @@ func (r raceRole) command(rsh string, args []string, src, dst string) (string, [
 		dst = "localhost:" + dst
 	default:
 		args = append(args, "-e", rsh, "--rsync-path="+r.server)
-		src = "localhost:" + src
+		for i := range srcs {
+			srcs[i] = "localhost:" + srcs[i]
+		}
 	}
-	return r.client, append(args, src, dst)
+	return r.client, append(append(args, srcs...), dst)
 }
 
 // raceSentinel makes base/outside: a file of raceSecret for each name a
@@ -103,6 +106,10 @@ func raceSource(t *testing.T, base string, dirs int) string {
 			}
 		}
 		if err := os.WriteFile(filepath.Join(dir, "sub/g"), []byte("g inside\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		// A name the sentinel tree lacks, for an argument of its own.
+		if err := os.WriteFile(filepath.Join(dir, "only"), []byte("only inside\n"), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -264,7 +271,11 @@ func TestRacesSourceSwap(t *testing.T) {
 		{"gorsync-push-to-rsync", gorsync, rsync, true},
 		{"rsync-pull-from-gorsync", rsync, gorsync, false},
 	}
-	variants := [][]string{{"-a"}, {"-a", "-c"}, {"-aR"}}
+	// "-aR+" adds a second argument naming a file inside d00: its
+	// parent is then reached by that name, by path, while the first
+	// argument's recursion found d00's files beneath it; a d00 swapped for
+	// a link since must not lead the first argument's files outside.
+	variants := [][]string{{"-a"}, {"-a", "-c"}, {"-aR"}, {"-aR+"}}
 	for _, role := range roles {
 		t.Run(role.name, func(t *testing.T) {
 			base := t.TempDir()
@@ -289,11 +300,17 @@ func TestRacesSourceSwap(t *testing.T) {
 			for ; time.Since(start) < raceBudget; runs++ {
 				args := variants[runs%len(variants)]
 				from := src + "/"
-				if args[0] == "-aR" {
+				var more []string
+				switch args[0] {
+				case "-aR":
 					from = base + "/./src/"
+				case "-aR+":
+					args = []string{"-aR"}
+					from = base + "/./src/"
+					more = []string{base + "/./src/d00/only"}
 				}
 				dst := filepath.Join(base, fmt.Sprintf("dst%d", runs))
-				name, argv := role.command(localRsh, args, from, dst+"/")
+				name, argv := role.command(localRsh, args, from, dst+"/", more...)
 				_, errOut, code := rsynctest.Run(t, base, raceEnvs[runs%len(raceEnvs)], name, argv...)
 				if code != 0 && code != 23 && code != 24 {
 					t.Fatalf("run %d (%s): exit %d\n%s", runs, strings.Join(args, " "), code, errOut)

@@ -66,7 +66,7 @@ type IncWalk struct {
 	// name.
 	cut     map[string][]*Entry
 	roots   []string
-	anchors map[anchorKey]struct{}
+	anchors map[anchorKey]anchorID
 	closed  bool
 }
 

@@ -32,7 +32,7 @@ type List struct {
 	low, high int
 	// anchors are the directories the sender's walk reached by the
 	// user's names (source.go); nil on a receiver.
-	anchors map[anchorKey]struct{}
+	anchors map[anchorKey]anchorID
 }
 
 // I/O error bits carried in the list's end marker and trailer.

@@ -29,6 +29,19 @@ type anchorKey struct {
 	name string
 }
 
+// anchorID is the identity of an anchor as the walk also listed it, as a
+// directory entry that another argument's recursion reached without links
+// (known is false when it never did). An anchor is opened again by its
+// path, following links, and must then still be that directory: with
+// several arguments (or -R's, or --files-from's names) one argument's
+// anchor may lie above what another found through held directories, and
+// a symbolic link swapped in for it since would lead that argument's files
+// elsewhere.
+type anchorID struct {
+	dev, ino uint64
+	known    bool
+}
+
 // anchor records, for the sender, the directories that the walk reaches
 // for the argument fn by following the names given: fn's parent and, when
 // the walk follows fn itself, fn. A root itself is always one.
@@ -39,9 +52,12 @@ func (w *walker) anchor(fn string, followed bool) {
 			return // the root itself
 		}
 		if w.list.anchors == nil {
-			w.list.anchors = make(map[anchorKey]struct{})
+			w.list.anchors = make(map[anchorKey]anchorID)
 		}
-		w.list.anchors[anchorKey{w.root, name}] = struct{}{}
+		key := anchorKey{w.root, name}
+		if _, ok := w.list.anchors[key]; !ok {
+			w.list.anchors[key] = w.dirIDs[key] // as listed, if it was
+		}
 	}
 	add(parentName(fn))
 	if followed {
@@ -68,7 +84,7 @@ func parentName(name string) string {
 // it is safe for concurrent use.
 type Source struct {
 	roots   []string
-	anchors map[anchorKey]struct{}
+	anchors map[anchorKey]anchorID
 
 	mu     sync.Mutex
 	anchor heldFD // the last anchor directory opened
@@ -193,6 +209,15 @@ func (s *Source) dirFD(ri int32, root, dir string) (int, error) {
 		if err != nil {
 			return -1, err
 		}
+		if id := s.anchors[akey]; id.known {
+			var st unix.Stat_t
+			if err := unix.Fstat(fd, &st); err != nil || st.Dev != id.dev || st.Ino != id.ino {
+				// Not the directory the walk listed: its files are
+				// gone from where they were found.
+				unix.Close(fd)
+				return -1, unix.ENOENT
+			}
+		}
 		s.anchor.set(akey, fd)
 	}
 	rest := strings.TrimPrefix(dir[len(a):], "/")
@@ -237,4 +262,34 @@ func joinRoot(root, name string) string {
 		return root + name
 	}
 	return root + "/" + name
+}
+
+// listedDir records the identity of a directory entry the walk made, for
+// the anchors (see anchorID): an anchor already recorded takes it, and it
+// is kept for an argument still to come, when there is more than one.
+func (w *walker) listedDir(name string, st *Stat) {
+	if !w.multiArg {
+		return
+	}
+	name = strings.TrimSuffix(name, "/.")
+	if name == "" || name == "." {
+		return
+	}
+	key := anchorKey{w.root, name}
+	id := anchorID{dev: st.Dev, ino: st.Ino, known: true}
+	if a, ok := w.list.anchors[key]; ok {
+		if !a.known {
+			w.list.anchors[key] = id
+		}
+		return
+	}
+	if !w.collecting {
+		return // no argument is left to anchor it
+	}
+	if w.dirIDs == nil {
+		w.dirIDs = make(map[anchorKey]anchorID)
+	}
+	if _, ok := w.dirIDs[key]; !ok {
+		w.dirIDs[key] = id
+	}
 }

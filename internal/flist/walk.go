@@ -121,6 +121,13 @@ type walker struct {
 	fs   FS
 	list *List
 	slab slab
+	// multiArg says the walk has more than one argument (or --files-from
+	// names), so that one argument's anchors may lie above another's
+	// listings; dirIDs keeps the directories listed until then
+	// (source.go).
+	multiArg   bool
+	collecting bool
+	dirIDs     map[anchorKey]anchorID
 	// dirSlab is where an incremental walk's directories come from.
 	dirSlab slab
 	root    int32  // index into list.Roots of the current argument
@@ -187,6 +194,9 @@ func newWalker(opts WalkOptions) (*walker, error) {
 // sendArgs walks the source arguments, or --files-from's names in their
 // place, into w.list.
 func (w *walker) sendArgs(args []string) error {
+	w.multiArg = len(args) > 1 || w.opts.Names != nil
+	w.collecting = w.multiArg
+	defer func() { w.dirIDs, w.collecting = nil, false }() // anchors are all known now
 	if w.opts.Names != nil {
 		w.base = w.opts.BaseDir
 		for w.fatal == nil {
@@ -504,6 +514,9 @@ func (w *walker) sendFileName(dir, base string, st *Stat, pre *preStat, flags ui
 	}
 	e.Flags = flags
 	e.Root = w.root
+	if isDir {
+		w.listedDir(entryName(&name, dir, base), &s)
+	}
 	e.SetLinkTarget(target)
 	if isDevice(s.Mode) {
 		e.SetRdev(s.MajorMinor())

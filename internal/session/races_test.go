@@ -198,3 +198,33 @@ func TestReceiverRefusesSwappedDestination(t *testing.T) {
 		}
 	}
 }
+
+// TestSenderRefusesSwappedAnchor gives -R two arguments, the tree and a
+// file inside src/d by its path: src/d is then reached by the user's name
+// for the second, and through held directories for the first. Swapped for
+// a link to outside after the walk, it must not lead the first argument's
+// files there (only the named file's own path is followed, as upstream
+// follows it; here it has no twin outside, so it vanishes).
+func TestSenderRefusesSwappedAnchor(t *testing.T) {
+	for _, peer := range []string{"gorsync", "upstream"} {
+		t.Run(peer, func(t *testing.T) {
+			base := raceBase(t)
+			if err := os.WriteFile(filepath.Join(base, "src/d/only"), []byte("only\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			dst := filepath.Join(base, "dst")
+			adjust := func(cfg *Config) {
+				cfg.Hooks.Listed = func() { swapDir(t, filepath.Join(base, "src/d"), filepath.Join(base, "outside")) }
+			}
+			code, out := runRace(t, peer, []string{"-aR", base + "/./src/", base + "/./src/d/only", "localhost:" + dst + "/"}, adjust)
+			if code != 24 && code != 23 {
+				t.Errorf("exit code %d, want 23 or 24\n%s", code, out)
+			}
+			noSecretIn(t, dst)
+			if data, err := os.ReadFile(filepath.Join(dst, "src/top")); string(data) != "top\n" {
+				t.Errorf("src/top: %q, %v", data, err)
+			}
+			outsideUntouched(t, base)
+		})
+	}
+}
