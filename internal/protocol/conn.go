@@ -112,11 +112,15 @@ func (c *Counter) N() int64 { return c.n.Load() }
 
 // Vectored returns a writer to W that counts into c and, when paths has
 // Writev on and W is a descriptor writev can serve (fastio.NewVecWriter),
-// also writes several buffers with one system call; otherwise it returns c
-// itself.
+// also writes several buffers with one system call, or, when W gathers
+// buffers itself (an in-memory pipe), hands them to it; otherwise it returns
+// c itself.
 func (c *Counter) Vectored(paths fastio.Config) io.Writer {
 	if v := paths.NewVecWriter(c.W); v != nil {
 		return &vecCounter{c: c, v: v}
+	}
+	if v, ok := c.W.(fastio.BuffersWriter); ok {
+		return &vecCounter{c: c, v: v} // an in-memory pipe gathers for itself
 	}
 	return c
 }
@@ -124,7 +128,7 @@ func (c *Counter) Vectored(paths fastio.Config) io.Writer {
 // vecCounter is a Counter's fastio.BuffersWriter.
 type vecCounter struct {
 	c *Counter
-	v *fastio.VecWriter
+	v fastio.BuffersWriter
 }
 
 func (vc *vecCounter) Write(p []byte) (int, error) { return vc.c.Write(p) }

@@ -15,7 +15,7 @@ import (
 var errLocalSenderFailed = errors.New("local copy: the sending side failed")
 
 // pipeSize is how many bytes each direction of a local copy buffers.
-const pipeSize = 1 << 20
+const pipeSize = 256 << 10
 
 // localCopy runs both sides in this process, connected by in-memory pipes:
 // this goroutine sends, a second one receives, exactly as over a remote shell

@@ -54,6 +54,21 @@ func (p *Pipe) Write(b []byte) (int, error) {
 	return written, nil
 }
 
+// WriteBuffers writes each of bufs in turn, as one Write of their
+// concatenation would: the multiplexer gathers a frame's header and payload
+// this way, without copying them together first (fastio.BuffersWriter).
+func (p *Pipe) WriteBuffers(bufs [][]byte) (int64, error) {
+	var n int64
+	for _, b := range bufs {
+		m, err := p.Write(b)
+		n += int64(m)
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, nil
+}
+
 // Read returns buffered bytes, waiting until some arrive or the writer closes.
 func (p *Pipe) Read(b []byte) (int, error) {
 	if len(b) == 0 {
