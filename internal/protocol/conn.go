@@ -62,7 +62,9 @@ func Connect(in io.Reader, out io.Writer, cfg Config) (*Conn, error) {
 	}
 	if muxIn {
 		c.Demux = wire.NewMuxReader(raw, nil)
-		c.R = wire.NewReader(c.Demux)
+		// The raw reader beneath already buffers whole frames: this
+		// one only needs room for the reads of one frame at a time.
+		c.R = wire.NewReaderSize(c.Demux, 64<<10)
 		c.Raw = raw
 	}
 	return c, nil

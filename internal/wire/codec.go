@@ -40,12 +40,16 @@ type Reader struct {
 	buf [16]byte
 }
 
-// NewReader returns a Reader that buffers r.
-func NewReader(r io.Reader) *Reader {
+// NewReader returns a Reader that buffers r in 256 KiB.
+func NewReader(r io.Reader) *Reader { return NewReaderSize(r, 256<<10) }
+
+// NewReaderSize returns a Reader that buffers r in size bytes (an r that
+// is already a bufio.Reader of at least 64 KiB is used as it is).
+func NewReaderSize(r io.Reader, size int) *Reader {
 	if br, ok := r.(*bufio.Reader); ok && br.Size() >= 64<<10 {
 		return &Reader{br: br}
 	}
-	return &Reader{br: bufio.NewReaderSize(r, 256<<10)}
+	return &Reader{br: bufio.NewReaderSize(r, size)}
 }
 
 // Buffered reports how many bytes can be read without touching the stream.
