@@ -56,7 +56,17 @@ type Result struct {
 // are; remote sides are reached through Options.Rsh (ssh by default). The
 // Result is returned also when some files failed (ExitCode 23 or 24).
 func (c *Client) Run(ctx context.Context, srcs []string, dst string) (*Result, error) {
-	o, err := c.Options.parse(append(srcs[:len(srcs):len(srcs)], dst), c.getenv)
+	cfg, err := c.config(append(srcs[:len(srcs):len(srcs)], dst))
+	if err != nil {
+		return nil, err
+	}
+	st, err := session.RunClient(ctx, cfg)
+	return result(st), wrap(err)
+}
+
+// config is the transfer's Config for the paths of a command line.
+func (c *Client) config(paths []string) (*session.Config, error) {
+	o, err := c.Options.parse(paths, c.getenv)
 	if err != nil {
 		return nil, wrap(err)
 	}
@@ -65,8 +75,7 @@ func (c *Client) Run(ctx context.Context, srcs []string, dst string) (*Result, e
 		return nil, wrap(err)
 	}
 	cfg.OnFile = c.onFile()
-	st, err := session.RunClient(ctx, cfg)
-	return result(st), wrap(err)
+	return cfg, nil
 }
 
 // Send pushes srcs over conn, a connection to a server that was started
@@ -93,15 +102,10 @@ func (c *Client) overConn(ctx context.Context, conn io.ReadWriter, role session.
 	} else {
 		paths = append([]string{peer}, paths...)
 	}
-	o, err := c.Options.parse(paths, c.getenv)
+	cfg, err := c.config(paths)
 	if err != nil {
-		return nil, wrap(err)
+		return nil, err
 	}
-	cfg, err := session.NewConfig(o, c.env())
-	if err != nil {
-		return nil, wrap(err)
-	}
-	cfg.OnFile = c.onFile()
 	st, err := session.Run(ctx, cfg, conn)
 	return result(st), wrap(err)
 }
@@ -120,13 +124,9 @@ func (c *Client) ServerArgs(push bool, paths ...string) ([]string, error) {
 	} else {
 		args = append(args, ".")
 	}
-	o, err := c.Options.parse(args, c.getenv)
+	cfg, err := c.config(args)
 	if err != nil {
-		return nil, wrap(err)
-	}
-	cfg, err := session.NewConfig(o, c.env())
-	if err != nil {
-		return nil, wrap(err)
+		return nil, err
 	}
 	return cfg.ServerArgs(), nil
 }

@@ -723,6 +723,17 @@ func (g *generator) touchUp(d dirFix) {
 	}
 }
 
+// unchanged finishes an entry already in place: itemized as such, its
+// attributes set, and, with --remove-source-files, reported so that the
+// sender removes its source. rsync: generator.c recv_generator
+func (g *generator) unchanged(ndx int32, e *flist.Entry, name string, st *fsys.Stat) {
+	g.itemize(ndx, e, st, true, 0)
+	g.applyAttrs(name, e, st, true, true)
+	if g.opts.Select.RemoveSource == RemoveSourceFiles {
+		g.c.succeeded(g.opts, g.root, name, ndx)
+	}
+}
+
 func (g *generator) replaceable(name string, st *fsys.Stat, e *flist.Entry) bool {
 	return g.del.makeRoom(name, st, e)
 }
@@ -731,11 +742,7 @@ func (g *generator) genSymlink(ndx int32, e *flist.Entry, name string, st *fsys.
 	if exists {
 		if st.IsSymlink() {
 			if target, err := g.root.Readlink(name); err == nil && target == e.LinkTarget() {
-				g.itemize(ndx, e, st, true, 0)
-				g.applyAttrs(name, e, st, true, true)
-				if g.opts.Select.RemoveSource == RemoveSourceFiles {
-					g.c.succeeded(g.opts, g.root, name, ndx)
-				}
+				g.unchanged(ndx, e, name, st)
 				return nil
 			}
 		}
@@ -763,11 +770,7 @@ func (g *generator) genSpecial(ndx int32, e *flist.Entry, name string, st *fsys.
 	if exists {
 		sameType := st.Type() == e.Type()
 		if sameType && (!e.IsDevice() || st.Rdev == rdev) {
-			g.itemize(ndx, e, st, true, 0)
-			g.applyAttrs(name, e, st, true, true)
-			if g.opts.Select.RemoveSource == RemoveSourceFiles {
-				g.c.succeeded(g.opts, g.root, name, ndx)
-			}
+			g.unchanged(ndx, e, name, st)
 			return nil
 		}
 		if !g.replaceable(name, st, e) {

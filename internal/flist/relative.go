@@ -1,8 +1,6 @@
 package flist
 
 import (
-	"errors"
-	"io/fs"
 	"strings"
 )
 
@@ -101,25 +99,9 @@ func (w *walker) sendRelativeArg(arg string) {
 	}
 
 	follow := w.opts.CopyDirlinks || nameType != normalName
-	w.anchor(fn, follow)
-	st, err := w.linkStat(w.path(fn), follow)
-	if err == nil && nameType != dotdirName && w.opts.Exclude != nil && w.opts.Exclude(fn, st.Mode&ModeTypeMask == ModeDir) {
+	st, ok := w.argStat(fn, nameType, follow)
+	if !ok {
 		return
-	}
-	if err != nil {
-		enoent := errors.Is(err, fs.ErrNotExist)
-		switch {
-		case !enoent || w.opts.MissingArgs == MissingIsError:
-			if !enoent {
-				w.list.IOError |= IOErrGeneral
-			}
-			w.report(SeverityError, err, "link_stat %s failed", w.fullName(fn))
-			return
-		case w.opts.MissingArgs == IgnoreMissing:
-			return
-		default:
-			st = Stat{}
-		}
 	}
 	isDir := st.Mode&ModeTypeMask == ModeDir
 	if isDir && !w.opts.Dirs {

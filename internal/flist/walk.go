@@ -344,25 +344,9 @@ func (w *walker) sendArg(arg string) {
 	}
 
 	follow := w.opts.CopyDirlinks || nameType != normalName
-	w.anchor(fn, follow)
-	st, err := w.linkStat(w.path(fn), follow)
-	if err == nil && nameType != dotdirName && w.opts.Exclude != nil && w.opts.Exclude(fn, st.Mode&ModeTypeMask == ModeDir) {
+	st, ok := w.argStat(fn, nameType, follow)
+	if !ok {
 		return
-	}
-	if err != nil {
-		enoent := errors.Is(err, fs.ErrNotExist)
-		switch {
-		case !enoent || w.opts.MissingArgs == MissingIsError:
-			if !enoent {
-				w.list.IOError |= IOErrGeneral
-			}
-			w.report(SeverityError, err, "link_stat %s failed", w.fullName(fn))
-			return
-		case w.opts.MissingArgs == IgnoreMissing:
-			return
-		default:
-			st = Stat{} // sent with mode 0: the receiver deletes it
-		}
 	}
 	isDir := st.Mode&ModeTypeMask == ModeDir
 	if isDir && !w.opts.Dirs {
@@ -386,6 +370,36 @@ func (w *walker) sendArg(arg string) {
 		return
 	}
 	w.sendFileName("", fn, &st, nil, flags, false)
+}
+
+// argStat anchors and describes a source argument's name fn as rsync's
+// send_file_list does: link_stat (following a symlink to a directory with
+// follow), the argument's own filter check, and a missing name reported,
+// skipped (--ignore-missing-args) or sent with mode 0 for the receiver to
+// delete (--delete-missing-args). ok is false when the argument is done
+// with. rsync: flist.c send_file_list
+func (w *walker) argStat(fn string, nameType int, follow bool) (Stat, bool) {
+	w.anchor(fn, follow)
+	st, err := w.linkStat(w.path(fn), follow)
+	if err == nil && nameType != dotdirName && w.opts.Exclude != nil && w.opts.Exclude(fn, st.Mode&ModeTypeMask == ModeDir) {
+		return st, false
+	}
+	if err != nil {
+		enoent := errors.Is(err, fs.ErrNotExist)
+		switch {
+		case !enoent || w.opts.MissingArgs == MissingIsError:
+			if !enoent {
+				w.list.IOError |= IOErrGeneral
+			}
+			w.report(SeverityError, err, "link_stat %s failed", w.fullName(fn))
+			return st, false
+		case w.opts.MissingArgs == IgnoreMissing:
+			return st, false
+		default:
+			return Stat{}, true // sent with mode 0: the receiver deletes it
+		}
+	}
+	return st, true
 }
 
 // linkStat is rsync's link_stat: lstat, following a symlink only when it
