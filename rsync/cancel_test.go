@@ -2,12 +2,14 @@ package rsync_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -162,4 +164,99 @@ func TestCancelPull(t *testing.T) {
 	at := cancelWhenWriting(dst, "big", cancel)
 	_, err = c.Receive(ctx, &procConn{Reader: out, WriteCloser: in, cmd: cmd}, dst)
 	checkCancelled(t, err, at, dst, "big")
+}
+
+// smallFiles writes n files of up to 8 KiB, 100 to a directory.
+func smallFiles(t *testing.T, dir string, n int) {
+	t.Helper()
+	r := rand.NewChaCha8([32]byte{2})
+	buf := make([]byte, 8<<10)
+	for i := range n {
+		d := filepath.Join(dir, fmt.Sprintf("d%03d", i/100))
+		if i%100 == 0 {
+			if err := os.MkdirAll(d, 0o755); err != nil {
+				t.Fatal(err)
+			}
+		}
+		r.Read(buf)
+		if err := os.WriteFile(filepath.Join(d, fmt.Sprintf("f%03d", i%100)), buf[:i*131%len(buf)], 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestCancelManyFiles cancels transfers of many small files half way,
+// while the receiver's workers are creating them (from handed-over
+// sources, from the in-process stream, from upstream rsync's sender):
+// exit code 20, a prompt return, and no temporary file left behind.
+func TestCancelManyFiles(t *testing.T) {
+	dir := scratch(t)
+	src := filepath.Join(dir, "src")
+	const n = 4000
+	smallFiles(t, src, n)
+	for _, tc := range []string{"copy_file_range", "stream", "upstream"} {
+		t.Run(tc, func(t *testing.T) {
+			if tc == "upstream" {
+				rsynctest.RequireRsync(t)
+			}
+			dst := filepath.Join(dir, "dst-"+tc)
+			os.MkdirAll(dst, 0o755)
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			var files atomic.Int64
+			var cancelledAt atomic.Int64
+			c := &rsync.Client{Options: rsync.Options{Archive: true}, OnFile: func(rsync.File) {
+				if files.Add(1) == n/2 {
+					cancelledAt.Store(time.Now().UnixNano())
+					cancel()
+				}
+			}}
+			var err error
+			switch tc {
+			case "copy_file_range":
+				_, err = c.Run(ctx, []string{src + "/"}, dst)
+			case "stream":
+				c.Options.Extra = []string{"-z"}
+				_, err = c.Run(ctx, []string{src + "/"}, dst)
+			case "upstream":
+				args, aerr := c.ServerArgs(false, src+"/")
+				if aerr != nil {
+					t.Fatal(aerr)
+				}
+				cmd := exec.Command(rsynctest.RequireRsync(t), args...)
+				in, _ := cmd.StdinPipe()
+				out, _ := cmd.StdoutPipe()
+				cmd.Stderr = os.Stderr
+				if err := cmd.Start(); err != nil {
+					t.Fatal(err)
+				}
+				defer cmd.Wait()
+				_, err = c.Receive(ctx, &procConn{Reader: out, WriteCloser: in, cmd: cmd}, dst)
+			}
+			at := cancelledAt.Load()
+			if at == 0 {
+				t.Fatalf("the transfer ended (%v) before it was cancelled", err)
+			}
+			if code := rsync.ExitCode(err); code != 20 {
+				t.Errorf("exit code %d (%v), want 20", code, err)
+			}
+			if d := time.Since(time.Unix(0, at)); d > 3*time.Second {
+				t.Errorf("returned %v after the cancellation", d)
+			}
+			made := 0
+			filepath.WalkDir(dst, func(p string, d os.DirEntry, err error) error {
+				switch {
+				case err != nil || p == dst:
+				case strings.HasPrefix(d.Name(), "."):
+					t.Errorf("temporary file left behind: %s", p)
+				case d.Type().IsRegular():
+					made++
+				}
+				return nil
+			})
+			if made >= n {
+				t.Errorf("all %d files were made after the cancellation", made)
+			}
+		})
+	}
 }
