@@ -147,6 +147,18 @@ func TestCancelPull(t *testing.T) {
 	bigFile(t, filepath.Join(src, "big"), 256<<20)
 	os.MkdirAll(dst, 0o755)
 	c := &rsync.Client{Options: rsync.Options{Archive: true}}
+	conn := startSender(t, rsyncPath, c, src)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	at := cancelWhenWriting(dst, "big", cancel)
+	_, err := c.Receive(ctx, conn, dst)
+	checkCancelled(t, err, at, dst, "big")
+}
+
+// startSender starts upstream rsync's sender of src for c's pull and
+// returns the connection to it; the test waits for it to end.
+func startSender(t *testing.T, rsyncPath string, c *rsync.Client, src string) *procConn {
+	t.Helper()
 	args, err := c.ServerArgs(false, src+"/")
 	if err != nil {
 		t.Fatal(err)
@@ -158,12 +170,8 @@ func TestCancelPull(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	defer cmd.Wait()
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	at := cancelWhenWriting(dst, "big", cancel)
-	_, err = c.Receive(ctx, &procConn{Reader: out, WriteCloser: in, cmd: cmd}, dst)
-	checkCancelled(t, err, at, dst, "big")
+	t.Cleanup(func() { cmd.Wait() })
+	return &procConn{Reader: out, WriteCloser: in, cmd: cmd}
 }
 
 // smallFiles writes n files of up to 8 KiB, 100 to a directory.
@@ -219,19 +227,7 @@ func TestCancelManyFiles(t *testing.T) {
 				c.Options.Extra = []string{"-z"}
 				_, err = c.Run(ctx, []string{src + "/"}, dst)
 			case "upstream":
-				args, aerr := c.ServerArgs(false, src+"/")
-				if aerr != nil {
-					t.Fatal(aerr)
-				}
-				cmd := exec.Command(rsynctest.RequireRsync(t), args...)
-				in, _ := cmd.StdinPipe()
-				out, _ := cmd.StdoutPipe()
-				cmd.Stderr = os.Stderr
-				if err := cmd.Start(); err != nil {
-					t.Fatal(err)
-				}
-				defer cmd.Wait()
-				_, err = c.Receive(ctx, &procConn{Reader: out, WriteCloser: in, cmd: cmd}, dst)
+				_, err = c.Receive(ctx, startSender(t, rsynctest.RequireRsync(t), c, src), dst)
 			}
 			at := cancelledAt.Load()
 			if at == 0 {
