@@ -2,12 +2,14 @@ package rsync_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -145,6 +147,18 @@ func TestCancelPull(t *testing.T) {
 	bigFile(t, filepath.Join(src, "big"), 256<<20)
 	os.MkdirAll(dst, 0o755)
 	c := &rsync.Client{Options: rsync.Options{Archive: true}}
+	conn := startSender(t, rsyncPath, c, src)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	at := cancelWhenWriting(dst, "big", cancel)
+	_, err := c.Receive(ctx, conn, dst)
+	checkCancelled(t, err, at, dst, "big")
+}
+
+// startSender starts upstream rsync's sender of src for c's pull and
+// returns the connection to it; the test waits for it to end.
+func startSender(t *testing.T, rsyncPath string, c *rsync.Client, src string) *procConn {
+	t.Helper()
 	args, err := c.ServerArgs(false, src+"/")
 	if err != nil {
 		t.Fatal(err)
@@ -156,10 +170,89 @@ func TestCancelPull(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	defer cmd.Wait()
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	at := cancelWhenWriting(dst, "big", cancel)
-	_, err = c.Receive(ctx, &procConn{Reader: out, WriteCloser: in, cmd: cmd}, dst)
-	checkCancelled(t, err, at, dst, "big")
+	t.Cleanup(func() { cmd.Wait() })
+	return &procConn{Reader: out, WriteCloser: in, cmd: cmd}
+}
+
+// smallFiles writes n files of up to 8 KiB, 100 to a directory.
+func smallFiles(t *testing.T, dir string, n int) {
+	t.Helper()
+	r := rand.NewChaCha8([32]byte{2})
+	buf := make([]byte, 8<<10)
+	for i := range n {
+		d := filepath.Join(dir, fmt.Sprintf("d%03d", i/100))
+		if i%100 == 0 {
+			if err := os.MkdirAll(d, 0o755); err != nil {
+				t.Fatal(err)
+			}
+		}
+		r.Read(buf)
+		if err := os.WriteFile(filepath.Join(d, fmt.Sprintf("f%03d", i%100)), buf[:i*131%len(buf)], 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestCancelManyFiles cancels transfers of many small files half way,
+// while the receiver's workers are creating them (from handed-over
+// sources, from the in-process stream, from upstream rsync's sender):
+// exit code 20, a prompt return, and no temporary file left behind.
+func TestCancelManyFiles(t *testing.T) {
+	dir := scratch(t)
+	src := filepath.Join(dir, "src")
+	const n = 4000
+	smallFiles(t, src, n)
+	for _, tc := range []string{"copy_file_range", "stream", "upstream"} {
+		t.Run(tc, func(t *testing.T) {
+			if tc == "upstream" {
+				rsynctest.RequireRsync(t)
+			}
+			dst := filepath.Join(dir, "dst-"+tc)
+			os.MkdirAll(dst, 0o755)
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			var files atomic.Int64
+			var cancelledAt atomic.Int64
+			c := &rsync.Client{Options: rsync.Options{Archive: true}, OnFile: func(rsync.File) {
+				if files.Add(1) == n/2 {
+					cancelledAt.Store(time.Now().UnixNano())
+					cancel()
+				}
+			}}
+			var err error
+			switch tc {
+			case "copy_file_range":
+				_, err = c.Run(ctx, []string{src + "/"}, dst)
+			case "stream":
+				c.Options.Extra = []string{"-z"}
+				_, err = c.Run(ctx, []string{src + "/"}, dst)
+			case "upstream":
+				_, err = c.Receive(ctx, startSender(t, rsynctest.RequireRsync(t), c, src), dst)
+			}
+			at := cancelledAt.Load()
+			if at == 0 {
+				t.Fatalf("the transfer ended (%v) before it was cancelled", err)
+			}
+			if code := rsync.ExitCode(err); code != 20 {
+				t.Errorf("exit code %d (%v), want 20", code, err)
+			}
+			if d := time.Since(time.Unix(0, at)); d > 3*time.Second {
+				t.Errorf("returned %v after the cancellation", d)
+			}
+			made := 0
+			filepath.WalkDir(dst, func(p string, d os.DirEntry, err error) error {
+				switch {
+				case err != nil || p == dst:
+				case strings.HasPrefix(d.Name(), "."):
+					t.Errorf("temporary file left behind: %s", p)
+				case d.Type().IsRegular():
+					made++
+				}
+				return nil
+			})
+			if made >= n {
+				t.Errorf("all %d files were made after the cancellation", made)
+			}
+		})
+	}
 }

@@ -124,6 +124,9 @@ func (g *generator) run() error {
 	if proto >= 29 {
 		transferDone = 3
 	}
+	// The receiver ends a phase only once its workers have put every
+	// file of it in place (finish.go): the late deletions and the
+	// directory fix-ups below come after the files.
 	if err := g.untilPhase(transferDone); err != nil {
 		return err
 	}
@@ -360,8 +363,9 @@ func (g *generator) segOf(ndx int32) (*genSeg, error) {
 // checkFinished sends the files to redo (with checkRedo) and, with
 // incremental recursion, closes the oldest lists the generator is past
 // whose requests have all finished: one NDX_DONE each, in order, and the
-// fix-up of the list's directory. rsync: generator.c
-// check_for_finished_files
+// fix-up of the list's directory. A request finishes when the receiver's
+// workers have put the file in place (finish.go), so the fix-up follows
+// the directory's files. rsync: generator.c check_for_finished_files
 func (g *generator) checkFinished(checkRedo bool) error {
 	c := g.c
 	for {

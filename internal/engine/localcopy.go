@@ -145,45 +145,53 @@ func (s *Sender) handOff(ndx int32, head delta.SumHead, comp delta.Compression, 
 	return h.give(ndx, f, s.Conn.W.Flush)
 }
 
-// receiveHanded writes a file whose source the sender handed over open,
-// then finishes it as receiveFile does. The copy never crosses the stream
-// and comes without the sender's whole-file checksum, so it is not
-// verified against one: that check guards the stream's bytes, and these
-// files (only these) skip it. A source that ends before the size the
-// sender saw (it shrank meanwhile) or cannot be read is what rsync's
-// sender reports as read errors, and the file is redone as after a failed
-// checksum; it is then handed over again at its new size.
-func (rs *Receiving) receiveHanded(hf handedFile, ndx int32, e *flist.Entry, name string, redoing bool, events *eventQueue, amServer bool) error {
+// receiveHanded hands the finisher a file whose source the sender handed
+// over open: a worker copies it (copyHanded) and finishes it as any other
+// file. The copy never crosses the stream and comes without the sender's
+// whole-file checksum, so it is not verified against one: that check
+// guards the stream's bytes, and these files (only these) skip it.
+func (rs *Receiving) receiveHanded(hf handedFile, ndx int32, e *flist.Entry, name string, redoing bool, amServer bool) error {
+	rs.received(ndx, e, amServer)
+	return rs.fin.submit(finishJob{kind: jobHanded, ndx: ndx, e: e, name: name, redoing: redoing, hf: hf})
+}
+
+// copyHanded makes job j's file as a copy of its handed-over source, then
+// finishes it. A source that ends before the size the sender saw (it
+// shrank meanwhile) or cannot be read is what rsync's sender reports as
+// read errors, and the file is redone as after a failed checksum; it is
+// then handed over again at its new size.
+func (rs *Receiving) copyHanded(j *finishJob, stop func() bool) {
 	h := rs.Opts.Handoff
-	defer hf.f.Close()
-	c := rs.Conn
-	tmp, tmpName, err := rs.Root.CreateTemp(name)
+	src := j.hf
+	j.hf = handedFile{}
+	defer src.f.Close()
+	tmp, tmpName, err := rs.Root.CreateTemp(j.name)
 	if err != nil {
-		rs.errorf("rsync: [receiver] mkstemp %q failed: %v\n", name, unwrapPathErr(err))
-		return nil
+		j.out, j.msg = outFailed, fmt.Sprintf("rsync: [receiver] mkstemp %q failed: %v\n", j.name, unwrapPathErr(err))
+		return
 	}
 	if rs.Opts.Hooks.Handed != nil {
-		rs.Opts.Hooks.Handed(e.Name())
+		rs.Opts.Hooks.Handed(j.e.Name())
 	}
-	n, err := rs.Opts.IO.CopyFile(tmp, hf.f, hf.size, h.stop)
-	rs.Stats.LiteralData += n
+	n, err := rs.Opts.IO.CopyFile(tmp, src.f, src.size, h.stop)
+	rs.fin.literal.Add(n)
 	h.copied.Add(n)
-	if err == nil && n < hf.size {
-		err = fmt.Errorf("%w %s: file shrank from %d to %d bytes while copied", fastio.ErrSourceRead, e.Name(), hf.size, n)
+	if err == nil && n < src.size {
+		err = fmt.Errorf("%w %s: file shrank from %d to %d bytes while copied", fastio.ErrSourceRead, j.e.Name(), src.size, n)
 	}
 	if err != nil {
 		tmp.Close()
 		rs.Root.Remove(tmpName)
-		if errors.Is(err, fastio.ErrStopped) {
-			return fmt.Errorf("receive %s: %w", name, err) // the transfer was abandoned
+		switch {
+		case errors.Is(err, fastio.ErrStopped):
+			// The transfer was abandoned.
+			j.out, j.fatal = outFatal, fmt.Errorf("receive %s: %w", j.name, err)
+		case !errors.Is(err, fastio.ErrSourceRead):
+			j.out, j.msg = outFailed, fmt.Sprintf("rsync: [receiver] write failed on %q: %v\n", j.name, err)
+		default:
+			j.out, j.msg = outRedo, fmt.Sprintf("rsync: [sender] read errors mapping %q: %v\n", j.e.Name(), err)
 		}
-		if !errors.Is(err, fastio.ErrSourceRead) {
-			rs.errorf("rsync: [receiver] write failed on %q: %v\n", name, err)
-			return nil
-		}
-		c.XferError(fmt.Sprintf("rsync: [sender] read errors mapping %q: %v\n", e.Name(), err))
-		rs.verificationFailed(ndx, e, name, redoing, events)
-		return nil
+		return
 	}
-	return rs.completed(tmp, tmpName, name, ndx, e, amServer)
+	rs.finishJob(j, tempFile{f: tmp, name: tmpName}, stop)
 }

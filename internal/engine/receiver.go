@@ -6,6 +6,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -17,6 +19,7 @@ import (
 	"github.com/gorsync/gorsync/internal/flist"
 	"github.com/gorsync/gorsync/internal/fsys"
 	"github.com/gorsync/gorsync/internal/wire"
+	"golang.org/x/sys/unix"
 )
 
 // Receiving is the receiving side of a transfer: the generator, which asks
@@ -44,13 +47,19 @@ type Receiving struct {
 	// one: a receiving client's refusal of names it did not ask for.
 	CheckList func(l *flist.List) error
 
-	failed bool
+	// failed is set by any per-file error, on the receiver goroutine or
+	// the finisher's.
+	failed atomic.Bool
 	inNdx  *wire.NdxCodec
 	tokens delta.TokenReader
-	// redo holds the files sent back for a redo, not yet received.
-	redo map[int32]*flist.Entry
-	// redoQueued says the file just received went back for a redo.
-	redoQueued bool
+	// redo holds the files sent back for a redo, not yet received; the
+	// finisher adds to it as it reports them.
+	redoMu sync.Mutex
+	redo   map[int32]*flist.Entry
+	// fin puts received files in place (finish.go); sink is where the
+	// file being received goes.
+	fin  *finisher
+	sink recvSink
 
 	// The lists as they arrive: with incremental recursion the first
 	// list, then one per directory, decoded by one Decoder (its state
@@ -228,6 +237,7 @@ func (rs *Receiving) Run(amServer bool) error {
 	c := rs.Conn
 	events := newEventQueue()
 	rs.events = events
+	rs.fin = newFinisher(rs, events, amServer)
 	g := &generator{
 		rs: rs, c: c, opts: rs.Opts, root: rs.Root, list: rs.List,
 		outNdx: wire.NewNdxCodec(c.Session.Protocol), events: events, stats: &rs.Stats,
@@ -269,6 +279,7 @@ func (rs *Receiving) Run(amServer bool) error {
 		var se *filter.SyntaxError
 		var fe *filter.Error
 		if errors.As(gerr, &ee) && ee.Code == exitcode.Protocol || errors.As(gerr, &se) || errors.As(gerr, &fe) {
+			rs.fin.stop(true) // no file is made after this
 			return gerr
 		}
 		err = <-recvErr
@@ -280,21 +291,30 @@ func (rs *Receiving) Run(amServer bool) error {
 	if err != nil {
 		return err
 	}
-	if g.failed || rs.failed {
+	if g.failed || rs.failed.Load() {
 		return exitcode.ErrPartial
 	}
 	return c.Result(0)
 }
 
 func (rs *Receiving) errorf(format string, args ...any) {
-	rs.failed = true
+	rs.failed.Store(true)
 	rs.Conn.XferError(fmt.Sprintf(format, args...))
 }
 
 // recvFiles is the receiver's loop. With incremental recursion the
 // sender's echo of each NDX_DONE of the generator frees the oldest list,
-// and only the last one ends the phase. rsync: receiver.c recv_files.
-func (rs *Receiving) recvFiles(events *eventQueue, amServer bool) error {
+// and only the last one ends the phase. Every file it receives it hands to
+// the finisher (finish.go), which it waits for at each phase's end.
+// rsync: receiver.c recv_files.
+func (rs *Receiving) recvFiles(events *eventQueue, amServer bool) (err error) {
+	defer func() {
+		// A failed close stops the transfer, but the files before it
+		// still go in place, as they had in rsync; any other failure
+		// makes nothing more.
+		rs.fin.stop(err != nil && err != rs.fin.failed())
+		rs.Stats.LiteralData += rs.fin.literal.Load()
+	}()
 	c := rs.Conn
 	proto := c.Session.Protocol
 	comp, _ := c.compression(rs.Opts)
@@ -308,16 +328,26 @@ func (rs *Receiving) recvFiles(events *eventQueue, amServer bool) error {
 	}
 	rx := delta.NewReceiver()
 	for {
+		if err := rs.fin.failed(); err != nil {
+			return err
+		}
 		ndx, iflags, e, err := rs.readNdx()
 		if err != nil {
 			return err
 		}
 		if ndx == wire.NdxDone {
 			if rs.inc && rs.segs.first() != nil {
+				// The generator closed the list: its files are
+				// reported already.
 				rs.segs.freeFirst()
 				if rs.segs.first() != nil {
 					continue
 				}
+			}
+			// The generator's redo phase, its late deletions and its
+			// directory fix-ups come after every file of this phase.
+			if err := rs.fin.drain(); err != nil {
+				return err
 			}
 			phase++
 			if phase > maxPhase {
@@ -332,7 +362,9 @@ func (rs *Receiving) recvFiles(events *eventQueue, amServer bool) error {
 		}
 		// A file sent again comes once more for a redo; rsync counts
 		// it once (the generator's redo is a second request).
+		rs.redoMu.Lock()
 		redoing := rs.redo[ndx] != nil || phase > 0
+		rs.redoMu.Unlock()
 		if !redoing {
 			rs.Stats.XferredFiles++
 			rs.Stats.TotalTransferredSize += e.Size
@@ -343,14 +375,8 @@ func (rs *Receiving) recvFiles(events *eventQueue, amServer bool) error {
 			}
 			continue
 		}
-		rs.redoQueued = false
-		if err := rs.receiveFile(rx, ndx, e, redoing, events, amServer); err != nil {
+		if err := rs.receiveFile(rx, ndx, e, redoing, amServer); err != nil {
 			return err
-		}
-		if rs.inc && !rs.redoQueued {
-			// Done with, well or not: its list may be closed.
-			// rsync: receiver.c recv_files (MSG_SUCCESS, MSG_NO_SEND)
-			events.push(genEvent{kind: evDone, ndx: ndx})
 		}
 	}
 	for _, e := range rs.redo {
@@ -390,6 +416,9 @@ func (rs *Receiving) recvFiles(events *eventQueue, amServer bool) error {
 func (rs *Receiving) readNdx() (ndx int32, iflags uint32, e *flist.Entry, err error) {
 	c := rs.Conn
 	for {
+		if c.R.Buffered() == 0 && rs.fin != nil {
+			rs.fin.kick()
+		}
 		ndx, err = rs.inNdx.Read(c.R)
 		if err != nil {
 			return 0, 0, nil, streamErr(err)
@@ -466,10 +495,11 @@ func (rs *Receiving) logItem(e *flist.Entry, iflags uint32, amServer bool) {
 	}
 }
 
-// receiveFile reconstructs one file into a temporary file beside its
-// destination and renames it into place. rsync: receiver.c receive_data and
-// finish_transfer.
-func (rs *Receiving) receiveFile(rx *delta.Receiver, ndx int32, e *flist.Entry, redoing bool, events *eventQueue, amServer bool) error {
+// receiveFile reconstructs one file and hands it to the finisher, which
+// puts it in place: a small whole file (with fastio.Parallel) gathered in
+// memory, anything else written here to a temporary file beside its
+// destination. rsync: receiver.c receive_data and finish_transfer.
+func (rs *Receiving) receiveFile(rx *delta.Receiver, ndx int32, e *flist.Entry, redoing bool, amServer bool) error {
 	c := rs.Conn
 	proto := c.Session.Protocol
 	name := e.Name()
@@ -482,87 +512,183 @@ func (rs *Receiving) receiveFile(rx *delta.Receiver, ndx int32, e *flist.Entry, 
 		return fmt.Errorf("receive %s: %w", name, streamErr(err))
 	}
 	if hf, ok := rs.Opts.Handoff.take(ndx); ok {
-		return rs.receiveHanded(hf, ndx, e, name, redoing, events, amServer)
+		return rs.receiveHanded(hf, ndx, e, name, redoing, amServer)
 	}
+	job := finishJob{ndx: ndx, e: e, name: name, redoing: redoing}
 	var basis *os.File
+	pre := ""
 	if head.Count > 0 {
 		basis, err = rs.Root.Open(name)
 		if err != nil {
-			rs.errorf("rsync: [receiver] failed to open %q: %v\n", name, unwrapPathErr(err))
+			pre = fmt.Sprintf("rsync: [receiver] failed to open %q: %v\n", name, unwrapPathErr(err))
 		}
 	}
-	tmp, tmpName, err := rs.Root.CreateTemp(name)
-	if err != nil {
-		// Drain the file's data so the stream stays in step.
-		rs.errorf("rsync: [receiver] mkstemp %q failed: %v\n", name, unwrapPathErr(err))
-		_, derr := rx.Receive(c.R, delta.NewPlainTokenReader(c.R), head, params, basis, nil)
-		if basis != nil {
-			basis.Close()
+	if pre != "" {
+		// Told in its place among the files' outcomes.
+		if err := rs.fin.submit(finishJob{ndx: -1, msg: pre, out: outFailed}); err != nil {
+			return err
 		}
-		if derr != nil && !errors.Is(derr, delta.ErrChecksumMismatch) {
-			return fmt.Errorf("receive %s: %w", name, streamErr(derr))
-		}
-		return nil
 	}
-	out := &trackWriter{w: tmp}
-	bw := rs.Opts.IO.GetWriter(out, e.Size)
+	s := &rs.sink
+	s.start(rs, name, e.Size, head.Count == 0 && rs.fin.buffers(e.Size))
 	bv := openBasis(rs.Opts.IO, basis)
-	res, rerr := rx.Receive(c.R, rs.tokens, head, params, bv.reader(), bw)
+	res, rerr := rx.Receive(c.R, rs.tokens, head, params, bv.reader(), s)
 	if rerr == nil {
-		if err := bw.Flush(); err != nil {
-			rerr = fmt.Errorf("write: %w", err)
-		}
+		rerr = s.flush()
 	}
-	fastio.PutWriter(bw)
 	bv.close()
 	if basis != nil {
 		basis.Close()
 	}
 	rs.Stats.LiteralData += res.Literal
 	rs.Stats.MatchedData += res.Matched
-	if rerr != nil && !errors.Is(rerr, delta.ErrChecksumMismatch) {
-		tmp.Close()
-		rs.Root.Remove(tmpName)
-		if out.err != nil {
-			rs.errorf("rsync: [receiver] write failed on %q: %v\n", name, unwrapPathErr(rerr))
-			return nil
+	switch {
+	case rerr != nil && !errors.Is(rerr, delta.ErrChecksumMismatch):
+		s.discard()
+		if s.out.err != nil {
+			job.out, job.msg = outFailed, fmt.Sprintf("rsync: [receiver] write failed on %q: %v\n", name, unwrapPathErr(rerr))
+			return rs.fin.submit(job)
 		}
 		return fmt.Errorf("receive %s: %w", name, streamErr(rerr))
+	case s.mkErr != nil:
+		// The data went nowhere, to keep the stream in step.
+		job.out, job.msg = outFailed, fmt.Sprintf("rsync: [receiver] mkstemp %q failed: %v\n", name, unwrapPathErr(s.mkErr))
+		s.discard()
+		return rs.fin.submit(job)
+	case rerr != nil:
+		s.discard()
+		job.out = outRedo
+		return rs.fin.submit(job)
 	}
-	if errors.Is(rerr, delta.ErrChecksumMismatch) {
-		tmp.Close()
-		rs.Root.Remove(tmpName)
-		rs.verificationFailed(ndx, e, name, redoing, events)
-		return nil
+	rs.received(ndx, e, amServer)
+	if s.mem != nil {
+		job.kind, job.buf, job.n = jobData, s.mem, s.n
+	} else {
+		job.kind, job.tmp, job.tmpName = jobTemp, s.tmp, s.tmpName
 	}
-	return rs.completed(tmp, tmpName, name, ndx, e, amServer)
+	*s = recvSink{}
+	return rs.fin.submit(job)
 }
 
-// completed puts a received file that passed verification in place: its
-// attributes, the rename, MSG_SUCCESS where the sender wants it, and the
-// client's -v line.
-func (rs *Receiving) completed(tmp *os.File, tmpName, name string, ndx int32, e *flist.Entry, amServer bool) error {
-	c := rs.Conn
+// received is what the receiver does for a file whose data arrived whole
+// and verified, as it hands the file over: rsync's log_item after
+// receive_data (the client's -v line), in stream order.
+func (rs *Receiving) received(ndx int32, e *flist.Entry, amServer bool) {
+	rs.redoMu.Lock()
 	delete(rs.redo, ndx)
-	if fatal, err := rs.finish(tmp, tmpName, name, e); fatal != nil {
-		return fatal
-	} else if err != nil {
-		rs.errorf("rsync: [receiver] %v\n", err)
-	} else {
-		c.succeeded(rs.Opts, rs.Root, name, ndx)
-		rs.Opts.fileDone(e, amServer)
-	}
+	rs.redoMu.Unlock()
 	if rs.Opts.Verbose > 0 && !amServer {
-		c.Log.Info(itemName(e, "") + "\n") // the list's name, as rsync logs it
+		rs.Conn.Log.Info(itemName(e, "") + "\n") // the list's name, as rsync logs it
+	}
+}
+
+// recvSink is where a received file's data goes: a pooled buffer while it
+// fits one (a small whole file, for a worker to create), else a temporary
+// file beside the destination, made when the first byte that does not
+// fit comes (at once when nothing is gathered). If that file cannot be
+// made the data is dropped (mkErr), so the stream stays in step.
+type recvSink struct {
+	rs   *Receiving
+	name string
+	size int64
+
+	mem *fastio.Buffer
+	n   int
+
+	tmp     *os.File
+	tmpName string
+	out     trackWriter
+	bw      *fastio.Writer
+	mkErr   error
+}
+
+// start readies s for a file of size bytes named name, in memory if
+// gather is set.
+func (s *recvSink) start(rs *Receiving, name string, size int64, gather bool) {
+	*s = recvSink{rs: rs, name: name, size: size}
+	if gather {
+		s.mem = fastio.GetBuffer(int(size))
+		return
+	}
+	s.create()
+}
+
+// create makes the temporary file and moves what was gathered into it.
+func (s *recvSink) create() {
+	tmp, tmpName, err := s.rs.Root.CreateTemp(s.name)
+	if err != nil {
+		s.mkErr = err
+		if s.mem != nil {
+			fastio.PutBuffer(s.mem)
+			s.mem = nil
+		}
+		return
+	}
+	s.tmp, s.tmpName = tmp, tmpName
+	s.out = trackWriter{w: tmp}
+	s.bw = s.rs.Opts.IO.GetWriter(&s.out, s.size)
+	if s.mem != nil {
+		s.bw.Write(s.mem.B[:s.n]) // a failure sticks to bw
+		fastio.PutBuffer(s.mem)
+		s.mem = nil
+	}
+}
+
+// Write implements io.Writer.
+func (s *recvSink) Write(p []byte) (int, error) {
+	if s.mem != nil {
+		if len(p) <= len(s.mem.B)-s.n {
+			s.n += copy(s.mem.B[s.n:], p)
+			return len(p), nil
+		}
+		// More than the file's listed size: it grew on the way.
+		s.create()
+	}
+	if s.mkErr != nil {
+		return len(p), nil
+	}
+	return s.bw.Write(p)
+}
+
+// flush writes out what the temporary file's writer holds.
+func (s *recvSink) flush() error {
+	if s.bw == nil {
+		return nil
+	}
+	err := s.bw.Flush()
+	fastio.PutWriter(s.bw)
+	s.bw = nil
+	if err != nil {
+		return fmt.Errorf("write: %w", err)
 	}
 	return nil
 }
 
+// discard drops the file: its buffer, or its temporary file (removed).
+func (s *recvSink) discard() {
+	if s.bw != nil {
+		fastio.PutWriter(s.bw)
+		s.bw = nil
+	}
+	if s.mem != nil {
+		fastio.PutBuffer(s.mem)
+		s.mem = nil
+	}
+	if s.tmp != nil {
+		s.tmp.Close()
+		s.rs.Root.Remove(s.tmpName)
+		s.tmp = nil
+	}
+}
+
 // verificationFailed asks for file ndx again (in the redo phase, or with
 // incremental recursion as soon as the generator can), or gives it up when
-// it failed when redone. rsync: receiver.c recv_files, the
+// it failed when redone; it reports whether the file went back. The
+// finisher calls it, in stream order. rsync: receiver.c recv_files, the
 // failed-verification case.
-func (rs *Receiving) verificationFailed(ndx int32, e *flist.Entry, name string, redoing bool, events *eventQueue) {
+func (rs *Receiving) verificationFailed(ndx int32, e *flist.Entry, name string, redoing bool, events *eventQueue) bool {
+	rs.redoMu.Lock()
+	defer rs.redoMu.Unlock()
 	if !redoing {
 		if rs.Opts.Verbose > 0 {
 			rs.Conn.Log.Warning(fmt.Sprintf("WARNING: %s failed verification -- update discarded (will try again).\n", name))
@@ -571,12 +697,12 @@ func (rs *Receiving) verificationFailed(ndx int32, e *flist.Entry, name string, 
 			rs.redo = make(map[int32]*flist.Entry)
 		}
 		rs.redo[ndx] = e
-		rs.redoQueued = true
 		events.push(genEvent{kind: evRedo, ndx: ndx})
-		return
+		return true
 	}
 	delete(rs.redo, ndx)
 	rs.errorf("ERROR: %s failed verification -- update discarded.\n", name)
+	return false
 }
 
 // finish sets the temporary file's attributes, closes it and renames it
@@ -584,12 +710,14 @@ func (rs *Receiving) verificationFailed(ndx int32, e *flist.Entry, name string, 
 // failed close is fatal instead, as in rsync ("close failed on", exit 11):
 // a disk that is full, or an NFS server that refuses the data, may say so
 // only at close, and what it refused must not replace the file.
-// rsync: receiver.c recv_files, rsync.c finish_transfer
-func (rs *Receiving) finish(tmp *os.File, tmpName, name string, e *flist.Entry) (fatal, err error) {
+// stop, asked before the rename, says the transfer failed meanwhile: the
+// file is then removed (errStopping). rsync: receiver.c recv_files,
+// rsync.c finish_transfer
+func (rs *Receiving) finish(tmp tempFile, name string, e *flist.Entry, stop func() bool) (fatal, err error) {
 	closed := false
 	defer func() {
 		if !closed {
-			tmp.Close()
+			tmp.close()
 		}
 	}()
 	o := rs.Opts
@@ -626,30 +754,64 @@ func (rs *Receiving) finish(tmp *os.File, tmpName, name string, e *flist.Entry) 
 	default:
 		a.Mode = e.Mode & 0o777 &^ umask()
 	}
-	if err := fsys.SetFileAttrs(tmp, a); err != nil {
-		rs.Root.Remove(tmpName)
+	if err := tmp.setAttrs(a); err != nil {
+		rs.Root.Remove(tmp.name)
 		return nil, fmt.Errorf("failed to set attributes on %q: %v", name, unwrapPathErr(err))
 	}
 	closed = true
 	if err := rs.closeTemp(tmp); err != nil {
-		rs.Root.Remove(tmpName)
+		rs.Root.Remove(tmp.name)
 		return exitcode.Errorf(exitcode.FileIO, "rsync: [receiver] close failed on %q: %s\n",
-			filepath.Join(rs.Root.Path(), tmpName), errnoText(err)), nil
+			filepath.Join(rs.Root.Path(), tmp.name), errnoText(err)), nil
 	}
-	if err := rs.Root.Rename(tmpName, name); err != nil {
-		rs.Root.Remove(tmpName)
-		return nil, fmt.Errorf("rename %q -> %q: %v", tmpName, name, unwrapPathErr(err))
+	if stop != nil && stop() {
+		rs.Root.Remove(tmp.name)
+		return nil, errStopping
+	}
+	if err := rs.Root.Rename(tmp.name, name); err != nil {
+		rs.Root.Remove(tmp.name)
+		return nil, fmt.Errorf("rename %q -> %q: %v", tmp.name, name, unwrapPathErr(err))
 	}
 	return nil, nil
 }
 
+// tempFile is a temporary file to finish: the *os.File the receiver wrote
+// it through, or (f nil) the bare descriptor a worker made it with.
+type tempFile struct {
+	f    *os.File
+	fd   int
+	name string // root-relative
+}
+
+func (t tempFile) setAttrs(a fsys.Attrs) error {
+	if t.f != nil {
+		return fsys.SetFileAttrs(t.f, a)
+	}
+	return fsys.SetFDAttrs(t.fd, t.name, a)
+}
+
+func (t tempFile) close() error {
+	if t.f != nil {
+		return t.f.Close()
+	}
+	// Never retried: Linux frees the descriptor even when close fails.
+	if err := unix.Close(t.fd); err != nil {
+		return &os.PathError{Op: "close", Path: t.name, Err: err}
+	}
+	return nil
+}
+
 // closeTemp closes a finished temporary file (through the test hook, when
 // one is set).
-func (rs *Receiving) closeTemp(f *os.File) error {
-	if h := rs.Opts.Hooks.CloseTemp; h != nil {
-		return h(f)
+func (rs *Receiving) closeTemp(t tempFile) error {
+	h := rs.Opts.Hooks.CloseTemp
+	if h == nil {
+		return t.close()
 	}
-	return f.Close()
+	if t.f == nil {
+		t.f = os.NewFile(uintptr(t.fd), t.name)
+	}
+	return h(t.f)
 }
 
 // trackWriter remembers a write error, to tell a local disk failure from a

@@ -38,7 +38,8 @@ const (
 	CopyRange
 	// Parallel spreads checksumming and delta computation over a worker
 	// pool across files, and large files over chunks; the sender's walk
-	// lists directories ahead of itself on the other cores.
+	// lists directories ahead of itself on the other cores; the receiver
+	// creates and finishes files on a worker pool.
 	Parallel
 	// SendAhead runs the sender's block searches for several delta
 	// transfers on workers across files, replaying their tokens in protocol

@@ -152,41 +152,44 @@ func (r *Root) SetTimes(name string, atime, mtime time.Time) error {
 // leaves a new file alone that already has them, the common case; that
 // stat also spares the chmod of a file whose mode is already a.Mode.
 func SetFileAttrs(f *os.File, a Attrs) error {
-	err := control(f, func(fd int) error {
-		modeKnown := false // st.Mode is the file's mode
-		var st unix.Stat_t
-		if a.Set&(SetUID|SetGID) != 0 {
-			uid, gid := a.owner()
-			if err := unix.Fstat(fd, &st); err != nil {
-				return &os.PathError{Op: "fstat", Path: f.Name(), Err: err}
-			}
-			modeKnown = true
-			if uid >= 0 && uint32(uid) == st.Uid {
-				uid = -1
-			}
-			if gid >= 0 && uint32(gid) == st.Gid {
-				gid = -1
-			}
-			if uid >= 0 || gid >= 0 {
-				if err := unix.Fchown(fd, uid, gid); err != nil {
-					return &os.PathError{Op: "fchown", Path: f.Name(), Err: err}
-				}
-				modeKnown = false // a chown may clear set-id bits
-			}
+	return control(f, func(fd int) error { return SetFDAttrs(fd, f.Name(), a) })
+}
+
+// SetFDAttrs is SetFileAttrs on a bare descriptor; name is the file's
+// name for errors.
+func SetFDAttrs(fd int, name string, a Attrs) error {
+	modeKnown := false // st.Mode is the file's mode
+	var st unix.Stat_t
+	if a.Set&(SetUID|SetGID) != 0 {
+		uid, gid := a.owner()
+		if err := unix.Fstat(fd, &st); err != nil {
+			return &os.PathError{Op: "fstat", Path: name, Err: err}
 		}
-		if ts := a.times(); ts != nil {
-			if err := futimens(fd, ts); err != nil {
-				return &os.PathError{Op: "futimens", Path: f.Name(), Err: err}
-			}
+		modeKnown = true
+		if uid >= 0 && uint32(uid) == st.Uid {
+			uid = -1
 		}
-		if a.Set&SetMode != 0 && !(modeKnown && st.Mode&0o7777 == a.Mode&0o7777) {
-			if err := unix.Fchmod(fd, a.Mode&0o7777); err != nil {
-				return &os.PathError{Op: "fchmod", Path: f.Name(), Err: err}
-			}
+		if gid >= 0 && uint32(gid) == st.Gid {
+			gid = -1
 		}
-		return nil
-	})
-	return err
+		if uid >= 0 || gid >= 0 {
+			if err := unix.Fchown(fd, uid, gid); err != nil {
+				return &os.PathError{Op: "fchown", Path: name, Err: err}
+			}
+			modeKnown = false // a chown may clear set-id bits
+		}
+	}
+	if ts := a.times(); ts != nil {
+		if err := futimens(fd, ts); err != nil {
+			return &os.PathError{Op: "futimens", Path: name, Err: err}
+		}
+	}
+	if a.Set&SetMode != 0 && !(modeKnown && st.Mode&0o7777 == a.Mode&0o7777) {
+		if err := unix.Fchmod(fd, a.Mode&0o7777); err != nil {
+			return &os.PathError{Op: "fchmod", Path: name, Err: err}
+		}
+	}
+	return nil
 }
 
 // futimens sets times on a descriptor (fastio.Futimens), or through its

@@ -61,13 +61,24 @@ func (r *Root) OpenFile(name string, flag int, perm uint32) (*os.File, error) {
 // reading and writing with its root-relative name. The caller renames it over
 // name when complete, or removes it.
 func (r *Root) CreateTemp(name string) (f *os.File, tmpName string, err error) {
-	d, base, err := r.parent("create temp", name)
+	fd, tmpName, err := r.CreateTempFD(name)
 	if err != nil {
 		return nil, "", err
 	}
+	return os.NewFile(uintptr(fd), tmpName), tmpName, nil
+}
+
+// CreateTempFD is CreateTemp returning the bare descriptor, which the
+// caller closes: a file that is written, finished and closed at once needs
+// no *os.File (whose making costs an fcntl, and a finalizer).
+func (r *Root) CreateTempFD(name string) (fd int, tmpName string, err error) {
+	d, base, err := r.parent("create temp", name)
+	if err != nil {
+		return -1, "", err
+	}
 	defer d.close()
 	if base == "." {
-		return nil, "", &os.PathError{Op: "create temp", Path: name, Err: unix.EISDIR}
+		return -1, "", &os.PathError{Op: "create temp", Path: name, Err: unix.EISDIR}
 	}
 	dir := ""
 	if clean, _ := checkName("", name); len(clean) > len(base) {
@@ -83,11 +94,11 @@ func (r *Root) CreateTemp(name string) (f *os.File, tmpName string, err error) {
 			continue
 		}
 		if err != nil {
-			return nil, "", &os.PathError{Op: "mkstemp", Path: dir + tmp, Err: err}
+			return -1, "", &os.PathError{Op: "mkstemp", Path: dir + tmp, Err: err}
 		}
-		return os.NewFile(uintptr(fd), dir+tmp), dir + tmp, nil
+		return fd, dir + tmp, nil
 	}
-	return nil, "", &os.PathError{Op: "mkstemp", Path: name, Err: unix.EEXIST}
+	return -1, "", &os.PathError{Op: "mkstemp", Path: name, Err: unix.EEXIST}
 }
 
 // ReadDir lists the directory name (without following a final symbolic link),

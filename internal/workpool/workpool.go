@@ -42,6 +42,11 @@ func (p *Pool) Wait() { p.cond.Wait() }
 // Broadcast wakes every goroutine in Wait; p must be locked.
 func (p *Pool) Broadcast() { p.cond.Broadcast() }
 
+// Signal wakes one goroutine in Wait, if any: one new piece of work needs
+// one worker, and waking the others only puts them back to sleep. p must
+// be locked.
+func (p *Pool) Signal() { p.cond.Signal() }
+
 // Stopped reports whether Stop has been called; p must be locked.
 func (p *Pool) Stopped() bool { return p.stopped }
 
