@@ -268,7 +268,7 @@ func optPicked(out, root string, keys *regexp.Regexp) []string {
 
 // optErrorLine picks the reason and code of rsync's closing error line,
 // leaving out the source location and role, which differ by implementation.
-var optErrorLine = regexp.MustCompile(`rsync error: (.*\(code \d+\))`)
+var optErrorLine = regexp.MustCompile(`rsync (?:error|warning): (.*\(code \d+\))`)
 
 // optErrors returns the distinct "rsync error: ... (code N)" reasons in out.
 // Upstream's local copy stops its receiving child with SIGUSR1 when the

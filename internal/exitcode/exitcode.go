@@ -33,6 +33,12 @@ const (
 	DelLimit    = 25 // skipped some deletes due to --max-delete
 	Timeout     = 30 // timeout in data send/receive
 	ConTimeout  = 35 // timeout waiting for daemon connection
+
+	// The remote shell's own failures, as rsync maps its exit status.
+	CmdFailed   = 124 // the remote shell exited with 255
+	CmdKilled   = 125 // the remote shell was killed by a signal
+	CmdRun      = 126 // the remote command could not be run
+	CmdNotFound = 127 // the remote command was not found
 )
 
 // text is rsync's description of each code. rsync: log.c rerr_names
@@ -58,6 +64,10 @@ var text = map[int]string{
 	DelLimit:    "the --max-delete limit stopped deletions",
 	Timeout:     "timeout in data send/receive",
 	ConTimeout:  "timeout waiting for daemon connection",
+	CmdFailed:   "remote shell failed",
+	CmdKilled:   "remote shell killed",
+	CmdRun:      "remote command could not be run",
+	CmdNotFound: "remote command not found",
 }
 
 // Text is rsync's description of code, "unexplained error" for a code it

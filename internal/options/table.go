@@ -108,6 +108,13 @@ const (
 	optIgnoreErrors
 	optNoIgnoreErrors
 	optMaxDelete
+	// Messages: --info, --debug, --stderr, --msgs2stderr, --outbuf.
+	optInfo
+	optDebug
+	optStderr
+	optMsgs2Stderr
+	optNoMsgs2Stderr
+	optOutBuf
 )
 
 // argKind says whether an option takes a value, and how popt converts it.
@@ -137,11 +144,11 @@ var table = []optSpec{
 	{"verbose", 'v', argNone, optVerbose},
 	{"no-verbose", 0, argNone, optNoVerbose},
 	{"no-v", 0, argNone, optNoVerbose},
-	{"info", 0, argString, optUnsupported},
-	{"debug", 0, argString, optUnsupported},
-	{"stderr", 0, argString, optUnsupported},
-	{"msgs2stderr", 0, argNone, optUnsupported},
-	{"no-msgs2stderr", 0, argNone, optUnsupported},
+	{"info", 0, argString, optInfo},
+	{"debug", 0, argString, optDebug},
+	{"stderr", 0, argString, optStderr},
+	{"msgs2stderr", 0, argNone, optMsgs2Stderr},
+	{"no-msgs2stderr", 0, argNone, optNoMsgs2Stderr},
 	{"quiet", 'q', argNone, optQuiet},
 	{"motd", 0, argNone, optUnsupported},
 	{"no-motd", 0, argNone, optUnsupported},
@@ -379,7 +386,7 @@ var table = []optSpec{
 	{"early-input", 0, argString, optUnsupported},
 	{"blocking-io", 0, argNone, optUnsupported},
 	{"no-blocking-io", 0, argNone, optUnsupported},
-	{"outbuf", 0, argString, optUnsupported},
+	{"outbuf", 0, argString, optOutBuf},
 	{"remote-option", 'M', argString, optUnsupported},
 	{"protocol", 0, argInt, optProtocol},
 	{"checksum-seed", 0, argInt, optUnsupported},

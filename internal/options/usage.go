@@ -10,6 +10,9 @@ The ':' usages connect via remote shell.
 
 Options
 --verbose, -v            increase verbosity
+--info=FLAGS             fine-grained informational verbosity
+--debug=FLAGS            fine-grained debug verbosity
+--stderr=e|a|c           change stderr output mode (default: errors)
 --quiet, -q              suppress non-error messages
 --checksum, -c           skip based on checksum, not mod-time & size
 --archive, -a            archive mode is -rlptgoD (no -A,-X,-U,-N,-H)
@@ -80,6 +83,7 @@ Options
 --remove-sent-files      sender removes only the files it sent (deprecated)
 --mkpath                 create destination's missing path components
 --list-only              list the files instead of copying them
+--outbuf=N|L|B           set out buffering to None, Line, or Block
 --stats                  give some file-transfer stats
 --8-bit-output, -8       leave high-bit chars unescaped in output
 --human-readable, -h     output numbers in a human-readable format

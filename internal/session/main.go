@@ -13,6 +13,8 @@ import (
 	"fmt"
 	"io"
 	"os/exec"
+	"path/filepath"
+	"runtime"
 	"strings"
 
 	"github.com/gorsync/gorsync/internal/exitcode"
@@ -40,6 +42,9 @@ func runMain(ctx context.Context, args []string, env Env, adjust func(*Config)) 
 	switch {
 	case opts.Help:
 		writeHelp(env.Stdout)
+		return 0
+	case opts.OutputHelp != "":
+		io.WriteString(env.Stdout, opts.OutputHelp)
 		return 0
 	case opts.Version > 1:
 		writeVersionJSON(env.Stdout)
@@ -119,7 +124,14 @@ func errorLines(err error, role string) string {
 			b.WriteByte('\n')
 		}
 	}
-	fmt.Fprintf(&b, "%s error: %s (code %d) [%s=gorsync-%s]\n", options.ProgName, exitcode.Text(code), code, role, Version)
+	// rsync names the source line that called exit_cleanup; ours is the
+	// caller's, and code 24 is only a warning. rsync: log.c log_exit
+	kind := "error"
+	if code == exitcode.Vanished {
+		kind = "warning"
+	}
+	_, file, line, _ := runtime.Caller(1)
+	fmt.Fprintf(&b, "%s %s: %s (code %d) at %s(%d) [%s=gorsync-%s]\n", options.ProgName, kind, exitcode.Text(code), code, filepath.Base(file), line, role, Version)
 	return b.String()
 }
 

@@ -97,3 +97,19 @@ done
 for p in "/a b" "~/x" "~" "-x" "x*"; do
 	capture push "-a" "$p"
 done
+# Messages: --info, --debug, --stderr, --msgs2stderr. rsync sends no
+# --debug flags to the server.
+for o in "-v --info=name0" "--info=none" \
+	"-vv --info=stats0,del0" "--info=progress2" "--info=flist2,misc2,mount,remove,skip2" \
+	"--info=backup,copy,nonreg0,symsafe" "--debug=all" "--debug=del2,recv,send,io4" \
+	"--debug=none" "-vvv" "-vvvv --debug=cmd0" "--stats -v --info=stats3" \
+	"--msgs2stderr" "--no-msgs2stderr" "--stderr=all" "--stderr=c" "--stderr=e" \
+	"-q --stderr=client" "-q --msgs2stderr"; do
+	capture push "$o" /dst
+	capture pull "$o" /src/
+done
+# Pushing, --info=name without -v also sends --log-format=X, which belongs
+# to --out-format's support.
+for o in "--info=name" "--info=ALL" "--info=all2" "--info=NAME2,name1" "--info=name9"; do
+	capture pull "$o" /src/
+done
