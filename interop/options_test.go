@@ -235,7 +235,11 @@ var optSummary = regexp.MustCompile(`^(|sending incremental file list|receiving 
 // Deletions are reported by the receiver's generator while the sender (or,
 // pulling, another process) prints file lines, so their interleaving with
 // file lines depends on timing: "deleting" lines are compared as a set too.
-var optMessage = regexp.MustCompile(`^(skipping |created directory |deleting |cannot delete non-empty directory: |IO error encountered)`)
+//
+// --info=name2's "is uptodate" lines come from the generator too, as it
+// goes ahead of the sender's file lines, and --info=remove's "sender
+// removed" lines as the receiver's successes come back.
+var optMessage = regexp.MustCompile(`^(skipping |created directory |deleting |cannot delete non-empty directory: |IO error encountered|sender removed )|^[^ ].* is uptodate$`)
 
 // optStdout splits out, with root replaced by ROOT and the summary lines
 // dropped, into its file lines in order and its sorted message lines.

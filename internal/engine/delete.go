@@ -465,7 +465,7 @@ func (d *deleter) logDelete(name string, isDir bool) {
 		}
 		return
 	}
-	if g.opts.Verbose > 0 && !g.opts.Quiet {
+	if g.opts.logDeletions() {
 		g.c.Log.Info(deletingLine(name, isDir))
 	}
 }

@@ -39,6 +39,10 @@ type Options struct {
 	NumericIDs     bool
 	Verbose        int
 	Quiet          bool
+	// Info holds the levels of rsync's --info flags for what the roles
+	// print (rsync's info_levels, which -v implies); -q (Quiet) still
+	// silences them all.
+	Info InfoLevels
 	// CompressLevel is --compress-level, or delta.LevelUnspecified.
 	CompressLevel int
 	// SentRules are the filter rules a receiving client sent to the
@@ -363,9 +367,11 @@ func streamErr(err error) error {
 // Stats is the transfer statistics of one side.
 type Stats = report.Stats
 
-// StderrLogger prints messages to a client's terminal.
+// StderrLogger prints messages to a client's terminal; with Quiet (-q)
+// it drops the informational ones. rsync: log.c rwrite (FINFO)
 type StderrLogger struct {
 	Out, Err io.Writer
+	Quiet    bool
 	mu       sync.Mutex
 }
 
@@ -378,8 +384,12 @@ func (l *StderrLogger) write(w io.Writer, msg string) {
 	io.WriteString(w, msg)
 }
 
-// Info prints to standard output.
-func (l *StderrLogger) Info(msg string) { l.write(l.Out, msg) }
+// Info prints to standard output, unless Quiet.
+func (l *StderrLogger) Info(msg string) {
+	if !l.Quiet {
+		l.write(l.Out, msg)
+	}
+}
 
 // Error prints to standard error.
 func (l *StderrLogger) Error(msg string) { l.write(l.Err, msg) }
@@ -395,15 +405,20 @@ func (l *StderrLogger) XferError(msg string) { l.write(l.Err, msg) }
 // errors and warnings go straight to the server's standard error, which a
 // remote shell passes to the client's terminal. Before protocol 29 rsync
 // sends everything down the connection instead. rsync: log.c rwrite.
+//
+// With --msgs2stderr (All) every message goes to standard error; with
+// --no-msgs2stderr (Client) every message goes down the connection.
 type ServerLogger struct {
-	Mux      *wire.MuxWriter
-	Stderr   io.Writer
-	Protocol int
-	mu       sync.Mutex
+	Mux         *wire.MuxWriter
+	Stderr      io.Writer
+	Protocol    int
+	All, Client bool
+	Quiet       bool // -q: informational messages are dropped
+	mu          sync.Mutex
 }
 
 func (l *ServerLogger) send(code wire.MsgCode, msg string) {
-	if code != wire.MsgInfo && l.Protocol >= 29 || l.Mux == nil {
+	if l.All || !l.Client && code != wire.MsgInfo && l.Protocol >= 29 || l.Mux == nil {
 		l.mu.Lock()
 		io.WriteString(l.Stderr, msg)
 		l.mu.Unlock()
@@ -424,8 +439,12 @@ func (l *ServerLogger) send(code wire.MsgCode, msg string) {
 	}
 }
 
-// Info sends MSG_INFO.
-func (l *ServerLogger) Info(msg string) { l.send(wire.MsgInfo, msg) }
+// Info sends MSG_INFO, unless Quiet.
+func (l *ServerLogger) Info(msg string) {
+	if !l.Quiet {
+		l.send(wire.MsgInfo, msg)
+	}
+}
 
 // Error reports an error.
 func (l *ServerLogger) Error(msg string) { l.send(wire.MsgError, msg) }

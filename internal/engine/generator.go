@@ -469,7 +469,7 @@ func (g *generator) recvGenerator(ndx int32, e *flist.Entry, redo bool) error {
 		g.earlyDir(e, name, &st, exists)
 		return nil
 	}
-	if !redo && g.skipEntry(e, name, &st, exists) {
+	if !redo && g.skipEntry(ndx, e, name, &st, exists) {
 		return nil
 	}
 	switch {
@@ -500,7 +500,7 @@ func (g *generator) recvGenerator(ndx int32, e *flist.Entry, redo bool) error {
 // skipNonRegular reports an entry the options do not let us create.
 // rsync: generator.c recv_generator ("skipping non-regular file").
 func (g *generator) skipNonRegular(name string) {
-	if !g.opts.Quiet {
+	if g.opts.Info.Nonreg > 0 && !g.opts.Quiet {
 		g.c.Log.Info(fmt.Sprintf("skipping non-regular file %q\n", name))
 	}
 }
@@ -533,7 +533,7 @@ func (g *generator) itemize(ndx int32, e *flist.Entry, st *fsys.Stat, exists boo
 		iflags |= itemIsNew
 	}
 	iflags &= 0xffff
-	if ndx >= 0 && (iflags&significantItemFlags != 0 || g.opts.Verbose >= 2) && g.c.Session.Protocol >= 29 {
+	if ndx >= 0 && (iflags&significantItemFlags != 0 || g.opts.Info.Name >= 2) && g.c.Session.Protocol >= 29 {
 		g.outNdx.Write(g.c.W, ndx)
 		g.c.W.WriteShortint(uint16(iflags))
 	}
@@ -606,16 +606,30 @@ func (g *generator) destMode(e *flist.Entry, st *fsys.Stat, exists bool) uint32 
 	}
 }
 
-func (g *generator) applyAttrs(name string, e *flist.Entry, st *fsys.Stat, exists bool, setTime bool) {
-	if g.opts.DryRun {
-		return
-	}
+// applyAttrs sets what differs of an entry's attributes and reports
+// whether anything did (also in a dry run, which changes nothing).
+func (g *generator) applyAttrs(name string, e *flist.Entry, st *fsys.Stat, exists bool, setTime bool) bool {
 	a := g.attrsFor(e, st, exists, setTime)
-	if a.Set == 0 {
-		return
+	if a.Set == 0 || g.opts.DryRun {
+		return a.Set != 0
 	}
 	if err := g.root.SetAttrs(name, a); err != nil {
 		g.errorf("rsync: [generator] failed to set attributes on %q: %v\n", name, unwrapPathErr(err))
+	}
+	return true
+}
+
+// reportUnchanged is --info=name2's line for an entry left in place: its
+// name when its attributes changed, else that it is up to date.
+// rsync: rsync.c set_file_attrs (ATTRS_REPORT)
+func (g *generator) reportUnchanged(name string, updated bool) {
+	if g.opts.Info.Name < 2 || g.opts.Quiet {
+		return
+	}
+	if updated {
+		g.c.Log.Info(name + "\n")
+	} else {
+		g.c.Log.Info(name + " is uptodate\n")
 	}
 }
 
@@ -731,8 +745,8 @@ func (g *generator) touchUp(d dirFix) {
 // attributes set, and, with --remove-source-files, reported so that the
 // sender removes its source. rsync: generator.c recv_generator
 func (g *generator) unchanged(ndx int32, e *flist.Entry, name string, st *fsys.Stat) {
+	g.reportUnchanged(name, g.applyAttrs(name, e, st, true, true))
 	g.itemize(ndx, e, st, true, 0)
-	g.applyAttrs(name, e, st, true, true)
 	if g.opts.Select.RemoveSource == RemoveSourceFiles {
 		g.c.succeeded(g.opts, g.root, name, ndx)
 	}
@@ -846,11 +860,7 @@ func (g *generator) genFile(ndx int32, e *flist.Entry, name string, st *fsys.Sta
 		exists = false
 	}
 	if exists && !redo && g.quickCheck(ndx, e, name, st) {
-		g.itemize(ndx, e, st, true, 0)
-		g.applyAttrs(name, e, st, true, true)
-		if g.opts.Select.RemoveSource == RemoveSourceFiles {
-			g.c.succeeded(g.opts, g.root, name, ndx)
-		}
+		g.unchanged(ndx, e, name, st)
 		return nil
 	}
 	c := g.c

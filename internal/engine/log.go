@@ -26,7 +26,7 @@ func itemName(e *flist.Entry, localName string) string {
 // but changed: a new directory, a created link or special file.
 // rsync: sender.c/receiver.c maybe_log_item (without -i)
 func logUntransferred(log Logger, o *Options, e *flist.Entry, localName string, iflags uint32) {
-	if o.Verbose == 0 || o.Quiet {
+	if o.Info.Name == 0 || o.Quiet {
 		return
 	}
 	sig := iflags & significantItemFlags

@@ -370,7 +370,7 @@ func (rs *Receiving) recvFiles(events *eventQueue, amServer bool) (err error) {
 			rs.Stats.TotalTransferredSize += e.Size
 		}
 		if rs.Opts.DryRun {
-			if !amServer && rs.Opts.Verbose > 0 {
+			if !amServer && rs.Opts.Info.Name > 0 {
 				c.Log.Info(itemName(e, "") + "\n") // the list's name, as rsync logs it
 			}
 			continue
@@ -577,7 +577,7 @@ func (rs *Receiving) received(ndx int32, e *flist.Entry, amServer bool) {
 	rs.redoMu.Lock()
 	delete(rs.redo, ndx)
 	rs.redoMu.Unlock()
-	if rs.Opts.Verbose > 0 && !amServer {
+	if rs.Opts.Info.Name > 0 && !amServer {
 		rs.Conn.Log.Info(itemName(e, "") + "\n") // the list's name, as rsync logs it
 	}
 }
@@ -690,7 +690,7 @@ func (rs *Receiving) verificationFailed(ndx int32, e *flist.Entry, name string, 
 	rs.redoMu.Lock()
 	defer rs.redoMu.Unlock()
 	if !redoing {
-		if rs.Opts.Verbose > 0 {
+		if rs.Opts.Info.Name > 0 {
 			rs.Conn.Log.Warning(fmt.Sprintf("WARNING: %s failed verification -- update discarded (will try again).\n", name))
 		}
 		if rs.redo == nil {

@@ -10,6 +10,7 @@ import (
 	"github.com/gorsync/gorsync/internal/fsys"
 	"github.com/gorsync/gorsync/internal/report"
 	"github.com/gorsync/gorsync/internal/wire"
+	"golang.org/x/sys/unix"
 )
 
 // SelectOptions are the receiver-side overrides that choose which entries
@@ -77,7 +78,7 @@ func (g *generator) mtimeDiffers(st *fsys.Stat, e *flist.Entry) bool {
 // skipping of everything below a directory --existing did not create. It
 // reports whether the entry is left alone. rsync: generator.c
 // recv_generator
-func (g *generator) skipEntry(e *flist.Entry, name string, st *fsys.Stat, exists bool) bool {
+func (g *generator) skipEntry(ndx int32, e *flist.Entry, name string, st *fsys.Stat, exists bool) bool {
 	o := &g.opts.Select
 	if g.skipDir != "" {
 		if g.skipDir == "." || strings.HasPrefix(name, g.skipDir+"/") {
@@ -91,18 +92,61 @@ func (g *generator) skipEntry(e *flist.Entry, name string, st *fsys.Stat, exists
 			kind = "directory"
 			g.skipDir = name
 		}
-		if g.opts.Verbose >= 2 {
+		if g.opts.Info.Skip > 0 {
 			g.c.Log.Info(fmt.Sprintf("not creating new %s %q\n", kind, name))
 		}
 		return true
 	}
 	if o.IgnoreExisting && exists && (!e.IsDir() || !st.IsDir()) {
-		if g.opts.Verbose >= 2 {
-			g.c.Log.Info(fmt.Sprintf("%s exists\n", name))
+		if g.opts.Info.Skip > 0 {
+			g.c.Log.Info(fmt.Sprintf("%s exists%s\n", name, g.existsSuffix(ndx, e, name, st)))
 		}
 		return true
 	}
 	return false
+}
+
+// existsSuffix is what --info=skip2 adds to an "exists" line: how the
+// destination entry differs. rsync: generator.c recv_generator
+// (ignore_existing)
+func (g *generator) existsSuffix(ndx int32, e *flist.Entry, name string, st *fsys.Stat) string {
+	if g.opts.Info.Skip < 2 {
+		return ""
+	}
+	same := true
+	switch {
+	case fileType(e.Type()) != fileType(st.Type()):
+		return " (type change)"
+	case e.IsRegular():
+		same = g.quickCheck(ndx, e, name, st)
+	case e.IsSymlink():
+		target, err := g.root.Readlink(name)
+		same = err == nil && target == e.LinkTarget()
+	case e.IsDevice():
+		same = st.Rdev == unix.Mkdev(e.Rdev())
+	}
+	switch {
+	case !same && g.opts.AlwaysChecksum:
+		return " (sum change)"
+	case !same:
+		return " (file change)"
+	case g.attrsFor(e, st, true, true).Set != 0:
+		return " (attr change)"
+	}
+	return " (uptodate)"
+}
+
+// fileType folds a file type into rsync's kinds, where FIFOs and sockets
+// are one (special) and character and block devices another.
+// rsync: generator.c get_file_type
+func fileType(t uint32) uint32 {
+	switch t {
+	case unix.S_IFIFO, unix.S_IFSOCK:
+		return unix.S_IFIFO
+	case unix.S_IFBLK, unix.S_IFCHR:
+		return unix.S_IFCHR
+	}
+	return t
 }
 
 // skipRegular applies --max-size, --min-size and -u to a regular file; the
@@ -110,7 +154,7 @@ func (g *generator) skipEntry(e *flist.Entry, name string, st *fsys.Stat, exists
 func (g *generator) skipRegular(e *flist.Entry, name string, st *fsys.Stat, exists bool) bool {
 	o := &g.opts.Select
 	say := func(what string) {
-		if g.opts.Verbose >= 2 {
+		if g.opts.Info.Skip > 0 {
 			g.c.Log.Info(name + what + "\n")
 		}
 	}
@@ -217,7 +261,7 @@ func (h *SuccessHandler) Handle(p []byte) error {
 		h.failed("remove", name, err)
 		return nil
 	}
-	if h.Opts.Verbose >= 2 {
+	if h.Opts.Info.Remove > 0 {
 		c.Log.Info(fmt.Sprintf("sender removed %s\n", name))
 	}
 	return nil

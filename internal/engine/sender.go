@@ -583,7 +583,7 @@ func (s *Sender) Run(amServer bool) error {
 		s.Stats.XferredFiles++
 		s.Stats.TotalTransferredSize += e.Size
 		if s.Opts.DryRun {
-			if !amServer && s.Opts.Verbose > 0 {
+			if !amServer && s.Opts.Info.Name > 0 {
 				c.Log.Info(itemName(e, "") + "\n")
 			}
 			writeNdxAndAttrs(c, s.outNdx, ndx, iflags)
@@ -642,7 +642,7 @@ func (s *Sender) Run(amServer bool) error {
 			// The receiver copies the file from f (localcopy.go).
 			s.markSent(l, ndx)
 			s.Opts.fileDone(e, amServer)
-			if s.Opts.Verbose > 0 && !amServer {
+			if s.Opts.Info.Name > 0 && !amServer {
 				c.Log.Info(itemName(e, "") + "\n")
 			}
 			continue
@@ -688,7 +688,7 @@ func (s *Sender) sentFile(e *flist.Entry, l *flist.List, ndx int32, res delta.Ma
 	}
 	c.W.Write(res.Sum)
 	s.Opts.fileDone(e, amServer)
-	if s.Opts.Verbose > 0 && !amServer {
+	if s.Opts.Info.Name > 0 && !amServer {
 		c.Log.Info(itemName(e, "") + "\n")
 	}
 	s.markSent(l, ndx)

@@ -254,7 +254,7 @@ func engineOptions(o *options.Options, local bool) *engine.Options {
 		Devices: o.Devices, Specials: o.Specials,
 		WholeFile: whole, DryRun: o.DryRun, AlwaysChecksum: o.Checksum,
 		IgnoreTimes: o.IgnoreTimes, SizeOnly: o.SizeOnly, NumericIDs: o.NumericIDs,
-		Verbose: o.Verbose, Quiet: o.Quiet > 0,
+		Verbose: o.Verbose, Quiet: o.Quiet > 0, Info: infoLevels(o),
 		CompressLevel: compressLevel(o),
 		Relative:      o.Relative, ImpliedDirs: o.ImpliedDirs, PruneEmptyDirs: o.PruneEmptyDirs,
 		OneFileSystem: o.OneFileSystem,
@@ -267,10 +267,22 @@ func engineOptions(o *options.Options, local bool) *engine.Options {
 	return eo
 }
 
+// infoLevels picks the --info levels the roles print by.
+func infoLevels(o *options.Options) engine.InfoLevels {
+	return engine.InfoLevels{
+		Name: int(o.Info[options.InfoName]), Del: int(o.Info[options.InfoDel]),
+		Skip: int(o.Info[options.InfoSkip]), Remove: int(o.Info[options.InfoRemove]),
+		Nonreg: int(o.Info[options.InfoNonreg]), Misc: int(o.Info[options.InfoMisc]),
+		Flist: int(o.Info[options.InfoFlist]),
+	}
+}
+
 // logDeleted says whether a client prints the server's deletions
-// (MSG_DELETED) as "deleting" lines: with -v, unless -q.
-// rsync: log.c log_delete
-func (cfg *Config) logDeleted() bool { return cfg.Opts.Verbose > 0 && cfg.Opts.Quiet == 0 }
+// (MSG_DELETED) as "deleting" lines: with --info=del (-v) or file names
+// shown, unless -q. rsync: log.c log_delete
+func (cfg *Config) logDeleted() bool {
+	return (cfg.Opts.InfoGTE(options.InfoDel, 1) || cfg.Opts.InfoGTE(options.InfoName, 1)) && cfg.Opts.Quiet == 0
+}
 
 // deleteMode is the --delete option family's choice of when to delete.
 func deleteMode(o *options.Options) engine.DeleteMode {

@@ -48,7 +48,7 @@ func localCopy(ctx context.Context, cfg *Config) (*Stats, error) {
 	go func() { serverDone <- localReceiver(ctx, cfg, toServer, toClient, handoff) }()
 
 	var st *Stats
-	c, err := connect(cfg, toClient, toServer, false, true, clientLogger(cfg.Env))
+	c, err := connect(cfg, toClient, toServer, false, true, clientLogger(cfg))
 	if err == nil {
 		var wf *walkFilter
 		var ff *filesFrom

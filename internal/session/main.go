@@ -8,6 +8,7 @@
 package session
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -16,6 +17,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 
 	"github.com/gorsync/gorsync/internal/exitcode"
 	"github.com/gorsync/gorsync/internal/options"
@@ -38,6 +40,11 @@ func runMain(ctx context.Context, args []string, env Env, adjust func(*Config)) 
 	opts, err := options.Parse(args, env.Getenv)
 	if err != nil {
 		return reportExit(env, err, false)
+	}
+	if !opts.Server {
+		var flush func()
+		env, flush = outputStreams(env, opts)
+		defer flush()
 	}
 	switch {
 	case opts.Help:
@@ -72,6 +79,41 @@ func runMain(ctx context.Context, args []string, env Env, adjust func(*Config)) 
 	}
 	_, err = RunClient(ctx, cfg)
 	return reportExit(env, err, false)
+}
+
+// outputStreams applies --stderr=all (every message to standard error)
+// and --outbuf=B (standard output written in blocks, flushed at exit) to a
+// client's streams. Unbuffered and line-buffered output are what gorsync
+// does anyway: each message is one write. rsync: options.c
+// parse_arguments (setvbuf), log.c rwrite
+func outputStreams(env Env, o *options.Options) (Env, func()) {
+	if o.Msgs2Stderr == options.StderrAll {
+		env.Stdout = env.Stderr
+	}
+	if o.OutBuf != options.OutBufBlock || o.Msgs2Stderr == options.StderrAll {
+		return env, func() {}
+	}
+	bw := bufio.NewWriter(env.Stdout)
+	env.Stdout = &lockedWriter{w: bw}
+	return env, func() { env.Stdout.(*lockedWriter).flush() }
+}
+
+// lockedWriter serialises the roles' writes to one buffered stream.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  *bufio.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
+
+func (l *lockedWriter) flush() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.w.Flush()
 }
 
 // stdio is a server's connection: the standard streams its client's remote

@@ -20,7 +20,7 @@ func receiveSide(c *engine.Conn, eo *engine.Options, dst string, server bool, ff
 	rs := &engine.Receiving{Conn: c, Opts: eo}
 	fo := flistOptions(c.Session, eo)
 	inc := c.Session.IncRecurse()
-	progress := !server && eo.Verbose > 0 && !eo.Quiet
+	progress := !server && eo.Info.Flist > 0 && !eo.Quiet
 	if progress {
 		// With incremental recursion rsync announces the lists to come
 		// instead of a whole one. rsync: flist.c recv_file_list
@@ -80,7 +80,7 @@ func receiveSide(c *engine.Conn, eo *engine.Options, dst string, server bool, ff
 	if err != nil {
 		return nil, idle(err, server)
 	}
-	if created && eo.Verbose > 0 {
+	if created && eo.Info.Name > 0 {
 		c.Log.Info(fmt.Sprintf("created directory %s\n", strings.TrimSuffix(dst, "/")))
 	}
 	rs.RootCreated = created
@@ -281,7 +281,7 @@ func mkpath(c *engine.Conn, n int, dst string, eo *engine.Options) (*fsys.PathDi
 		errors.As(err, &en)
 		return nil, &exitcode.Error{Code: exitcode.FileIO, Msg: fmt.Sprintf("rsync: [Receiver] mkdir %q failed: %s", absPath(dst), strerror(en))}
 	}
-	if made > 0 && eo.Verbose > 0 && !eo.Quiet {
+	if made > 0 && eo.Info.Name > 0 && !eo.Quiet {
 		shown := dst
 		if slash >= 0 && (n == 1 || trailing) {
 			shown = dst[:slash]

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/gorsync/gorsync/internal/engine"
+	"github.com/gorsync/gorsync/internal/options"
 	"github.com/gorsync/gorsync/internal/protocol"
 	"github.com/gorsync/gorsync/internal/report"
 )
@@ -73,8 +74,8 @@ func onCancel(ctx context.Context, fn func()) (stop func() bool) {
 }
 
 // clientLogger prints a client's messages to its standard streams.
-func clientLogger(env Env) *engine.StderrLogger {
-	return &engine.StderrLogger{Out: env.Stdout, Err: env.Stderr}
+func clientLogger(cfg *Config) *engine.StderrLogger {
+	return &engine.StderrLogger{Out: cfg.Env.Stdout, Err: cfg.Env.Stderr, Quiet: cfg.Opts.Quiet > 0}
 }
 
 // connect sets up the connection on in and out and gives the roles their
@@ -89,7 +90,9 @@ func connect(cfg *Config, in io.Reader, out io.Writer, server, sender bool, log 
 		if tl, ok := log.(*engine.StderrLogger); ok {
 			stderr = tl.Err
 		}
-		log = &engine.ServerLogger{Mux: pc.Mux, Stderr: stderr, Protocol: pc.Session.Protocol}
+		log = &engine.ServerLogger{Mux: pc.Mux, Stderr: stderr, Protocol: pc.Session.Protocol,
+			All: cfg.Opts.Msgs2Stderr == options.StderrAll, Client: cfg.Opts.Msgs2Stderr == options.StderrClient,
+			Quiet: cfg.Opts.Quiet > 0}
 	}
 	return engine.NewConn(pc, log), nil
 }
@@ -97,7 +100,7 @@ func connect(cfg *Config, in io.Reader, out io.Writer, server, sender bool, log 
 // clientSend runs the client side of a push: this side sends cfg.Sources.
 func clientSend(cfg *Config, conn io.ReadWriter) (*Stats, error) {
 	start := time.Now()
-	c, err := connect(cfg, conn, conn, false, true, clientLogger(cfg.Env))
+	c, err := connect(cfg, conn, conn, false, true, clientLogger(cfg))
 	if err != nil {
 		return nil, err
 	}
@@ -123,7 +126,7 @@ func clientSend(cfg *Config, conn io.ReadWriter) (*Stats, error) {
 func clientReceive(cfg *Config, conn io.ReadWriter) (*Stats, error) {
 	o := cfg.Opts
 	start := time.Now()
-	c, err := connect(cfg, conn, conn, false, false, clientLogger(cfg.Env))
+	c, err := connect(cfg, conn, conn, false, false, clientLogger(cfg))
 	if err != nil {
 		return nil, err
 	}
@@ -203,13 +206,9 @@ func serveReceiver(c *engine.Conn, cfg *Config, eo *engine.Options) error {
 // summary prints -v and --stats output on the client.
 func summary(cfg *Config, c *engine.Conn, st *Stats, start time.Time) {
 	o := cfg.Opts
-	level := 0
-	if o.Verbose > 0 {
-		level = 1
-	}
-	if o.Stats {
-		level = 2
-	}
+	// rsync: main.c output_summary. Level 3 adds heap statistics, which
+	// a Go program does not have in that form.
+	level := min(int(o.Info[options.InfoStats]), 2)
 	if level == 0 || o.Quiet > 0 {
 		return
 	}

@@ -44,7 +44,7 @@ func sendSide(c *engine.Conn, eo *engine.Options, srcs []string, server bool, wf
 		}
 	}
 	inc := c.Session.IncRecurse()
-	progress := !server && eo.Verbose > 0 && !eo.Quiet
+	progress := !server && eo.Info.Flist > 0 && !eo.Quiet
 	switch {
 	case progress && inc:
 		// rsync: flist.c send_file_list
