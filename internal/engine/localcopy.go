@@ -34,6 +34,9 @@ type Handoff struct {
 	waiting bool // the sender waits for room
 	once    sync.Once
 	copied  atomic.Int64
+	// streamed is what the handed files would have made the stream
+	// carry: their data tokens and whole-file checksums.
+	streamed atomic.Int64
 	// stop closes when the transfer is abandoned (Abort): a copy in
 	// progress gives up.
 	stop      chan struct{}
@@ -58,6 +61,20 @@ func NewHandoff() *Handoff {
 // Copied returns the bytes the receiver copied straight from handed files:
 // the transfer's literal data for them.
 func (h *Handoff) Copied() int64 { return h.copied.Load() }
+
+// Streamed returns the bytes the handed files would have taken on the
+// stream from sender to receiver, as rsync's pipe carries them: each
+// file's data in literal tokens of at most delta.ChunkSize (a 4-byte
+// length each), the end token and the whole-file checksum. A local copy
+// counts them as sent, so its "sent" figures compare with rsync's.
+// rsync: token.c simple_send_token, sender.c send_files
+func (h *Handoff) Streamed() int64 { return h.streamed.Load() }
+
+// streamBytes is what a whole file of size bytes costs on the stream.
+func streamBytes(size int64, sumLen int) int64 {
+	tokens := (size + delta.ChunkSize - 1) / delta.ChunkSize
+	return size + 4*tokens + 4 + int64(sumLen)
+}
 
 // Close closes the files the receiver never took and wakes a sender
 // waiting for room; after it no file is handed over.
@@ -89,7 +106,7 @@ func (h *Handoff) Abort() {
 // pipe, which ends when the receiver reads on, and one wake-up per
 // maxHanded/2 files instead of one per file (a futex call each way). It
 // reports false when the file goes the ordinary way instead.
-func (h *Handoff) give(ndx int32, f *os.File, flush func() error) bool {
+func (h *Handoff) give(ndx int32, f *os.File, sumLen int, flush func() error) bool {
 	st, err := f.Stat()
 	if err != nil || !st.Mode().IsRegular() {
 		return false
@@ -112,6 +129,7 @@ func (h *Handoff) give(ndx int32, f *os.File, flush func() error) bool {
 		return false
 	}
 	h.files[ndx] = handedFile{f: f, size: st.Size()}
+	h.streamed.Add(streamBytes(st.Size(), sumLen))
 	return true
 }
 
@@ -136,13 +154,14 @@ func (h *Handoff) take(ndx int32) (handedFile, bool) {
 
 // handOff hands f to the receiver of a local copy when the file is sent
 // whole (no basis blocks: -W, or nothing to compare against) and without
-// compression. It must run before the file's index is written.
-func (s *Sender) handOff(ndx int32, head delta.SumHead, comp delta.Compression, f *os.File) bool {
+// compression. It must run before the file's index is written. sumLen is
+// the whole-file checksum's length, which the stream would carry.
+func (s *Sender) handOff(ndx int32, head delta.SumHead, comp delta.Compression, f *os.File, sumLen int) bool {
 	h := s.Opts.Handoff
 	if h == nil || head.Count != 0 || comp != delta.NoCompression {
 		return false
 	}
-	return h.give(ndx, f, s.Conn.W.Flush)
+	return h.give(ndx, f, sumLen, s.Conn.W.Flush)
 }
 
 // receiveHanded hands the finisher a file whose source the sender handed

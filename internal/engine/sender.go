@@ -635,7 +635,7 @@ func (s *Sender) Run(amServer bool) error {
 			}
 			continue
 		}
-		handed := s.handOff(ndx, head, comp, f)
+		handed := s.handOff(ndx, head, comp, f, params.DigestLen())
 		writeNdxAndAttrs(c, s.outNdx, ndx, iflags)
 		delta.WriteSumHead(c.W, head)
 		if handed {

@@ -30,6 +30,11 @@ type Conn struct {
 	// In and Out count the raw bytes each way, as rsync's total_read and
 	// total_written do.
 	In, Out *Counter
+	// inBase and outBase are the counts of the set-up (version, compat
+	// flags, negotiation strings, checksum seed): rsync counts only what
+	// passes once its buffered I/O has started, so they are left out.
+	// rsync: io.c perform_io (stats.total_read), main.c start_server
+	inBase, outBase int64
 }
 
 // Connect runs the version exchange and set-up on the raw streams in and
@@ -52,7 +57,8 @@ func Connect(in io.Reader, out io.Writer, cfg Config) (*Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Conn{Session: sess, In: cin, Out: cout, R: raw, W: rawW}
+	c := &Conn{Session: sess, In: cin, Out: cout, R: raw, W: rawW,
+		inBase: cin.N() - int64(raw.Buffered()), outBase: cout.N() + int64(rawW.Buffered())}
 	p := sess.Protocol
 	muxOut := cfg.AmServer || p >= 30 || cfg.GeneratorMessages && !cfg.AmSender
 	muxIn := !cfg.AmServer || p >= 30 || cfg.GeneratorMessages && cfg.AmSender
@@ -75,7 +81,7 @@ func (c *Conn) BytesRead() int64 {
 	if c.In == nil {
 		return 0
 	}
-	return c.In.N()
+	return c.In.N() - c.inBase
 }
 
 // BytesWritten is the raw byte count sent so far (what is still buffered
@@ -84,7 +90,7 @@ func (c *Conn) BytesWritten() int64 {
 	if c.Out == nil {
 		return 0
 	}
-	return c.Out.N()
+	return c.Out.N() - c.outBase
 }
 
 // Counter counts the bytes that pass through a connection, as rsync's

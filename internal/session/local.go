@@ -79,8 +79,9 @@ func localCopy(ctx context.Context, cfg *Config) (*Stats, error) {
 	}
 	if st != nil && handoff != nil {
 		// What the receiver copied from handed files is the sender's
-		// literal data, as if it had crossed the stream.
+		// literal data, and was sent, as if it had crossed the stream.
 		st.LiteralData += handoff.Copied()
+		st.TotalWritten += handoff.Streamed()
 	}
 	if st != nil && (err == nil || endOfRun(err)) && (serr == nil || endOfRun(serr)) {
 		summary(cfg, c, st, start)
