@@ -358,6 +358,7 @@ func (rs *Receiving) recvFiles(events *eventQueue, amServer bool) (err error) {
 		}
 		if iflags&itemTransfer == 0 {
 			rs.logItem(e, iflags, amServer)
+			countCreated(&rs.Stats, e, iflags)
 			continue
 		}
 		// A file sent again comes once more for a redo; rsync counts
@@ -368,6 +369,9 @@ func (rs *Receiving) recvFiles(events *eventQueue, amServer bool) (err error) {
 		if !redoing {
 			rs.Stats.XferredFiles++
 			rs.Stats.TotalTransferredSize += e.Size
+			if iflags&itemIsNew != 0 {
+				rs.Stats.CreatedFiles++
+			}
 		}
 		if rs.Opts.DryRun {
 			if !amServer && rs.Opts.Info.Name > 0 {

@@ -571,7 +571,7 @@ func (s *Sender) Run(amServer bool) error {
 				logUntransferred(c.Log, s.Opts, e, "", iflags)
 			}
 			writeNdxAndAttrs(c, s.outNdx, ndx, iflags)
-			s.countCreated(e, iflags)
+			countCreated(&s.Stats, e, iflags)
 			continue
 		}
 		if phase == 2 {
@@ -695,21 +695,24 @@ func (s *Sender) sentFile(e *flist.Entry, l *flist.List, ndx int32, res delta.Ma
 	return c.W.Err()
 }
 
-func (s *Sender) countCreated(e *flist.Entry, iflags uint32) {
+// countCreated counts an entry the generator made new without a
+// transfer, as both the sender and the receiver do (so a pulling client
+// counts them too). rsync: sender.c send_files, receiver.c recv_files
+func countCreated(st *Stats, e *flist.Entry, iflags uint32) {
 	if iflags&itemIsNew == 0 {
 		return
 	}
-	s.Stats.CreatedFiles++
+	st.CreatedFiles++
 	switch {
 	case e.IsDir():
-		s.Stats.CreatedDirs++
+		st.CreatedDirs++
 	case e.IsSymlink():
-		s.Stats.CreatedSymlinks++
+		st.CreatedSymlinks++
 	case e.IsDevice():
-		s.Stats.CreatedDevices++
+		st.CreatedDevices++
 	case e.IsRegular():
 	default:
-		s.Stats.CreatedSpecials++
+		st.CreatedSpecials++
 	}
 }
 
