@@ -4,7 +4,9 @@
 package protocol
 
 import (
+	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"strings"
 	"time"
@@ -133,6 +135,11 @@ func (s *Session) FileParams() checksum.Params {
 	return checksum.Params{Kind: k, ProperSeedOrder: s.ProperSeedOrder()}
 }
 
+// ErrClosedAtStart is a peer that closed the connection before its
+// protocol version came: a remote shell or command that failed. rsync:
+// io.c whine_about_eof
+var ErrClosedAtStart = errors.New("connection unexpectedly closed (0 bytes received so far)")
+
 // ExchangeVersions sends our version and reads the peer's; it must happen
 // before anything else, on the raw stream. rsync: compat.c setup_protocol.
 func ExchangeVersions(r *wire.Reader, w *wire.Writer, ours int) (negotiated, remote int, err error) {
@@ -142,6 +149,9 @@ func ExchangeVersions(r *wire.Reader, w *wire.Writer, ours int) (negotiated, rem
 	}
 	v, err := r.ReadInt()
 	if err != nil {
+		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+			return 0, 0, fmt.Errorf("%w: %w", ErrClosedAtStart, err)
+		}
 		return 0, 0, fmt.Errorf("read protocol version: %w", err)
 	}
 	remote = int(v)

@@ -3,6 +3,8 @@ package session
 import (
 	"context"
 	"errors"
+	"fmt"
+	"io"
 	"os/exec"
 
 	"github.com/gorsync/gorsync/internal/exitcode"
@@ -25,7 +27,7 @@ func RunClient(ctx context.Context, cfg *Config) (*Stats, error) {
 	}
 	conn, err := transport.Start(argv, cfg.Env.Stderr)
 	if err != nil {
-		return nil, &exitcode.Error{Code: exitcode.StartClient, Msg: err.Error()}
+		return nil, execFailed(cfg, argv[0], err)
 	}
 	stop := onCancel(ctx, conn.Kill)
 	st, runErr := Run(context.WithoutCancel(ctx), cfg, conn)
@@ -41,10 +43,39 @@ func RunClient(ctx context.Context, cfg *Config) (*Stats, error) {
 	case runErr == nil && errors.As(waitErr, &xe) && xe.ExitCode() > 0:
 		return st, exitcode.Errorf(xe.ExitCode(), "remote command exited with code %d", xe.ExitCode())
 	case runErr != nil && errors.As(waitErr, &xe) && xe.ExitCode() > 0 && errors.Is(runErr, wire.ErrProtocol):
-		// The server explained itself on our stderr; take its code.
-		return st, &exitcode.Error{Code: xe.ExitCode(), Msg: runErr.Error()}
+		// The server explained itself on our stderr. rsync exits with
+		// the broken stream's code, or the remote command's status
+		// when that is greater (127: not found). rsync: cleanup.c
+		// _exit_cleanup
+		msg := runErr.Error()
+		if errors.Is(runErr, protocol.ErrClosedAtStart) {
+			msg = fmt.Sprintf("%s: %s [%s]", options.ProgName, protocol.ErrClosedAtStart, clientRole(cfg))
+		}
+		return st, &exitcode.Error{Code: max(xe.ExitCode(), exitcode.StreamIO), Msg: msg}
 	}
 	return st, runErr
+}
+
+// execFailed reports a remote shell that could not be started as rsync
+// does: its forked child says so and exits with code 14, and the client
+// then finds the connection closed (code 12; rsync sometimes fails its
+// first write instead, also 14). rsync: pipe.c piped_child, io.c
+// whine_about_eof
+func execFailed(cfg *Config, prog string, err error) error {
+	role := clientRole(cfg)
+	child := &exitcode.Error{Code: exitcode.IPC, Msg: fmt.Sprintf("%s: [%s] Failed to exec %s: %s", options.ProgName, role, prog, strerror(err))}
+	io.WriteString(cfg.Env.Stderr, errorLines(child, role))
+	return &exitcode.Error{Code: exitcode.StreamIO, Msg: fmt.Sprintf("%s: connection unexpectedly closed (0 bytes received so far) [%s]", options.ProgName, role)}
+}
+
+// clientRole is how rsync's client names itself before the transfer
+// starts: the sender when pushing, else the receiver not yet forked.
+// rsync: rsync.c who_am_i
+func clientRole(cfg *Config) string {
+	if cfg.Role == Push {
+		return "sender"
+	}
+	return "Receiver"
 }
 
 // remoteCommand is the argv that starts the server: the remote shell, the

@@ -13,6 +13,7 @@ import (
 	"github.com/gorsync/gorsync/internal/filter"
 	"github.com/gorsync/gorsync/internal/flist"
 	"github.com/gorsync/gorsync/internal/fsys"
+	"github.com/gorsync/gorsync/internal/options"
 )
 
 // receiveSide receives the file list into dst and runs generator and receiver.
@@ -148,7 +149,8 @@ func localName(list *flist.List, n int, dst string, eo *engine.Options, made *fs
 			return nil, "", false, &exitcode.Error{Code: exitcode.FileSelect, Msg: "ERROR: cannot overwrite non-directory with a directory"}
 		}
 	} else if !errors.Is(err, os.ErrNotExist) {
-		return nil, "", false, &exitcode.Error{Code: exitcode.FileSelect, Msg: fmt.Sprintf("ERROR: cannot stat destination %q: %v", dst, errors.Unwrap(err))}
+		// rsync: main.c get_local_name (rsyserr, full_fname)
+		return nil, "", false, &exitcode.Error{Code: exitcode.FileSelect, Msg: fmt.Sprintf("%s: [Receiver] ERROR: cannot stat destination %q: %s", options.ProgName, absPathSlash(dst), strerror(err))}
 	}
 	if n > 1 || trailing {
 		d := strings.TrimSuffix(dst, "/")
@@ -364,6 +366,15 @@ func makePath(path string, dropName, dry bool, hook func(string)) (int, *fsys.Pa
 }
 
 // absPath is rsync's full_fname for a message: the path made absolute.
+// absPathSlash is absPath keeping a trailing slash, as rsync's full_fname
+// shows the name it was given.
+func absPathSlash(p string) string {
+	if strings.HasSuffix(p, "/") && p != "/" {
+		return absPath(p) + "/"
+	}
+	return absPath(p)
+}
+
 func absPath(p string) string {
 	if a, err := filepath.Abs(p); err == nil {
 		return a
