@@ -23,6 +23,9 @@ type RecvResult struct {
 	Literal, Matched int64
 	// Size is the length of the reconstructed file.
 	Size int64
+	// Sum is the sender's whole-file checksum (what --out-format's %C
+	// shows), valid until the next Receive.
+	Sum []byte
 }
 
 // Receiver rebuilds files from a basis and a token stream. It reuses its
@@ -146,6 +149,7 @@ func (rc *Receiver) Receive(r *wire.Reader, tr TokenReader, head SumHead, p chec
 	if err := r.ReadFull(peer); err != nil {
 		return res, fmt.Errorf("read file checksum: %w", err)
 	}
+	res.Sum = peer
 	if basisErr != nil && out != nil {
 		return res, fmt.Errorf("%w: %w", ErrChecksumMismatch, basisErr)
 	}

@@ -533,7 +533,7 @@ func (g *generator) itemize(ndx int32, e *flist.Entry, st *fsys.Stat, exists boo
 		iflags |= itemIsNew
 	}
 	iflags &= 0xffff
-	if ndx >= 0 && (iflags&significantItemFlags != 0 || g.opts.Verbose >= 2) && g.c.Session.Protocol >= 29 {
+	if ndx >= 0 && (iflags&significantItemFlags != 0 || g.opts.Verbose >= 2 || g.opts.Out.HasI > 1) && g.c.Session.Protocol >= 29 {
 		g.outNdx.Write(g.c.W, ndx)
 		g.c.W.WriteShortint(uint16(iflags))
 	}
@@ -638,8 +638,9 @@ func (g *generator) genDir(ndx int32, e *flist.Entry, name string, st *fsys.Stat
 		delete(g.early, e)
 		created = true
 	}
-	if created {
-		g.itemize(ndx, e, st, false, 0)
+	// A directory made here is a local change (rsync's statret != 0).
+	if created || !exists {
+		g.itemize(ndx, e, st, false, itemLocalChange)
 	} else {
 		g.itemize(ndx, e, st, exists, 0)
 	}
