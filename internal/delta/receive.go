@@ -23,9 +23,6 @@ type RecvResult struct {
 	Literal, Matched int64
 	// Size is the length of the reconstructed file.
 	Size int64
-	// Sum is the sender's whole-file checksum (what --out-format's %C
-	// shows), valid until the next Receive.
-	Sum []byte
 }
 
 // Receiver rebuilds files from a basis and a token stream. It reuses its
@@ -35,6 +32,7 @@ type Receiver struct {
 	block     []byte
 	params    checksum.Params
 	sum, peer [checksum.MaxDigestLen]byte
+	peerLen   int
 }
 
 // NewReceiver returns a Receiver.
@@ -149,7 +147,7 @@ func (rc *Receiver) Receive(r *wire.Reader, tr TokenReader, head SumHead, p chec
 	if err := r.ReadFull(peer); err != nil {
 		return res, fmt.Errorf("read file checksum: %w", err)
 	}
-	res.Sum = peer
+	rc.peerLen = len(peer)
 	if basisErr != nil && out != nil {
 		return res, fmt.Errorf("%w: %w", ErrChecksumMismatch, basisErr)
 	}
@@ -158,6 +156,10 @@ func (rc *Receiver) Receive(r *wire.Reader, tr TokenReader, head SumHead, p chec
 	}
 	return res, nil
 }
+
+// PeerSum is the sender's whole-file checksum of the last file received
+// (what --out-format's %C shows), valid until the next Receive.
+func (rc *Receiver) PeerSum() []byte { return rc.peer[:rc.peerLen] }
 
 // SpanReader is a basis that may lend its bytes in place: a memory mapping
 // (fastio.MapFile). Span returns nil where it cannot; the bytes are read

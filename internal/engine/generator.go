@@ -755,7 +755,8 @@ func (g *generator) genSymlink(ndx int32, e *flist.Entry, name string, st *fsys.
 			return nil
 		}
 	}
-	g.itemize(ndx, e, st, exists && st.IsSymlink(), itemLocalChange)
+	// rsync: generator.c recv_generator (ITEM_LOCAL_CHANGE|ITEM_REPORT_CHANGE)
+	g.itemize(ndx, e, st, exists && st.IsSymlink(), itemLocalChange|itemReportChange)
 	if g.opts.DryRun {
 		return nil
 	}
@@ -772,8 +773,9 @@ func (g *generator) genSymlink(ndx int32, e *flist.Entry, name string, st *fsys.
 
 func (g *generator) genSpecial(ndx int32, e *flist.Entry, name string, st *fsys.Stat, exists bool) error {
 	rdev := unix.Mkdev(e.Rdev())
+	sameType := false
 	if exists {
-		sameType := st.Type() == e.Type()
+		sameType = st.Type() == e.Type()
 		if sameType && (!e.IsDevice() || st.Rdev == rdev) {
 			g.unchanged(ndx, e, name, st)
 			return nil
@@ -782,7 +784,9 @@ func (g *generator) genSpecial(ndx int32, e *flist.Entry, name string, st *fsys.
 			return nil
 		}
 	}
-	g.itemize(ndx, e, st, false, itemLocalChange)
+	// A device of the same type with other numbers is changed, not new.
+	// rsync: generator.c recv_generator (ITEM_LOCAL_CHANGE|ITEM_REPORT_CHANGE)
+	g.itemize(ndx, e, st, exists && sameType, itemLocalChange|itemReportChange)
 	if g.opts.DryRun {
 		return nil
 	}

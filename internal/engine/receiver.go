@@ -568,7 +568,7 @@ func (rs *Receiving) receiveFile(rx *delta.Receiver, ndx int32, e *flist.Entry, 
 		job.out = outRedo
 		return rs.fin.submit(job)
 	}
-	item.sum = res.Sum
+	item.sum = rx.PeerSum()
 	rs.received(ndx, item, amServer)
 	if s.mem != nil {
 		job.kind, job.buf, job.n = jobData, s.mem, s.n
