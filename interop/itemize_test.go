@@ -53,7 +53,7 @@ func itemCases() []optCase {
 	archive := rsynctest.Archive(false)
 	extra := delSetup(nil)
 	allEscapes := "%i|%n|%L|%l|%o|%U|%G|%B|%M|%f|%%|%h|%a|%m|%P|%u|%-12n|%12l|%'l|%''l|%-5L|%5L|%b|%c|%C|%x|%t|%p"
-	volatile := regexp.MustCompile(`\d{4}/\d\d/\d\d \d\d:\d\d:\d\d\|\d+$`)
+	volatile := regexp.MustCompile(`(?m)\d{4}/\d\d/\d\d \d\d:\d\d:\d\d\|\d+$`)
 	return []optCase{
 		{
 			name: "itemize/new-tree", setup: optSrc(""),

@@ -3,7 +3,6 @@ package engine
 import (
 	"encoding/hex"
 	"os"
-	"path"
 	"strconv"
 	"strings"
 	"time"
@@ -169,10 +168,13 @@ func (c *Conn) escape(o *Options, ch byte, it *logged, human int, padded bool, w
 		return c.sumHex(o, it), true
 	case 'i':
 		return c.itemString(o, it), true
+	case 'm':
+		// A module's name; outside a daemon rsync finds none.
+		return "", true
 	case '%':
 		return "%", true
 	}
-	// %h, %a, %m, %P, %u name a daemon's client and module.
+	// %h, %a, %P, %u name a daemon's client and module.
 	return "", false
 }
 
@@ -198,8 +200,30 @@ func (c *Conn) fullName(o *Options, it *logged) string {
 	if it.root != "" {
 		name = it.root + "/" + name
 	}
-	name = path.Clean(name)
-	return strings.TrimPrefix(name, "/")
+	return strings.TrimPrefix(cleanName(name), "/")
+}
+
+// cleanName drops repeated slashes, "." components but a last one, and a
+// trailing slash, leaving ".." alone. rsync: util1.c clean_fname (flags 0)
+func cleanName(name string) string {
+	var b strings.Builder
+	if strings.HasPrefix(name, "/") {
+		b.WriteByte('/')
+	}
+	parts := strings.Split(name, "/")
+	for i, part := range parts {
+		if part == "" || part == "." && i < len(parts)-1 {
+			continue
+		}
+		if b.Len() > 0 && !strings.HasSuffix(b.String(), "/") {
+			b.WriteByte('/')
+		}
+		b.WriteString(part)
+	}
+	if b.Len() == 0 {
+		return "."
+	}
+	return b.String()
 }
 
 // sumHex is %C: the file's --checksum sum, else its transfer checksum,
