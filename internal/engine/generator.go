@@ -533,9 +533,17 @@ func (g *generator) itemize(ndx int32, e *flist.Entry, st *fsys.Stat, exists boo
 		iflags |= itemIsNew
 	}
 	iflags &= 0xffff
-	if ndx >= 0 && (iflags&significantItemFlags != 0 || g.opts.Verbose >= 2 || g.opts.Out.HasI > 1) && g.c.Session.Protocol >= 29 {
-		g.outNdx.Write(g.c.W, ndx)
-		g.c.W.WriteShortint(uint16(iflags))
+	if ndx >= 0 && (iflags&significantItemFlags != 0 || g.opts.Verbose >= 2 || g.opts.Out.HasI > 1) {
+		switch {
+		case g.c.Session.Protocol >= 29:
+			g.outNdx.Write(g.c.W, ndx)
+			g.c.W.WriteShortint(uint16(iflags))
+		case !g.amServer && g.opts.Out.HasI > 0:
+			// Before protocol 29 the flags stay here: a client's
+			// generator prints the entry itself. rsync: generator.c
+			// itemize, generate_files (itemizing)
+			g.c.logItem(g.opts, logged{e: e, iflags: iflags})
+		}
 	}
 	return iflags
 }

@@ -6,7 +6,7 @@ import "github.com/gorsync/gorsync/internal/flist"
 // a format, as on a server); bytes and sum are a transferred file's wire
 // bytes (%b) and checksum (%C). rsync: log.c log_item
 func (c *Conn) logItem(o *Options, it logged) {
-	if o.Out.Format == "" || o.Quiet || c.Log == nil {
+	if !o.Out.On || o.Quiet || c.Log == nil {
 		return
 	}
 	if it.op == "" {
@@ -34,7 +34,7 @@ func (c *Conn) maybeLogItem(o *Options, it logged) {
 // when it itemizes or names the operation, else "deleting NAME" (with -v
 // or any out-format). rsync: log.c log_delete
 func (c *Conn) logDeleted(o *Options, name string, isDir bool) {
-	if o.Out.Format == "" || o.Quiet || c.Log == nil {
+	if !o.Out.On || o.Quiet || c.Log == nil {
 		return
 	}
 	format := "deleting %n"

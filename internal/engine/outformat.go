@@ -15,8 +15,9 @@ import (
 // OutFormat is what a client prints for each entry it reports: rsync's
 // stdout_format with what options.c derives from it.
 type OutFormat struct {
-	// Format is the --out-format (or -i's "%i %n%L", -v's "%n%L"); ""
-	// prints nothing.
+	// On says entries are printed, with Format: the --out-format (which
+	// may be empty), or -i's "%i %n%L", or -v's "%n%L".
+	On     bool
 	Format string
 	// HasI is rsync's stdout_format_has_i: 1 when the format itemizes,
 	// 2 or more with -ii, when unchanged entries are itemized too.

@@ -79,9 +79,10 @@ type Options struct {
 	NumericIDs    bool     // --numeric-ids
 	EightBit      bool     // -8, --8-bit-output
 	// Itemize is -i's count (--no-i resets it); OutFormat is --out-format
-	// (or --log-format), "" when not given.
-	Itemize   int
-	OutFormat string
+	// (or --log-format), OutFormatSet whether one was given (it may be "").
+	Itemize      int
+	OutFormat    string
+	OutFormatSet bool
 
 	// Rsh is the remote shell command: -e's value, else $RSYNC_RSH, else
 	// "ssh". Client side only.
@@ -570,7 +571,7 @@ func (p *parser) apply(s *optSpec, val string) error {
 	case optNoItemize:
 		o.Itemize = 0
 	case optOutFormat:
-		o.OutFormat = val
+		o.OutFormat, o.OutFormatSet = val, true
 	case optQuiet:
 		o.Quiet++
 	case optStats:

@@ -189,13 +189,14 @@ func safeArg(opt, val string) string {
 }
 
 // StdoutFormat returns what a side prints per item: rsync's stdout_format
-// (-i's "%i %n%L", --out-format, or -v's "%n%L"; "" for nothing),
+// (-i's "%i %n%L", --out-format, or -v's "%n%L"; on is false for none),
 // stdout_format_has_i (1 with %i, more with -ii or a server's %I) and
 // whether the format has %i or %o, which deletions print with.
 // rsync: options.c parse_arguments
-func (o *Options) StdoutFormat() (format string, hasI int, hasOorI bool) {
+func (o *Options) StdoutFormat() (format string, on bool, hasI int, hasOorI bool) {
+	on = true
 	switch {
-	case o.OutFormat != "":
+	case o.OutFormatSet:
 		format = o.OutFormat
 		if o.Server && FormatHas(format, 'I') {
 			hasI = 2
@@ -206,8 +207,10 @@ func (o *Options) StdoutFormat() (format string, hasI int, hasOorI bool) {
 		format, hasI = "%i %n%L", o.Itemize
 	case o.Verbose > 0:
 		format = "%n%L"
+	default:
+		on = false
 	}
-	return format, hasI, hasI > 0 || FormatHas(format, 'o')
+	return format, on, hasI, hasI > 0 || FormatHas(format, 'o')
 }
 
 // FormatHas reports whether an out-format uses the escape esc, skipping
@@ -248,9 +251,9 @@ func FormatHas(format string, esc byte) bool {
 // whether to itemize every entry (%I) or the changed ones.
 // rsync: options.c server_options
 func (o *Options) logFormatArg(args []string) []string {
-	format, hasI, hasOorI := o.StdoutFormat()
+	_, on, hasI, hasOorI := o.StdoutFormat()
 	switch {
-	case format == "":
+	case !on:
 	case hasI > 1:
 		args = append(args, "--log-format=%i%I")
 	case hasI > 0:

@@ -272,7 +272,7 @@ func engineOptions(o *options.Options, local bool) *engine.Options {
 // (MSG_DELETED) with: nil without an out-format (-v, -i, --out-format)
 // or with -q. rsync: log.c log_delete
 func (cfg *Config) logDeleted() *engine.Options {
-	if cfg.engine.Out.Format == "" || cfg.Opts.Quiet > 0 {
+	if !cfg.engine.Out.On || cfg.Opts.Quiet > 0 {
 		return nil
 	}
 	return cfg.engine
@@ -476,7 +476,7 @@ func (cfg *Config) peerRules(c *engine.Conn, who, absRoot string) filter.Options
 // outFormat derives what a side prints per entry. A local copy's sender
 // itemizes its files as received ('>'), as rsync's local_server does.
 func outFormat(o *options.Options, local bool) engine.OutFormat {
-	format, hasI, hasOorI := o.StdoutFormat()
-	before := format != "" && !options.FormatHas(format, 'b') && !options.FormatHas(format, 'c') && !options.FormatHas(format, 'C')
-	return engine.OutFormat{Format: format, HasI: hasI, HasOorI: hasOorI, Before: before, LocalCopy: local}
+	format, on, hasI, hasOorI := o.StdoutFormat()
+	before := on && !options.FormatHas(format, 'b') && !options.FormatHas(format, 'c') && !options.FormatHas(format, 'C')
+	return engine.OutFormat{On: on, Format: format, HasI: hasI, HasOorI: hasOorI, Before: before, LocalCopy: local}
 }
