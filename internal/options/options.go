@@ -78,6 +78,11 @@ type Options struct {
 	HumanReadable int      // rsync's human_readable: 1 by default, +1 per -h, 0 after --no-h
 	NumericIDs    bool     // --numeric-ids
 	EightBit      bool     // -8, --8-bit-output
+	// Itemize is -i's count (--no-i resets it); OutFormat is --out-format
+	// (or --log-format), OutFormatSet whether one was given (it may be "").
+	Itemize      int
+	OutFormat    string
+	OutFormatSet bool
 
 	// Rsh is the remote shell command: -e's value, else $RSYNC_RSH, else
 	// "ssh". Client side only.
@@ -561,6 +566,12 @@ func (p *parser) apply(s *optSpec, val string) error {
 		o.Verbose++
 	case optNoVerbose:
 		o.Verbose = 0
+	case optItemize:
+		o.Itemize++
+	case optNoItemize:
+		o.Itemize = 0
+	case optOutFormat:
+		o.OutFormat, o.OutFormatSet = val, true
 	case optQuiet:
 		o.Quiet++
 	case optStats:

@@ -221,13 +221,11 @@ func TestParseRejectsUnsupported(t *testing.T) {
 		{[]string{"-X", "a", "b"}, "-X"},
 		{[]string{"-S", "a", "b"}, "-S"},
 		{[]string{"-P", "a", "b"}, "-P"},
-		{[]string{"-i", "a", "b"}, "-i"},
 		{[]string{"-b", "a", "b"}, "-b"},
 		{[]string{"-T/tmp", "a", "b"}, "-T"},
 		{[]string{"--inplace", "a", "b"}, "--inplace"},
 		{[]string{"--partial", "a", "b"}, "--partial"},
 		{[]string{"--progress", "a", "b"}, "--progress"},
-		{[]string{"--out-format=%n", "a", "b"}, "--out-format"},
 		{[]string{"--bwlimit=1m", "a", "b"}, "--bwlimit"},
 		{[]string{"--link-dest=../x", "a", "b"}, "--link-dest"},
 		{[]string{"--daemon"}, "--daemon"},
@@ -365,7 +363,7 @@ func TestUsageListsImplementedOptions(t *testing.T) {
 		if s.id == optUnsupported || s.id == optDaemon || s.id == optServer || s.id == optSender {
 			continue
 		}
-		if s.long == "" || strings.HasPrefix(s.long, "no-") || s.long == "cc" {
+		if s.long == "" || strings.HasPrefix(s.long, "no-") || s.long == "cc" || s.long == "log-format" {
 			continue
 		}
 		if !strings.Contains(u, "--"+s.long) {

@@ -108,6 +108,10 @@ const (
 	optIgnoreErrors
 	optNoIgnoreErrors
 	optMaxDelete
+	// What the user sees: -i, --out-format (alias --log-format).
+	optItemize
+	optNoItemize
+	optOutFormat
 )
 
 // argKind says whether an option takes a value, and how popt converts it.
@@ -319,10 +323,10 @@ var table = []optSpec{
 	{"no-m", 0, argNone, optNoPruneEmptyDirs},
 	{"log-file", 0, argString, optUnsupported},
 	{"log-file-format", 0, argString, optUnsupported},
-	{"out-format", 0, argString, optUnsupported},
-	{"log-format", 0, argString, optUnsupported},
-	{"itemize-changes", 'i', argNone, optUnsupported},
-	{"no-itemize-changes", 0, argNone, optUnsupported},
+	{"out-format", 0, argString, optOutFormat},
+	{"log-format", 0, argString, optOutFormat},
+	{"itemize-changes", 'i', argNone, optItemize},
+	{"no-itemize-changes", 0, argNone, optNoItemize},
 	{"no-i", 0, argNone, optUnsupported},
 	{"bwlimit", 0, argString, optUnsupported},
 	{"no-bwlimit", 0, argNone, optUnsupported},

@@ -83,6 +83,8 @@ Options
 --stats                  give some file-transfer stats
 --8-bit-output, -8       leave high-bit chars unescaped in output
 --human-readable, -h     output numbers in a human-readable format
+--itemize-changes, -i    output a change-summary for all updates
+--out-format=FORMAT      output updates using the specified FORMAT
 --protocol=NUM           force an older protocol version to be used
 --version, -V            print the version + other info and exit
 --help, -h (*)           show this help (* -h is help only on its own)

@@ -255,6 +255,7 @@ func engineOptions(o *options.Options, local bool) *engine.Options {
 		WholeFile: whole, DryRun: o.DryRun, AlwaysChecksum: o.Checksum,
 		IgnoreTimes: o.IgnoreTimes, SizeOnly: o.SizeOnly, NumericIDs: o.NumericIDs,
 		Verbose: o.Verbose, Quiet: o.Quiet > 0,
+		Out:           outFormat(o, local),
 		CompressLevel: compressLevel(o),
 		Relative:      o.Relative, ImpliedDirs: o.ImpliedDirs, PruneEmptyDirs: o.PruneEmptyDirs,
 		OneFileSystem: o.OneFileSystem,
@@ -267,10 +268,15 @@ func engineOptions(o *options.Options, local bool) *engine.Options {
 	return eo
 }
 
-// logDeleted says whether a client prints the server's deletions
-// (MSG_DELETED) as "deleting" lines: with -v, unless -q.
-// rsync: log.c log_delete
-func (cfg *Config) logDeleted() bool { return cfg.Opts.Verbose > 0 && cfg.Opts.Quiet == 0 }
+// logDeleted returns the options a client prints the server's deletions
+// (MSG_DELETED) with: nil without an out-format (-v, -i, --out-format)
+// or with -q. rsync: log.c log_delete
+func (cfg *Config) logDeleted() *engine.Options {
+	if !cfg.engine.Out.On || cfg.Opts.Quiet > 0 {
+		return nil
+	}
+	return cfg.engine
+}
 
 // deleteMode is the --delete option family's choice of when to delete.
 func deleteMode(o *options.Options) engine.DeleteMode {
@@ -465,4 +471,12 @@ func (cfg *Config) peerRules(c *engine.Conn, who, absRoot string) filter.Options
 		DeleteExcluded: cfg.Opts.DeleteExcluded,
 		Warn:           func(msg string) { c.Log.Warning(msg) },
 	}
+}
+
+// outFormat derives what a side prints per entry. A local copy's sender
+// itemizes its files as received ('>'), as rsync's local_server does.
+func outFormat(o *options.Options, local bool) engine.OutFormat {
+	format, on, hasI, hasOorI := o.StdoutFormat()
+	before := on && !options.FormatHas(format, 'b') && !options.FormatHas(format, 'c') && !options.FormatHas(format, 'C')
+	return engine.OutFormat{On: on, Format: format, HasI: hasI, HasOorI: hasOorI, Before: before, LocalCopy: local}
 }

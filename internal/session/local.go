@@ -7,6 +7,7 @@ import (
 
 	"github.com/gorsync/gorsync/internal/engine"
 	"github.com/gorsync/gorsync/internal/fastio"
+	"github.com/gorsync/gorsync/internal/options"
 	"github.com/gorsync/gorsync/internal/transport"
 )
 
@@ -30,7 +31,8 @@ func localCopy(ctx context.Context, cfg *Config) (*Stats, error) {
 	// Whole files go from the sender to the receiver as open files, for
 	// the receiver to copy with copy_file_range (engine/localcopy.go).
 	var handoff *engine.Handoff
-	if cfg.IO.On(fastio.CopyRange) {
+	// A file handed over has no checksum for --out-format's %C to show.
+	if cfg.IO.On(fastio.CopyRange) && !options.FormatHas(cfg.engine.Out.Format, 'C') {
 		handoff = engine.NewHandoff()
 		defer handoff.Close()
 	}
@@ -48,7 +50,7 @@ func localCopy(ctx context.Context, cfg *Config) (*Stats, error) {
 	go func() { serverDone <- localReceiver(ctx, cfg, toServer, toClient, handoff) }()
 
 	var st *Stats
-	c, err := connect(cfg, toClient, toServer, false, true, clientLogger(cfg.Env))
+	c, err := connect(cfg, toClient, toServer, false, true, clientLogger(cfg))
 	if err == nil {
 		var wf *walkFilter
 		var ff *filesFrom

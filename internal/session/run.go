@@ -72,9 +72,11 @@ func onCancel(ctx context.Context, fn func()) (stop func() bool) {
 	}
 }
 
-// clientLogger prints a client's messages to its standard streams.
-func clientLogger(env Env) *engine.StderrLogger {
-	return &engine.StderrLogger{Out: env.Stdout, Err: env.Stderr}
+// clientLogger prints a client's messages to its standard streams,
+// escaped for the terminal unless -8 says otherwise.
+func clientLogger(cfg *Config) *engine.StderrLogger {
+	env := cfg.Env
+	return &engine.StderrLogger{Out: env.Stdout, Err: env.Stderr, Esc: report.NewEscaper(cfg.Opts.EightBit, env.Getenv)}
 }
 
 // connect sets up the connection on in and out and gives the roles their
@@ -97,7 +99,7 @@ func connect(cfg *Config, in io.Reader, out io.Writer, server, sender bool, log 
 // clientSend runs the client side of a push: this side sends cfg.Sources.
 func clientSend(cfg *Config, conn io.ReadWriter) (*Stats, error) {
 	start := time.Now()
-	c, err := connect(cfg, conn, conn, false, true, clientLogger(cfg.Env))
+	c, err := connect(cfg, conn, conn, false, true, clientLogger(cfg))
 	if err != nil {
 		return nil, err
 	}
@@ -123,7 +125,7 @@ func clientSend(cfg *Config, conn io.ReadWriter) (*Stats, error) {
 func clientReceive(cfg *Config, conn io.ReadWriter) (*Stats, error) {
 	o := cfg.Opts
 	start := time.Now()
-	c, err := connect(cfg, conn, conn, false, false, clientLogger(cfg.Env))
+	c, err := connect(cfg, conn, conn, false, false, clientLogger(cfg))
 	if err != nil {
 		return nil, err
 	}
