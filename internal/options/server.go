@@ -21,6 +21,9 @@ func (o *Options) ServerArgs(localSender bool, clientInfo string) []string {
 
 	var b strings.Builder
 	b.WriteByte('-')
+	if o.SecludedArgs {
+		b.WriteByte('s')
+	}
 	// rsync caps the v's it passes on; more mean nothing to the server.
 	for i := 0; i < o.Verbose && i < 9; i++ {
 		b.WriteByte('v')
@@ -73,6 +76,7 @@ func (o *Options) ServerArgs(localSender bool, clientInfo string) []string {
 	if compress && o.CompressLevelSet {
 		args = append(args, "--compress-level="+strconv.Itoa(o.CompressLevel))
 	}
+	args = o.limitArgs(args)
 	if o.ChecksumChoice != "" {
 		args = append(args, safeArg("--checksum-choice", o.ChecksumChoice))
 	}
@@ -97,6 +101,7 @@ func (o *Options) ServerArgs(localSender bool, clientInfo string) []string {
 	} else if o.SkipCompressSet {
 		args = append(args, safeArg("--skip-compress", o.SkipCompress))
 	}
+	args = o.maxAllocArg(args)
 	args = o.missingArgsArgs(args, localSender)
 	args = o.modifyWindowArg(args, localSender)
 	args = o.ignoreErrorsArg(args)
@@ -126,7 +131,7 @@ func (o *Options) RemoteArgs(localSender bool, clientInfo string, paths []string
 	args := o.ServerArgs(localSender, clientInfo)
 	args = append(args, ".")
 	for _, p := range paths {
-		args = append(args, QuotePath(p, localSender))
+		args = append(args, o.quoteRemotePath(p, localSender))
 	}
 	return args
 }

@@ -30,7 +30,9 @@ func localCopy(ctx context.Context, cfg *Config) (*Stats, error) {
 	// Whole files go from the sender to the receiver as open files, for
 	// the receiver to copy with copy_file_range (engine/localcopy.go).
 	var handoff *engine.Handoff
-	if cfg.IO.On(fastio.CopyRange) {
+	// Handed files bypass the stream, which --bwlimit paces, as rsync's
+	// local copy paces its sender's writes.
+	if cfg.IO.On(fastio.CopyRange) && cfg.Opts.BwLimit == 0 {
 		handoff = engine.NewHandoff()
 		defer handoff.Close()
 	}
