@@ -22,7 +22,7 @@ type LimitOptions struct {
 	// when neither was given.
 	StopAt time.Time
 	// MaxAlloc is --max-alloc (or $RSYNC_MAX_ALLOC) in bytes, rsync's
-	// max_alloc: DefaultMaxAlloc when neither is given. MaxAllocArg is
+	// max_alloc; 0 when neither is given (see AllocLimit). MaxAllocArg is
 	// the value as given, which the server is passed when it is not the
 	// default.
 	MaxAlloc    int64
@@ -44,6 +44,15 @@ type LimitOptions struct {
 
 // DefaultMaxAlloc is rsync's DEFAULT_MAX_ALLOC: 1 GiB.
 const DefaultMaxAlloc = 1 << 30
+
+// AllocLimit is the most one allocation sized by the peer may take:
+// --max-alloc, else rsync's default.
+func (o *LimitOptions) AllocLimit() int64 {
+	if o.MaxAlloc == 0 {
+		return DefaultMaxAlloc
+	}
+	return o.MaxAlloc
+}
 
 // applyLimit performs one of the options LimitOptions holds.
 // rsync: options.c parse_arguments
@@ -128,7 +137,6 @@ func (p *parser) applyLimit(s *optSpec, val string) error {
 // rsync: options.c parse_arguments
 func (p *parser) limits(env func(string) string) error {
 	o := p.o
-	o.MaxAlloc = DefaultMaxAlloc
 	if !o.maxAllocSeen {
 		o.MaxAllocArg = env("RSYNC_MAX_ALLOC")
 	}
@@ -374,7 +382,7 @@ func (o *Options) limitArgs(args []string) []string {
 // maxAllocArg adds --max-alloc as given, unless it is the default.
 // rsync: options.c server_options
 func (o *Options) maxAllocArg(args []string) []string {
-	if o.MaxAllocArg != "" && o.MaxAlloc != DefaultMaxAlloc {
+	if o.MaxAllocArg != "" && o.AllocLimit() != DefaultMaxAlloc {
 		args = append(args, safeArg("--max-alloc", o.MaxAllocArg))
 	}
 	return args
