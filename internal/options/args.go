@@ -13,7 +13,9 @@ import "strings"
 func (o *Options) RemoteCommand(localSender bool, clientInfo string, paths []string) (cmd, secluded []string) {
 	args := o.RemoteArgs(localSender, clientInfo, paths)
 	if o.SecludedArgs || o.OldArgs >= 2 {
-		for i, a := range args {
+		// The options, not the paths after ".", which quoteRemotePath
+		// left as they are.
+		for i, a := range args[:len(args)-len(paths)-1] {
 			args[i] = unbackslash(a)
 		}
 	}

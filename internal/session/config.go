@@ -269,6 +269,8 @@ func engineOptions(o *options.Options, local bool) *engine.Options {
 		MissingArgs: missingArgs(o.MissingArgs),
 		LimitDelete: o.MaxDeleteSet, MaxDelete: o.MaxDelete,
 		Delete: deleteMode(o),
+
+		MaxAlloc: o.AllocLimit(),
 	}
 	return eo
 }
