@@ -78,6 +78,9 @@ type Options struct {
 	// MissingArgs is what a missing source argument becomes; with
 	// flist.DeleteMissing the receiver deletes its destination.
 	MissingArgs flist.MissingArgs
+	// MaxAlloc is --max-alloc in bytes: the most an allocation the peer
+	// sizes may take (0: rsync's default; see checkAlloc).
+	MaxAlloc int64
 	// Filter holds the receiving side's filter rules, which protect
 	// destination entries from deletion (nil for none).
 	Filter *filter.List

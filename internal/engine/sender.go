@@ -595,6 +595,9 @@ func (s *Sender) Run(amServer bool) error {
 		if err != nil {
 			return fmt.Errorf("receive sums for %s: %w", e.Name(), streamErr(err))
 		}
+		if err := s.Opts.checkAlloc(int64(head.Count), sumBufSize, "sender", "sender.c", 363); err != nil {
+			return err
+		}
 		sums := &serialSums
 		var job *deltaJob
 		if ahead != nil && head.Count > 0 {

@@ -198,6 +198,10 @@ type Options struct {
 	// the session decides.
 	NoIncRecursive bool
 
+	// LimitOptions are --bwlimit, --timeout, --stop-after, --max-alloc,
+	// -s and their kin (limits.go).
+	LimitOptions
+
 	// Help asks the caller to print the usage text and exit 0.
 	Help bool
 	// Version counts -V; the caller prints the version and exits 0.
@@ -284,6 +288,9 @@ func Parse(args []string, env func(string) string) (*Options, error) {
 	// rsync prints the version and exits before validating anything else.
 	if o.Version > 0 {
 		return o, nil
+	}
+	if err := p.limits(env); err != nil {
+		return nil, err
 	}
 	if p.ccSet {
 		if isAutoChoice(o.ChecksumChoice) {
@@ -542,6 +549,11 @@ func (p *parser) apply(s *optSpec, val string) error {
 		optDeleteExcluded, optDeleteMissingArgs, optIgnoreMissingArgs, optForce,
 		optNoForce, optIgnoreErrors, optNoIgnoreErrors, optMaxDelete:
 		return p.applyDelete(s, val)
+	case optBwLimit, optNoBwLimit, optTimeout, optNoTimeout, optConTimeout,
+		optNoConTimeout, optStopAfter, optStopAt, optMaxAlloc, optBlockingIO,
+		optNoBlockingIO, optOldArgs, optNoOldArgs, optSecludedArgs,
+		optNoSecludedArgs, optIconv, optNoIconv:
+		return p.applyLimit(s, val)
 	case optFrom0:
 		o.From0 = true
 	case optNoFrom0:

@@ -21,6 +21,9 @@ func (o *Options) ServerArgs(localSender bool, clientInfo string) []string {
 
 	var b strings.Builder
 	b.WriteByte('-')
+	if o.SecludedArgs {
+		b.WriteByte('s')
+	}
 	// rsync caps the v's it passes on; more mean nothing to the server.
 	for i := 0; i < o.Verbose && i < 9; i++ {
 		b.WriteByte('v')
@@ -76,6 +79,7 @@ func (o *Options) ServerArgs(localSender bool, clientInfo string) []string {
 	if localSender {
 		args = o.logFormatArg(args)
 	}
+	args = o.limitArgs(args)
 	if o.ChecksumChoice != "" {
 		args = append(args, safeArg("--checksum-choice", o.ChecksumChoice))
 	}
@@ -100,6 +104,7 @@ func (o *Options) ServerArgs(localSender bool, clientInfo string) []string {
 	} else if o.SkipCompressSet {
 		args = append(args, safeArg("--skip-compress", o.SkipCompress))
 	}
+	args = o.maxAllocArg(args)
 	args = o.missingArgsArgs(args, localSender)
 	args = o.modifyWindowArg(args, localSender)
 	args = o.ignoreErrorsArg(args)
@@ -129,7 +134,7 @@ func (o *Options) RemoteArgs(localSender bool, clientInfo string, paths []string
 	args := o.ServerArgs(localSender, clientInfo)
 	args = append(args, ".")
 	for _, p := range paths {
-		args = append(args, QuotePath(p, localSender))
+		args = append(args, o.quoteRemotePath(p, localSender))
 	}
 	return args
 }

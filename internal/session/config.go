@@ -117,6 +117,9 @@ type Config struct {
 	// rules are a client's command-line filter rules, parsed once; each
 	// role works on a Clone.
 	rules *filter.List
+	// watch is the running transfer's --timeout and --stop-at clock, set
+	// on Run's own copy of the Config (limits.go).
+	watch *watch
 }
 
 // NewConfig derives a transfer's configuration from a parsed command line.
@@ -132,6 +135,9 @@ func NewConfig(o *options.Options, env Env) (*Config, error) {
 		return nil, err
 	}
 	cfg.engine = engineOptions(o, cfg.Role == Local)
+	if err := checkLimits(cfg); err != nil {
+		return nil, err
+	}
 	return cfg, nil
 }
 
@@ -264,6 +270,8 @@ func engineOptions(o *options.Options, local bool) *engine.Options {
 		MissingArgs: missingArgs(o.MissingArgs),
 		LimitDelete: o.MaxDeleteSet, MaxDelete: o.MaxDelete,
 		Delete: deleteMode(o),
+
+		MaxAlloc: o.AllocLimit(),
 	}
 	return eo
 }
@@ -365,6 +373,8 @@ func (cfg *Config) protocolConfig(server, sender bool) protocol.Config {
 		GeneratorMessages: o.RemoveSource != options.KeepSource,
 		IO:                cfg.IO,
 		IncRecurse:        cfg.allowIncRecurse(sender),
+		BwLimit:           o.BwLimit,
+		Clock:             cfg.watch.ioClock(),
 	}
 }
 

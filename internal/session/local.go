@@ -31,8 +31,10 @@ func localCopy(ctx context.Context, cfg *Config) (*Stats, error) {
 	// Whole files go from the sender to the receiver as open files, for
 	// the receiver to copy with copy_file_range (engine/localcopy.go).
 	var handoff *engine.Handoff
-	// A file handed over has no checksum for --out-format's %C to show.
-	if cfg.IO.On(fastio.CopyRange) && !options.FormatHas(cfg.engine.Out.Format, 'C') {
+	// A file handed over has no checksum for --out-format's %C to show,
+	// and it bypasses the stream, which --bwlimit paces as rsync's local
+	// copy paces its sender's writes.
+	if cfg.IO.On(fastio.CopyRange) && !options.FormatHas(cfg.engine.Out.Format, 'C') && cfg.Opts.BwLimit == 0 {
 		handoff = engine.NewHandoff()
 		defer handoff.Close()
 	}
