@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -184,10 +185,10 @@ func TestTimeoutIdlePeer(t *testing.T) {
 // TestStopAtEndsTransfer runs paced transfers with --stop-at at the
 // coming minute, upstream's and gorsync's side by side (all at once, so
 // that they share the stop time), locally and over the remote shell both
-// ways: gorsync's must end as upstream's does in the same mode, with the
-// same exit code and, where upstream stops, at the stop time with "stopping
-// at requested limit". --stop-at counts in minutes, so this takes up to a
-// minute and a half (of sleeping, not of work).
+// ways: where upstream stops, gorsync must stop at the stop time with
+// exit code 30 and "stopping at requested limit"; where it does not,
+// gorsync must end as it does. --stop-at counts in minutes, so this takes
+// up to a minute and a half (of sleeping, not of work).
 func TestStopAtEndsTransfer(t *testing.T) {
 	if testing.Short() {
 		t.Skip("waits for the next minute")
@@ -240,17 +241,24 @@ func TestStopAtEndsTransfer(t *testing.T) {
 		}
 	}
 	wg.Wait()
+	const stopping = "stopping at requested limit\n"
 	for _, mode := range modes {
 		up, got := results[mode+rsync], results[mode+gorsync]
-		if got.code != up.code {
-			t.Errorf("%s: exit code %d, upstream %d\ngorsync stderr:\n%s\nupstream stderr:\n%s", mode, got.code, up.code, got.stderr, up.stderr)
-		}
-		if up.code != 30 {
-			t.Logf("%s: upstream did not stop (exit %d, %v after the stop time)", mode, up.code, up.end)
+		if !strings.Contains(up.stderr, stopping) {
+			// Upstream ran to its end: so must gorsync.
+			if got.code != up.code {
+				t.Errorf("%s: exit code %d, upstream %d (not stopped)\ngorsync stderr:\n%s", mode, got.code, up.code, got.stderr)
+			}
 			continue
 		}
-		if !strings.Contains(got.stderr, "stopping at requested limit\n") {
-			t.Errorf("%s: stderr %q, want rsync's \"stopping at requested limit\"", mode, got.stderr)
+		// Upstream stopped. Its exit code is 30 but for a pull, where its
+		// generator, seeing the stream cut by its receiver, may report
+		// first (code 12); gorsync's one process reports the stop.
+		if up.code != 30 && (mode != "pull" || up.code != 12) {
+			t.Fatalf("%s: upstream stopped with exit code %d\n%s", mode, up.code, up.stderr)
+		}
+		if got.code != 30 || !strings.Contains(got.stderr, stopping) {
+			t.Errorf("%s: exit code %d, stderr %q; want 30 and rsync's %q (upstream: %d)", mode, got.code, got.stderr, stopping, up.code)
 		}
 		// What the peer says of the stream cut under it differs between
 		// upstream's processes and gorsync's; the stopping side's code
@@ -271,4 +279,88 @@ func nextMinute() string {
 
 func slicesEqual(a, b []string) bool {
 	return strings.Join(a, "\n") == strings.Join(b, "\n")
+}
+
+// TestMaxAllocListCap sends a directory of 65,537 files with
+// --max-alloc=1M: rsync keeps a list's entries in an array of pointers
+// that would have to grow to 1 MiB for the 65,537th, so upstream's sender
+// stops with exit 22, and gorsync's must too, in every mode; 65,536 files
+// still go through.
+func TestMaxAllocListCap(t *testing.T) {
+	if testing.Short() {
+		t.Skip("65,537 files, about 45 s")
+	}
+	rsync := rsynctest.RequireRsync(t)
+	gorsync := rsynctest.BuildGorsync(t)
+	trees(t)
+	dir := t.TempDir()
+	d := filepath.Join(dir, "src", "d")
+	if err := os.MkdirAll(d, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 65536 {
+		f, err := os.Create(filepath.Join(d, "f"+strconv.Itoa(i)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.Close()
+	}
+	exceeded := "[sender] exceeded --max-alloc=1048576 setting (file=flist.c, line=401)\n"
+	run := func(t *testing.T, client, server, mode, dst string) (string, int) {
+		args := []string{"-a", "--max-alloc=1M"}
+		switch mode {
+		case "local":
+			args = append(args, "src/", dst)
+		case "push":
+			args = append(args, "-e", localRsh, "--rsync-path="+server, "src/", "h:"+dst)
+		case "pull":
+			args = append(args, "-e", localRsh, "--rsync-path="+server, "h:src/", dst)
+		}
+		_, errOut, code := rsynctest.Run(t, dir, nil, client, args...)
+		return errOut, code
+	}
+	// At the cap: a local copy each, which must succeed.
+	for _, prog := range []string{rsync, gorsync} {
+		if errOut, code := run(t, prog, prog, "local", "cap-"+filepath.Base(prog)+"/"); code != 0 {
+			t.Fatalf("%s with 65,536 files: exit %d\n%s", filepath.Base(prog), code, errOut)
+		}
+	}
+	if f, err := os.Create(filepath.Join(d, "one-more")); err != nil {
+		t.Fatal(err)
+	} else {
+		f.Close()
+	}
+	type mode struct{ name, kind, client, server string }
+	modes := []mode{{"local", "local", gorsync, gorsync}}
+	for _, kind := range []string{"push", "pull"} {
+		for _, p := range pairings {
+			m := mode{kind + "/" + p.name, kind, rsync, rsync}
+			if p.clientGorsync {
+				m.client = gorsync
+			}
+			if p.serverGorsync {
+				m.server = gorsync
+			}
+			modes = append(modes, m)
+		}
+	}
+	ups := map[string]int{}
+	for _, kind := range []string{"local", "push", "pull"} {
+		errOut, code := run(t, rsync, rsync, kind, "up-"+kind+"/")
+		if code != 22 || !strings.Contains(errOut, exceeded) {
+			t.Fatalf("upstream %s: exit %d, want 22 with %q\n%s", kind, code, exceeded, errOut)
+		}
+		ups[kind] = code
+	}
+	for _, m := range modes {
+		t.Run(m.name, func(t *testing.T) {
+			errOut, code := run(t, m.client, m.server, m.kind, "got-"+strings.ReplaceAll(m.name, "/", "-")+"/")
+			if code != ups[m.kind] {
+				t.Errorf("exit code %d, upstream %d\n%s", code, ups[m.kind], errOut)
+			}
+			if !strings.Contains(errOut, exceeded) {
+				t.Errorf("stderr lacks %q:\n%s", exceeded, errOut)
+			}
+		})
+	}
 }

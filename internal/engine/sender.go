@@ -212,7 +212,7 @@ func (s *Sender) sendLists(atLeast int) error {
 		s.enc.StartList(s.segs.next)
 		for _, e := range l.Entries {
 			if err := s.enc.WriteEntry(c.W, e); err != nil {
-				return fmt.Errorf("send file entry %s: %w", e.Name(), err)
+				return entryErr(e, err)
 			}
 		}
 		s.ioError |= l.IOError
@@ -326,9 +326,20 @@ func (s *Sender) FileEntry(ndx int32) (*flist.Entry, error) {
 // Add writes one entry of the list.
 func (ls *ListSender) Add(e *flist.Entry) error {
 	if err := ls.enc.WriteEntry(ls.s.Conn.W, e); err != nil {
-		return fmt.Errorf("send file entry %s: %w", e.Name(), err)
+		return entryErr(e, err)
 	}
 	return nil
+}
+
+// entryErr gives a failed entry's error its name, except for an error that
+// carries rsync's own message and code (--max-alloc's), which is printed
+// as it is.
+func entryErr(e *flist.Entry, err error) error {
+	var ee *exitcode.Error
+	if errors.As(err, &ee) {
+		return err
+	}
+	return fmt.Errorf("send file entry %s: %w", e.Name(), err)
 }
 
 // End writes the end of the list and flushes it; the time it takes is the

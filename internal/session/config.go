@@ -419,6 +419,7 @@ func flistOptions(s *protocol.Session, o *engine.Options) flist.Options {
 		NumericIDs:        o.NumericIDs,
 		DeleteMissingArgs: o.MissingArgs == flist.DeleteMissing,
 		RelativePaths:     o.Relative,
+		MaxAlloc:          o.MaxAlloc,
 	}
 }
 
