@@ -81,7 +81,7 @@ func main() {
 	flag.IntVar(&cfg.BigRuns, "big-runs", 0, "runs per tool for the 1 GiB and million-file workloads T4, T5, T7 (default -runs)")
 	flag.StringVar(&cfg.Out, "out", "", "results directory (default bench/results/<timestamp>)")
 	flag.StringVar(&cfg.Scratch, "scratch", "", "scratch directory for workload data (default /dev/shm/gorsync-bench when /dev/shm is a tmpfs with 8 GiB free, else $TMPDIR/gorsync-bench)")
-	flag.StringVar(&workloads, "workloads", "all", "comma-separated workloads: T1,T2,T3 (=T3f,T3u),T4,T5,T6,T7")
+	flag.StringVar(&workloads, "workloads", "all", "comma-separated workloads: T1,T2,T3 (=T3f,T3u),T4,T5,T6,T7; T8 (--bwlimit) only when named")
 	flag.StringVar(&transports, "transports", "local,rsh", "comma-separated transports: local, rsh (daemon is not implemented by gorsync yet)")
 	flag.StringVar(&cfg.Syscalls, "syscalls", "auto", "how to count syscalls in one extra run per cell and tool: strace (strace -c -f), perf (perf stat on the raw_syscalls:sys_enter tracepoint), off, or auto (strace, but perf for workloads of more than 50,000 files, where strace takes minutes)")
 	flag.BoolVar(&cfg.Keep, "keep", false, "keep generated workload data in the scratch directory and reuse it in the next invocation")
@@ -369,6 +369,17 @@ func (e *env) prepare(w workload) error {
 				return err
 			}
 			if err := writeBig(filepath.Join(src, "big.bin"), s.BigBytes, 20261128); err != nil {
+				return err
+			}
+			return os.Chtimes(src, fixedTime, fixedTime)
+		}
+	case "bw":
+		spec = fmt.Sprintf("bw v1 %d", bwBytes)
+		gen = func() error {
+			if err := os.MkdirAll(src, 0o755); err != nil {
+				return err
+			}
+			if err := writeBig(filepath.Join(src, "bw.bin"), bwBytes, 20261129); err != nil {
 				return err
 			}
 			return os.Chtimes(src, fixedTime, fixedTime)

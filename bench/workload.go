@@ -79,6 +79,15 @@ var allWorkloads = []workload{
 	{ID: "T7", Title: "empty files, dry run into an empty directory: file-list memory", Src: "empty", Args: []string{"-n"}, Reset: resetFresh, PerFile: true},
 }
 
+// extraWorkloads run only when named: T8 measures a rate limit, not
+// speed, and takes 20 s a run by design.
+var extraWorkloads = []workload{
+	{ID: "T8", Title: "20 MiB file paced by --bwlimit=1M (rsync's sleep_for_bwlimit)", Src: "bw", Args: []string{"--bwlimit=1M"}, Reset: resetFresh},
+}
+
+// bwBytes is T8's file: 20 MiB at 1 MiB/s, twenty seconds a run.
+const bwBytes = 20 << 20
+
 // selectWorkloads resolves a comma-separated list of IDs; "T3" names both
 // halves of T3.
 func selectWorkloads(list string) ([]workload, error) {
@@ -95,7 +104,7 @@ func selectWorkloads(list string) ([]workload, error) {
 		want[id] = true
 	}
 	var out []workload
-	for _, w := range allWorkloads {
+	for _, w := range append(allWorkloads[:len(allWorkloads):len(allWorkloads)], extraWorkloads...) {
 		if want[strings.ToUpper(w.ID)] {
 			out = append(out, w)
 			delete(want, strings.ToUpper(w.ID))

@@ -300,7 +300,7 @@ func defectCases() []optCase {
 		},
 		{
 			// A per-directory merge file behind such a link is skipped
-			// with a warning; its rules do not apply.
+			// silently (as if missing); its rules do not apply.
 			name: "7-foreign-link/dir-merge-file", setup: defSetup(map[string]string{"src/e/rules": "- f/\n", "src/rules": "- z\n"},
 				defLink("src/.rsync-filter", "rules", foreignUID), defLink("src/e/.rsync-filter", "rules", foreignUID)),
 			args: []string{"-a", "-F"}, srcs: src, dst: "dst/", cmp: archive,

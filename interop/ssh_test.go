@@ -16,14 +16,19 @@ const quotedName = `sp ace;$HOME&|<>(x)'q"b` + "`!#\\"
 // sshVariant says how the remote path is spelled.
 type sshVariant struct {
 	name   string
-	quoted bool // the remote directory sits below quotedName
-	user   bool // host is written user@host
+	quoted bool     // the remote directory sits below quotedName
+	user   bool     // host is written user@host
+	args   []string // options added to -a
 }
 
 var sshVariants = []sshVariant{
 	{name: "plain"},
 	{name: "quoted-path", quoted: true},
 	{name: "user-at-host", user: true},
+	// -s sends the quoted path over the connection instead of ssh's
+	// command line; the limits travel as server options.
+	{name: "quoted-path-secluded", quoted: true, args: []string{"-s"}},
+	{name: "limits", args: []string{"--timeout=60", "--bwlimit=100M", "--max-alloc=64M"}},
 }
 
 // TestSSH copies the small standard tree over a real ssh connection, in every
@@ -81,7 +86,7 @@ func TestSSH(t *testing.T) {
 					}
 					copyOnce := func(src string) {
 						t.Helper()
-						args := []string{"-a", "-e", srv.RshCommand(), "--rsync-path=" + server}
+						args := append([]string{"-a", "-e", srv.RshCommand(), "--rsync-path=" + server}, v.args...)
 						if push {
 							args = append(args, src+"/", host+":"+dst+"/")
 						} else {

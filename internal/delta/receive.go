@@ -32,6 +32,7 @@ type Receiver struct {
 	block     []byte
 	params    checksum.Params
 	sum, peer [checksum.MaxDigestLen]byte
+	peerLen   int
 }
 
 // NewReceiver returns a Receiver.
@@ -146,6 +147,7 @@ func (rc *Receiver) Receive(r *wire.Reader, tr TokenReader, head SumHead, p chec
 	if err := r.ReadFull(peer); err != nil {
 		return res, fmt.Errorf("read file checksum: %w", err)
 	}
+	rc.peerLen = len(peer)
 	if basisErr != nil && out != nil {
 		return res, fmt.Errorf("%w: %w", ErrChecksumMismatch, basisErr)
 	}
@@ -154,6 +156,10 @@ func (rc *Receiver) Receive(r *wire.Reader, tr TokenReader, head SumHead, p chec
 	}
 	return res, nil
 }
+
+// PeerSum is the sender's whole-file checksum of the last file received
+// (what --out-format's %C shows), valid until the next Receive.
+func (rc *Receiver) PeerSum() []byte { return rc.peer[:rc.peerLen] }
 
 // SpanReader is a basis that may lend its bytes in place: a memory mapping
 // (fastio.MapFile). Span returns nil where it cannot; the bytes are read

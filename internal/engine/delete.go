@@ -465,17 +465,7 @@ func (d *deleter) logDelete(name string, isDir bool) {
 		}
 		return
 	}
-	if g.opts.logDeletions() {
-		g.c.Log.Info(deletingLine(name, isDir))
-	}
-}
-
-// deletingLine is rsync's default deletion line ("deleting %n").
-func deletingLine(name string, isDir bool) string {
-	if isDir {
-		name += "/"
-	}
-	return "deleting " + name + "\n"
+	g.c.logDeleted(g.opts, name, isDir)
 }
 
 // finish reports the --max-delete limit once deletions are over.

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"sync"
 
 	"github.com/gorsync/gorsync/internal/delta"
@@ -43,6 +44,8 @@ type Options struct {
 	// print (rsync's info_levels, which -v implies); -q (Quiet) still
 	// silences them all.
 	Info InfoLevels
+	// Out is what a client prints per entry (-v, -i, --out-format).
+	Out OutFormat
 	// CompressLevel is --compress-level, or delta.LevelUnspecified.
 	CompressLevel int
 	// SentRules are the filter rules a receiving client sent to the
@@ -79,6 +82,9 @@ type Options struct {
 	// MissingArgs is what a missing source argument becomes; with
 	// flist.DeleteMissing the receiver deletes its destination.
 	MissingArgs flist.MissingArgs
+	// MaxAlloc is --max-alloc in bytes: the most an allocation the peer
+	// sizes may take (0: rsync's default; see checkAlloc).
+	MaxAlloc int64
 	// Filter holds the receiving side's filter rules, which protect
 	// destination entries from deletion (nil for none).
 	Filter *filter.List
@@ -136,6 +142,7 @@ const (
 	itemLocalChange      = 1 << 14
 	itemTransfer         = 1 << 15
 	itemMissingData      = 1 << 16
+	itemDeleted          = 1 << 17 // only for log lines
 
 	// significantItemFlags are those whose change is worth telling the sender.
 	significantItemFlags = ^(itemReportAtime | itemReportCrtime | itemBasisTypeFollows | itemXnameFollows | itemLocalChange) & 0xffff
@@ -208,9 +215,10 @@ type Conn struct {
 	// OnSuccess, when set, handles MSG_SUCCESS from the peer's generator.
 	OnSuccess func(payload []byte) error
 
-	// LogDeleted makes a client print the server's MSG_DELETED as
-	// "deleting NAME" lines (-v). rsync: io.c read_a_msg, log.c log_delete
-	LogDeleted bool
+	// LogDeleted, on a client, holds the options whose out-format the
+	// server's MSG_DELETED prints with (nil: not printed).
+	// rsync: io.c read_a_msg, log.c log_delete
+	LogDeleted *Options
 	// OnDelStats, if set, receives the deletion counts of NDX_DEL_STATS.
 	OnDelStats func(st *Stats)
 	// OnNoSend, if set, is told of each file the sender could not send
@@ -337,8 +345,8 @@ func (c *Conn) HandleMsg(code wire.MsgCode, p []byte) error {
 		if isDir {
 			p = p[:len(p)-1]
 		}
-		if c.LogDeleted && c.Log != nil {
-			c.Log.Info(deletingLine(string(p), isDir))
+		if c.LogDeleted != nil {
+			c.logDeleted(c.LogDeleted, string(p), isDir)
 		}
 	case wire.MsgNoSend:
 		if c.OnNoSend == nil {
@@ -372,7 +380,10 @@ type Stats = report.Stats
 type StderrLogger struct {
 	Out, Err io.Writer
 	Quiet    bool
-	mu       sync.Mutex
+	// Esc, when set, escapes what the terminal should not show
+	// (rsync's rwrite); nil writes messages as they are.
+	Esc *report.Escaper
+	mu  sync.Mutex
 }
 
 // NewTerminalLogger returns a Logger writing to stdout and stderr.
@@ -384,21 +395,40 @@ func (l *StderrLogger) write(w io.Writer, msg string) {
 	io.WriteString(w, msg)
 }
 
-// Info prints to standard output, unless Quiet.
+// lines escapes an error's text line by line: gorsync's own errors may
+// join several of rsync's messages in one.
+func (l *StderrLogger) lines(msg string) string {
+	if l.Esc == nil {
+		return msg
+	}
+	var b strings.Builder
+	for msg != "" {
+		line := msg
+		if i := strings.IndexByte(msg, '\n'); i >= 0 {
+			line = msg[:i+1]
+		}
+		b.WriteString(l.Esc.Escape(line))
+		msg = msg[len(line):]
+	}
+	return b.String()
+}
+
+// Info prints to standard output, unless Quiet: one message, as rsync's
+// rwrite gets it.
 func (l *StderrLogger) Info(msg string) {
 	if !l.Quiet {
-		l.write(l.Out, msg)
+		l.write(l.Out, l.Esc.Escape(msg))
 	}
 }
 
 // Error prints to standard error.
-func (l *StderrLogger) Error(msg string) { l.write(l.Err, msg) }
+func (l *StderrLogger) Error(msg string) { l.write(l.Err, l.lines(msg)) }
 
 // Warning prints to standard error.
-func (l *StderrLogger) Warning(msg string) { l.write(l.Err, msg) }
+func (l *StderrLogger) Warning(msg string) { l.write(l.Err, l.lines(msg)) }
 
 // XferError prints to standard error.
-func (l *StderrLogger) XferError(msg string) { l.write(l.Err, msg) }
+func (l *StderrLogger) XferError(msg string) { l.write(l.Err, l.lines(msg)) }
 
 // ServerLogger routes a server's messages as rsync's default
 // (msgs2stderr=2) does: information travels to the client as MSG_INFO,

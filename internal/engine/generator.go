@@ -533,9 +533,17 @@ func (g *generator) itemize(ndx int32, e *flist.Entry, st *fsys.Stat, exists boo
 		iflags |= itemIsNew
 	}
 	iflags &= 0xffff
-	if ndx >= 0 && (iflags&significantItemFlags != 0 || g.opts.Info.Name >= 2) && g.c.Session.Protocol >= 29 {
-		g.outNdx.Write(g.c.W, ndx)
-		g.c.W.WriteShortint(uint16(iflags))
+	if ndx >= 0 && (iflags&significantItemFlags != 0 || g.opts.Info.Name >= 2 || g.opts.Out.HasI > 1) {
+		switch {
+		case g.c.Session.Protocol >= 29:
+			g.outNdx.Write(g.c.W, ndx)
+			g.c.W.WriteShortint(uint16(iflags))
+		case !g.amServer && g.opts.Out.HasI > 0:
+			// Before protocol 29 the flags stay here: a client's
+			// generator prints the entry itself. rsync: generator.c
+			// itemize, generate_files (itemizing)
+			g.c.logItem(g.opts, logged{e: e, iflags: iflags})
+		}
 	}
 	return iflags
 }
@@ -623,7 +631,8 @@ func (g *generator) applyAttrs(name string, e *flist.Entry, st *fsys.Stat, exist
 // name when its attributes changed, else that it is up to date.
 // rsync: rsync.c set_file_attrs (ATTRS_REPORT)
 func (g *generator) reportUnchanged(name string, updated bool) {
-	if g.opts.Info.Name < 2 || g.opts.Quiet {
+	// Itemizing (-i) reports these entries itself.
+	if g.opts.Info.Name < 2 || g.opts.Out.HasI > 0 || g.opts.Quiet {
 		return
 	}
 	if updated {
@@ -652,8 +661,9 @@ func (g *generator) genDir(ndx int32, e *flist.Entry, name string, st *fsys.Stat
 		delete(g.early, e)
 		created = true
 	}
-	if created {
-		g.itemize(ndx, e, st, false, 0)
+	// A directory made here is a local change (rsync's statret != 0).
+	if created || !exists {
+		g.itemize(ndx, e, st, false, itemLocalChange)
 	} else {
 		g.itemize(ndx, e, st, exists, 0)
 	}
@@ -768,7 +778,8 @@ func (g *generator) genSymlink(ndx int32, e *flist.Entry, name string, st *fsys.
 			return nil
 		}
 	}
-	g.itemize(ndx, e, st, exists && st.IsSymlink(), itemLocalChange)
+	// rsync: generator.c recv_generator (ITEM_LOCAL_CHANGE|ITEM_REPORT_CHANGE)
+	g.itemize(ndx, e, st, exists && st.IsSymlink(), itemLocalChange|itemReportChange)
 	if g.opts.DryRun {
 		return nil
 	}
@@ -785,8 +796,9 @@ func (g *generator) genSymlink(ndx int32, e *flist.Entry, name string, st *fsys.
 
 func (g *generator) genSpecial(ndx int32, e *flist.Entry, name string, st *fsys.Stat, exists bool) error {
 	rdev := unix.Mkdev(e.Rdev())
+	sameType := false
 	if exists {
-		sameType := st.Type() == e.Type()
+		sameType = st.Type() == e.Type()
 		if sameType && (!e.IsDevice() || st.Rdev == rdev) {
 			g.unchanged(ndx, e, name, st)
 			return nil
@@ -795,7 +807,9 @@ func (g *generator) genSpecial(ndx int32, e *flist.Entry, name string, st *fsys.
 			return nil
 		}
 	}
-	g.itemize(ndx, e, st, false, itemLocalChange)
+	// A device of the same type with other numbers is changed, not new.
+	// rsync: generator.c recv_generator (ITEM_LOCAL_CHANGE|ITEM_REPORT_CHANGE)
+	g.itemize(ndx, e, st, exists && sameType, itemLocalChange|itemReportChange)
 	if g.opts.DryRun {
 		return nil
 	}

@@ -11,9 +11,3 @@ type InfoLevels struct {
 	Misc   int // miscellaneous notes
 	Flist  int // the client's file-list lines ("sending incremental file list")
 }
-
-// logDeletions says whether the receiver prints its "deleting" lines:
-// --info=del, or any file-name output format (NAME). rsync: log.c log_delete
-func (o *Options) logDeletions() bool {
-	return (o.Info.Del > 0 || o.Info.Name > 0) && !o.Quiet
-}

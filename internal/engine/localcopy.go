@@ -9,7 +9,6 @@ import (
 
 	"github.com/gorsync/gorsync/internal/delta"
 	"github.com/gorsync/gorsync/internal/fastio"
-	"github.com/gorsync/gorsync/internal/flist"
 )
 
 // maxHanded caps the source files a local copy's sender has handed over
@@ -169,9 +168,9 @@ func (s *Sender) handOff(ndx int32, head delta.SumHead, comp delta.Compression, 
 // file. The copy never crosses the stream and comes without the sender's
 // whole-file checksum, so it is not verified against one: that check
 // guards the stream's bytes, and these files (only these) skip it.
-func (rs *Receiving) receiveHanded(hf handedFile, ndx int32, e *flist.Entry, name string, redoing bool, amServer bool) error {
-	rs.received(ndx, e, amServer)
-	return rs.fin.submit(finishJob{kind: jobHanded, ndx: ndx, e: e, name: name, redoing: redoing, hf: hf})
+func (rs *Receiving) receiveHanded(hf handedFile, ndx int32, item logged, name string, redoing bool, amServer bool) error {
+	rs.received(ndx, item, amServer)
+	return rs.fin.submit(finishJob{kind: jobHanded, ndx: ndx, e: item.e, name: name, redoing: redoing, hf: hf})
 }
 
 // copyHanded makes job j's file as a copy of its handed-over source, then

@@ -374,18 +374,22 @@ func (rs *Receiving) recvFiles(events *eventQueue, amServer bool) (err error) {
 			}
 		}
 		if rs.Opts.DryRun {
-			if !amServer && rs.Opts.Info.Name > 0 {
-				c.Log.Info(itemName(e, "") + "\n") // the list's name, as rsync logs it
+			if !amServer {
+				c.logItem(rs.Opts, logged{e: e, iflags: iflags})
 			}
 			continue
 		}
-		if err := rs.receiveFile(rx, ndx, e, redoing, amServer); err != nil {
+		if err := rs.receiveFile(rx, ndx, e, iflags, redoing, amServer); err != nil {
 			return err
 		}
 	}
 	for _, e := range rs.redo {
 		// The sender never resent a file we asked for again.
-		rs.errorf("ERROR: %s failed verification -- update discarded.\n", itemName(e, rs.LocalName))
+		name := e.Name()
+		if rs.LocalName != "" {
+			name = rs.LocalName
+		}
+		rs.errorf("ERROR: %s failed verification -- update discarded.\n", name)
 	}
 	if !amServer {
 		var peer Stats
@@ -495,7 +499,7 @@ func (rs *Receiving) readNdx() (ndx int32, iflags uint32, e *flist.Entry, err er
 
 func (rs *Receiving) logItem(e *flist.Entry, iflags uint32, amServer bool) {
 	if !amServer {
-		logUntransferred(rs.Conn.Log, rs.Opts, e, rs.LocalName, iflags)
+		rs.Conn.maybeLogItem(rs.Opts, logged{e: e, iflags: iflags})
 	}
 }
 
@@ -503,8 +507,12 @@ func (rs *Receiving) logItem(e *flist.Entry, iflags uint32, amServer bool) {
 // puts it in place: a small whole file (with fastio.Parallel) gathered in
 // memory, anything else written here to a temporary file beside its
 // destination. rsync: receiver.c receive_data and finish_transfer.
-func (rs *Receiving) receiveFile(rx *delta.Receiver, ndx int32, e *flist.Entry, redoing bool, amServer bool) error {
+func (rs *Receiving) receiveFile(rx *delta.Receiver, ndx int32, e *flist.Entry, iflags uint32, redoing bool, amServer bool) error {
 	c := rs.Conn
+	item := logged{e: e, iflags: iflags, read: c.R.Consumed()}
+	if rs.Opts.Out.Before && !amServer {
+		c.logItem(rs.Opts, item)
+	}
 	proto := c.Session.Protocol
 	name := e.Name()
 	if rs.LocalName != "" {
@@ -516,7 +524,7 @@ func (rs *Receiving) receiveFile(rx *delta.Receiver, ndx int32, e *flist.Entry, 
 		return fmt.Errorf("receive %s: %w", name, streamErr(err))
 	}
 	if hf, ok := rs.Opts.Handoff.take(ndx); ok {
-		return rs.receiveHanded(hf, ndx, e, name, redoing, amServer)
+		return rs.receiveHanded(hf, ndx, item, name, redoing, amServer)
 	}
 	job := finishJob{ndx: ndx, e: e, name: name, redoing: redoing}
 	var basis *os.File
@@ -564,7 +572,8 @@ func (rs *Receiving) receiveFile(rx *delta.Receiver, ndx int32, e *flist.Entry, 
 		job.out = outRedo
 		return rs.fin.submit(job)
 	}
-	rs.received(ndx, e, amServer)
+	item.sum = rx.PeerSum()
+	rs.received(ndx, item, amServer)
 	if s.mem != nil {
 		job.kind, job.buf, job.n = jobData, s.mem, s.n
 	} else {
@@ -577,12 +586,14 @@ func (rs *Receiving) receiveFile(rx *delta.Receiver, ndx int32, e *flist.Entry, 
 // received is what the receiver does for a file whose data arrived whole
 // and verified, as it hands the file over: rsync's log_item after
 // receive_data (the client's -v line), in stream order.
-func (rs *Receiving) received(ndx int32, e *flist.Entry, amServer bool) {
+func (rs *Receiving) received(ndx int32, item logged, amServer bool) {
 	rs.redoMu.Lock()
 	delete(rs.redo, ndx)
 	rs.redoMu.Unlock()
-	if rs.Opts.Info.Name > 0 && !amServer {
-		rs.Conn.Log.Info(itemName(e, "") + "\n") // the list's name, as rsync logs it
+	if !rs.Opts.Out.Before && !amServer {
+		c := rs.Conn
+		item.read = c.R.Consumed() - item.read
+		c.logItem(rs.Opts, item)
 	}
 }
 

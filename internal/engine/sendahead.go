@@ -72,6 +72,7 @@ func (s *tokenScript) replay(tw delta.TokenWriter, mf *fastio.MapFile) (delta.Ma
 type deltaJob struct {
 	ndx    int32
 	iflags uint32
+	item   logged // its log line's figures so far
 	e      *flist.Entry
 	l      *flist.List // e's list
 	f      *os.File
@@ -239,6 +240,10 @@ func (a *sendAhead) emitFirst() error {
 	<-j.done
 	a.queue = a.queue[1:]
 	s, c := a.s, a.s.Conn
+	if s.Opts.Out.Before && !a.amServer {
+		c.logItem(s.Opts, j.item)
+	}
+	j.item.written = c.W.Written()
 	writeNdxAndAttrs(c, s.outNdx, j.ndx, j.iflags)
 	delta.WriteSumHead(c.W, j.head)
 	var res delta.MatchResult
@@ -258,7 +263,7 @@ func (a *sendAhead) emitFirst() error {
 	if err != nil {
 		return fmt.Errorf("send %s: %w", j.e.Name(), err)
 	}
-	err = s.sentFile(j.e, j.l, j.ndx, res, readErr, a.amServer)
+	err = s.sentFile(j.l, j.ndx, j.item, res, readErr, a.amServer)
 	a.release(j)
 	return err
 }

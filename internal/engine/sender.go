@@ -212,7 +212,7 @@ func (s *Sender) sendLists(atLeast int) error {
 		s.enc.StartList(s.segs.next)
 		for _, e := range l.Entries {
 			if err := s.enc.WriteEntry(c.W, e); err != nil {
-				return fmt.Errorf("send file entry %s: %w", e.Name(), err)
+				return entryErr(e, err)
 			}
 		}
 		s.ioError |= l.IOError
@@ -326,9 +326,20 @@ func (s *Sender) FileEntry(ndx int32) (*flist.Entry, error) {
 // Add writes one entry of the list.
 func (ls *ListSender) Add(e *flist.Entry) error {
 	if err := ls.enc.WriteEntry(ls.s.Conn.W, e); err != nil {
-		return fmt.Errorf("send file entry %s: %w", e.Name(), err)
+		return entryErr(e, err)
 	}
 	return nil
+}
+
+// entryErr gives a failed entry's error its name, except for an error that
+// carries rsync's own message and code (--max-alloc's), which is printed
+// as it is.
+func entryErr(e *flist.Entry, err error) error {
+	var ee *exitcode.Error
+	if errors.As(err, &ee) {
+		return err
+	}
+	return fmt.Errorf("send file entry %s: %w", e.Name(), err)
 }
 
 // End writes the end of the list and flushes it; the time it takes is the
@@ -568,7 +579,7 @@ func (s *Sender) Run(amServer bool) error {
 		}
 		if iflags&itemTransfer == 0 {
 			if !amServer {
-				logUntransferred(c.Log, s.Opts, e, "", iflags)
+				c.maybeLogItem(s.Opts, sentItem(l, e, iflags))
 			}
 			writeNdxAndAttrs(c, s.outNdx, ndx, iflags)
 			countCreated(&s.Stats, e, iflags)
@@ -583,15 +594,20 @@ func (s *Sender) Run(amServer bool) error {
 		s.Stats.XferredFiles++
 		s.Stats.TotalTransferredSize += e.Size
 		if s.Opts.DryRun {
-			if !amServer && s.Opts.Info.Name > 0 {
-				c.Log.Info(itemName(e, "") + "\n")
+			if !amServer {
+				c.logItem(s.Opts, sentItem(l, e, iflags))
 			}
 			writeNdxAndAttrs(c, s.outNdx, ndx, iflags)
 			continue
 		}
+		item := sentItem(l, e, iflags)
+		item.read = c.R.Consumed()
 		head, err := delta.ReadSumHead(c.R, proto, params.DigestLen())
 		if err != nil {
 			return fmt.Errorf("receive sums for %s: %w", e.Name(), streamErr(err))
+		}
+		if err := s.Opts.checkAlloc(int64(head.Count), sumBufSize, "sender", "sender.c", 363); err != nil {
+			return err
 		}
 		sums := &serialSums
 		var job *deltaJob
@@ -602,10 +618,12 @@ func (s *Sender) Run(amServer bool) error {
 		if err := delta.ReadSums(c.R, head, sums); err != nil {
 			return fmt.Errorf("receive sums for %s: %w", e.Name(), streamErr(err))
 		}
+		item.read = c.R.Consumed() - item.read
 		f, err := s.Open(e)
 		if job != nil {
 			if err == nil {
 				job.ndx, job.iflags, job.e, job.l, job.f, job.head = ndx, iflags, e, l, f, head
+				job.item = item
 				ahead.start(job)
 				continue
 			}
@@ -635,6 +653,10 @@ func (s *Sender) Run(amServer bool) error {
 			}
 			continue
 		}
+		if s.Opts.Out.Before && !amServer {
+			c.logItem(s.Opts, item)
+		}
+		item.written = c.W.Written()
 		handed := s.handOff(ndx, head, comp, f, params.DigestLen())
 		writeNdxAndAttrs(c, s.outNdx, ndx, iflags)
 		delta.WriteSumHead(c.W, head)
@@ -642,8 +664,9 @@ func (s *Sender) Run(amServer bool) error {
 			// The receiver copies the file from f (localcopy.go).
 			s.markSent(l, ndx)
 			s.Opts.fileDone(e, amServer)
-			if s.Opts.Info.Name > 0 && !amServer {
-				c.Log.Info(itemName(e, "") + "\n")
+			if !s.Opts.Out.Before && !amServer {
+				item.written = c.W.Written() - item.written
+				c.logItem(s.Opts, item)
 			}
 			continue
 		}
@@ -652,7 +675,7 @@ func (s *Sender) Run(amServer bool) error {
 		if err != nil {
 			return fmt.Errorf("send %s: %w", e.Name(), err)
 		}
-		if err := s.sentFile(e, l, ndx, res, readErr, amServer); err != nil {
+		if err := s.sentFile(l, ndx, item, res, readErr, amServer); err != nil {
 			return err
 		}
 	}
@@ -673,8 +696,8 @@ func (s *Sender) Run(amServer bool) error {
 
 // sentFile ends a file's delta: counts it, spoils its checksum after a read
 // error (or for a test), and sends the checksum. rsync: sender.c send_files
-func (s *Sender) sentFile(e *flist.Entry, l *flist.List, ndx int32, res delta.MatchResult, readErr error, amServer bool) error {
-	c := s.Conn
+func (s *Sender) sentFile(l *flist.List, ndx int32, item logged, res delta.MatchResult, readErr error, amServer bool) error {
+	c, e := s.Conn, item.e
 	s.Stats.LiteralData += res.Literal
 	s.Stats.MatchedData += res.Matched
 	if s.Opts.Hooks.CorruptSum != nil && s.Opts.Hooks.CorruptSum(e.Name()) {
@@ -688,8 +711,9 @@ func (s *Sender) sentFile(e *flist.Entry, l *flist.List, ndx int32, res delta.Ma
 	}
 	c.W.Write(res.Sum)
 	s.Opts.fileDone(e, amServer)
-	if s.Opts.Info.Name > 0 && !amServer {
-		c.Log.Info(itemName(e, "") + "\n")
+	if !s.Opts.Out.Before && !amServer {
+		item.sum, item.written = res.Sum, c.W.Written()-item.written
+		c.logItem(s.Opts, item)
 	}
 	s.markSent(l, ndx)
 	return c.W.Err()
@@ -799,4 +823,14 @@ func unwrapPathErr(err error) error {
 		return pe.Err
 	}
 	return err
+}
+
+// sentItem is a sent entry as its out-format line describes it, with the
+// directory its name is relative to (%f).
+func sentItem(l *flist.List, e *flist.Entry, iflags uint32) logged {
+	it := logged{e: e, iflags: iflags, op: "send"}
+	if l != nil && int(e.Root) < len(l.Roots) {
+		it.root = l.Roots[e.Root]
+	}
+	return it
 }

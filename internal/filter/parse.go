@@ -524,9 +524,6 @@ func (p *parser) parseFileAs(dst *ruleList, name, shown string, tmpl Flag, xflag
 		data, err = p.fs.ReadFile(name)
 	}
 	if err != nil {
-		if errors.Is(err, fsys.ErrUntrustedLink) {
-			p.l.warn("%s", fsys.UntrustedLinkWarning)
-		}
 		if xflags&xFatalErrors != 0 {
 			msg := "failed to open " + kind + "clude file " + name
 			if p.inFile {

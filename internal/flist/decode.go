@@ -98,7 +98,8 @@ func (a *nameArena) room(n int) int {
 // carrying rsync's inter-entry state. One Decoder serves a whole
 // connection. rsync: flist.c recv_file_entry, recv_file_list
 type Decoder struct {
-	opts Options
+	opts       Options
+	maxEntries int64 // Options.ListCap
 
 	lastName     [MaxPath]byte
 	lastLen      int
@@ -164,6 +165,8 @@ func NewDecoder(opts Options) (*Decoder, error) {
 		inc:    opts.IncRecurse(),
 		users:  make(map[uint32]string),
 		groups: make(map[uint32]string),
+
+		maxEntries: opts.ListCap(),
 	}, nil
 }
 
@@ -250,6 +253,9 @@ func (d *Decoder) ReadEntry(r *wire.Reader) (e *Entry, end bool, err error) {
 	}
 	if len(d.entries) >= maxEntriesPerDecode {
 		return nil, false, protoErr("file list longer than %d entries", maxEntriesPerDecode)
+	}
+	if int64(len(d.entries)) >= d.maxEntries {
+		return nil, false, allocError("receiver", d.opts.MaxAlloc)
 	}
 	e, err = d.readEntry(r, xflags)
 	if err != nil {

@@ -29,6 +29,9 @@ type Encoder struct {
 	ndxStart int32
 	idev     map[[2]uint64]int32
 
+	// maxEntries is how many entries a list may hold (Options.ListCap).
+	maxEntries int64
+
 	users, groups idSender
 	scratch       []byte // the current name, reused so nothing escapes per entry
 }
@@ -60,6 +63,8 @@ func NewEncoder(opts Options, names NameLookup) (*Encoder, error) {
 		scratch:  make([]byte, 0, MaxPath),
 		users:    idSender{same: xmitSameUID, follows: xmitUserNameFollows, lookup: names.UserName},
 		groups:   idSender{same: xmitSameGID, follows: xmitGroupNameFollow, lookup: names.GroupName},
+
+		maxEntries: opts.ListCap(),
 	}, nil
 }
 
@@ -93,6 +98,9 @@ type entryOut struct {
 // works out the flags part by part, as send_file_entry does, then writes
 // the parts in wire order. rsync: flist.c send_file_entry
 func (enc *Encoder) WriteEntry(w *wire.Writer, e *Entry) error {
+	if int64(enc.ndx) >= enc.maxEntries {
+		return allocError("sender", enc.opts.MaxAlloc)
+	}
 	name := e.AppendName(enc.scratch[:0])
 	enc.scratch = name[:0]
 	if len(name) == 0 || len(name) >= MaxPath {

@@ -57,6 +57,9 @@ type Options struct {
 	MungeSymlinks bool
 	// DeleteMissingArgs accepts mode-0 entries (--delete-missing-args).
 	DeleteMissingArgs bool
+	// MaxAlloc is --max-alloc in bytes (0: rsync's default), which
+	// bounds how many entries one list may hold (see ListCap).
+	MaxAlloc int64
 }
 
 // IncRecurse reports whether incremental recursion was negotiated.

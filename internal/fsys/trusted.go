@@ -17,12 +17,6 @@ type untrustedLink struct{}
 func (untrustedLink) Error() string { return unix.ELOOP.Error() }
 func (untrustedLink) Unwrap() error { return unix.ELOOP }
 
-// UntrustedLinkWarning is rsync 3.5.0's message for a link OpenTrusted
-// refuses, printed before the failure it causes (or, for a per-directory
-// merge file, instead of reading it).
-const UntrustedLinkWarning = `refusing to follow a symlink owned by an untrusted user; ` +
-	`use --insecure-links locally or "insecure links = yes" in a daemon module ONLY if every path component is trusted`
-
 // maxLinks bounds the symbolic links one OpenTrusted follows, as the
 // kernel's SYMLOOP_MAX does.
 const maxLinks = 40

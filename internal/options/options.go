@@ -78,6 +78,11 @@ type Options struct {
 	HumanReadable int      // rsync's human_readable: 1 by default, +1 per -h, 0 after --no-h
 	NumericIDs    bool     // --numeric-ids
 	EightBit      bool     // -8, --8-bit-output
+	// Itemize is -i's count (--no-i resets it); OutFormat is --out-format
+	// (or --log-format), OutFormatSet whether one was given (it may be "").
+	Itemize      int
+	OutFormat    string
+	OutFormatSet bool
 
 	// Rsh is the remote shell command: -e's value, else $RSYNC_RSH, else
 	// "ssh". Client side only.
@@ -193,6 +198,10 @@ type Options struct {
 	// the session decides.
 	NoIncRecursive bool
 
+	// LimitOptions are --bwlimit, --timeout, --stop-after, --max-alloc,
+	// -s and their kin (limits.go).
+	LimitOptions
+
 	// Info and Debug are rsync's info_levels and debug_levels: each
 	// --info and --debug flag's level (see InfoFlag, DebugFlag), with what
 	// -v, --stats and --progress imply. OutputHelp is the --info=help or
@@ -298,6 +307,9 @@ func Parse(args []string, env func(string) string) (*Options, error) {
 	// rsync prints the version and exits before validating anything else.
 	if o.Version > 0 {
 		return o, nil
+	}
+	if err := p.limits(env); err != nil {
+		return nil, err
 	}
 	if p.ccSet {
 		if isAutoChoice(o.ChecksumChoice) {
@@ -562,6 +574,11 @@ func (p *parser) apply(s *optSpec, val string) error {
 		optDeleteExcluded, optDeleteMissingArgs, optIgnoreMissingArgs, optForce,
 		optNoForce, optIgnoreErrors, optNoIgnoreErrors, optMaxDelete:
 		return p.applyDelete(s, val)
+	case optBwLimit, optNoBwLimit, optTimeout, optNoTimeout, optConTimeout,
+		optNoConTimeout, optStopAfter, optStopAt, optMaxAlloc, optBlockingIO,
+		optNoBlockingIO, optOldArgs, optNoOldArgs, optSecludedArgs,
+		optNoSecludedArgs, optIconv, optNoIconv:
+		return p.applyLimit(s, val)
 	case optFrom0:
 		o.From0 = true
 	case optNoFrom0:
@@ -588,6 +605,12 @@ func (p *parser) apply(s *optSpec, val string) error {
 		o.Verbose++
 	case optNoVerbose:
 		o.Verbose = 0
+	case optItemize:
+		o.Itemize++
+	case optNoItemize:
+		o.Itemize = 0
+	case optOutFormat:
+		o.OutFormat, o.OutFormatSet = val, true
 	case optQuiet:
 		o.Quiet++
 	case optStats:

@@ -21,6 +21,9 @@ func (o *Options) ServerArgs(localSender bool, clientInfo string) []string {
 
 	var b strings.Builder
 	b.WriteByte('-')
+	if o.SecludedArgs {
+		b.WriteByte('s')
+	}
 	// rsync caps the v's it passes on; more mean nothing to the server.
 	for i := 0; i < o.Verbose && i < 9; i++ {
 		b.WriteByte('v')
@@ -74,6 +77,10 @@ func (o *Options) ServerArgs(localSender bool, clientInfo string) []string {
 	if compress && o.CompressLevelSet {
 		args = append(args, "--compress-level="+strconv.Itoa(o.CompressLevel))
 	}
+	if localSender {
+		args = o.logFormatArg(args)
+	}
+	args = o.limitArgs(args)
 	if o.ChecksumChoice != "" {
 		args = append(args, safeArg("--checksum-choice", o.ChecksumChoice))
 	}
@@ -98,6 +105,7 @@ func (o *Options) ServerArgs(localSender bool, clientInfo string) []string {
 	} else if o.SkipCompressSet {
 		args = append(args, safeArg("--skip-compress", o.SkipCompress))
 	}
+	args = o.maxAllocArg(args)
 	args = o.missingArgsArgs(args, localSender)
 	args = o.modifyWindowArg(args, localSender)
 	args = o.ignoreErrorsArg(args)
@@ -128,7 +136,7 @@ func (o *Options) RemoteArgs(localSender bool, clientInfo string, paths []string
 	args := o.ServerArgs(localSender, clientInfo)
 	args = append(args, ".")
 	for _, p := range paths {
-		args = append(args, QuotePath(p, localSender))
+		args = append(args, o.quoteRemotePath(p, localSender))
 	}
 	return args
 }
@@ -185,4 +193,83 @@ func safeArg(opt, val string) string {
 		b.WriteByte(c)
 	}
 	return b.String()
+}
+
+// StdoutFormat returns what a side prints per item: rsync's stdout_format
+// (-i's "%i %n%L", --out-format, or -v's "%n%L"; on is false for none),
+// stdout_format_has_i (1 with %i, more with -ii or a server's %I) and
+// whether the format has %i or %o, which deletions print with.
+// rsync: options.c parse_arguments
+func (o *Options) StdoutFormat() (format string, on bool, hasI int, hasOorI bool) {
+	on = true
+	switch {
+	case o.OutFormatSet:
+		format = o.OutFormat
+		if o.Server && FormatHas(format, 'I') {
+			hasI = 2
+		} else if FormatHas(format, 'i') {
+			hasI = o.Itemize | 1
+		}
+	case o.Itemize > 0:
+		format, hasI = "%i %n%L", o.Itemize
+	case o.Info[InfoName] >= 1:
+		// rsync: options.c parse_arguments (INFO_GTE(NAME, 1))
+		format = "%n%L"
+	default:
+		on = false
+	}
+	return format, on, hasI, hasI > 0 || FormatHas(format, 'o')
+}
+
+// FormatHas reports whether an out-format uses the escape esc, skipping
+// the flags and width between '%' and the letter as the expansion does.
+// rsync: log.c log_format_has
+func FormatHas(format string, esc byte) bool {
+	for i := 0; i < len(format); i++ {
+		if format[i] != '%' {
+			continue
+		}
+		i++
+		for i < len(format) && format[i] == '\'' {
+			i++
+		}
+		width := 1
+		if i < len(format) && format[i] == '-' {
+			i, width = i+1, width+1
+		}
+		for i < len(format) && format[i] >= '0' && format[i] <= '9' && width < 32-8 {
+			i, width = i+1, width+1
+		}
+		for i < len(format) && format[i] == '\'' {
+			i++
+		}
+		if i >= len(format) {
+			return false
+		}
+		if format[i] == esc {
+			return true
+		}
+		// "%%" is a literal '%': the loop's i++ steps over it.
+	}
+	return false
+}
+
+// logFormatArg is the --log-format a pushing client gives the server's
+// receiver: not its own format, only what the server needs to know of it,
+// whether to itemize every entry (%I) or the changed ones.
+// rsync: options.c server_options
+func (o *Options) logFormatArg(args []string) []string {
+	_, on, hasI, hasOorI := o.StdoutFormat()
+	switch {
+	case !on:
+	case hasI > 1:
+		args = append(args, "--log-format=%i%I")
+	case hasI > 0:
+		args = append(args, "--log-format=%i")
+	case hasOorI:
+		args = append(args, "--log-format=%o")
+	case o.Verbose == 0:
+		args = append(args, "--log-format=X")
+	}
+	return args
 }

@@ -108,6 +108,28 @@ const (
 	optIgnoreErrors
 	optNoIgnoreErrors
 	optMaxDelete
+	// What the user sees: -i, --out-format (alias --log-format).
+	optItemize
+	optNoItemize
+	optOutFormat
+	// Limits and argument passing (limits.go).
+	optBwLimit
+	optNoBwLimit
+	optTimeout
+	optNoTimeout
+	optConTimeout
+	optNoConTimeout
+	optStopAfter
+	optStopAt
+	optMaxAlloc
+	optBlockingIO
+	optNoBlockingIO
+	optOldArgs
+	optNoOldArgs
+	optSecludedArgs
+	optNoSecludedArgs
+	optIconv
+	optNoIconv
 	// Messages: --info, --debug, --stderr, --msgs2stderr, --outbuf.
 	optInfo
 	optDebug
@@ -253,7 +275,7 @@ var table = []optSpec{
 	{"ignore-existing", 0, argNone, optIgnoreExisting},
 	{"max-size", 0, argString, optMaxSize},
 	{"min-size", 0, argString, optMinSize},
-	{"max-alloc", 0, argString, optUnsupported},
+	{"max-alloc", 0, argString, optMaxAlloc},
 	{"sparse", 'S', argNone, optUnsupported},
 	{"no-sparse", 0, argNone, optUnsupported},
 	{"no-S", 0, argNone, optUnsupported},
@@ -326,13 +348,13 @@ var table = []optSpec{
 	{"no-m", 0, argNone, optNoPruneEmptyDirs},
 	{"log-file", 0, argString, optUnsupported},
 	{"log-file-format", 0, argString, optUnsupported},
-	{"out-format", 0, argString, optUnsupported},
-	{"log-format", 0, argString, optUnsupported},
-	{"itemize-changes", 'i', argNone, optUnsupported},
-	{"no-itemize-changes", 0, argNone, optUnsupported},
+	{"out-format", 0, argString, optOutFormat},
+	{"log-format", 0, argString, optOutFormat},
+	{"itemize-changes", 'i', argNone, optItemize},
+	{"no-itemize-changes", 0, argNone, optNoItemize},
 	{"no-i", 0, argNone, optUnsupported},
-	{"bwlimit", 0, argString, optUnsupported},
-	{"no-bwlimit", 0, argNone, optUnsupported},
+	{"bwlimit", 0, argString, optBwLimit},
+	{"no-bwlimit", 0, argNone, optNoBwLimit},
 	{"backup", 'b', argNone, optUnsupported},
 	{"no-backup", 0, argNone, optUnsupported},
 	{"backup-dir", 0, argString, optUnsupported},
@@ -344,32 +366,32 @@ var table = []optSpec{
 	{"files-from", 0, argString, optFilesFrom},
 	{"from0", '0', argNone, optFrom0},
 	{"no-from0", 0, argNone, optNoFrom0},
-	{"old-args", 0, argNone, optUnsupported},
-	{"no-old-args", 0, argNone, optUnsupported},
-	{"secluded-args", 's', argNone, optUnsupported},
-	{"no-secluded-args", 0, argNone, optUnsupported},
-	{"protect-args", 0, argNone, optUnsupported},
-	{"no-protect-args", 0, argNone, optUnsupported},
-	{"no-s", 0, argNone, optUnsupported},
+	{"old-args", 0, argNone, optOldArgs},
+	{"no-old-args", 0, argNone, optNoOldArgs},
+	{"secluded-args", 's', argNone, optSecludedArgs},
+	{"no-secluded-args", 0, argNone, optNoSecludedArgs},
+	{"protect-args", 0, argNone, optSecludedArgs},
+	{"no-protect-args", 0, argNone, optNoSecludedArgs},
+	{"no-s", 0, argNone, optNoSecludedArgs},
 	{"trust-sender", 0, argNone, optUnsupported},
 	{"numeric-ids", 0, argNone, optNumericIDs},
 	{"no-numeric-ids", 0, argNone, optNoNumericIDs},
 	{"usermap", 0, argString, optUnsupported},
 	{"groupmap", 0, argString, optUnsupported},
 	{"chown", 0, argString, optUnsupported},
-	{"timeout", 0, argInt, optUnsupported},
-	{"no-timeout", 0, argNone, optUnsupported},
-	{"contimeout", 0, argInt, optUnsupported},
-	{"no-contimeout", 0, argNone, optUnsupported},
+	{"timeout", 0, argInt, optTimeout},
+	{"no-timeout", 0, argNone, optNoTimeout},
+	{"contimeout", 0, argInt, optConTimeout},
+	{"no-contimeout", 0, argNone, optNoConTimeout},
 	{"fsync", 0, argNone, optUnsupported},
-	{"stop-after", 0, argString, optUnsupported},
-	{"time-limit", 0, argString, optUnsupported},
-	{"stop-at", 0, argString, optUnsupported},
+	{"stop-after", 0, argString, optStopAfter},
+	{"time-limit", 0, argString, optStopAfter},
+	{"stop-at", 0, argString, optStopAt},
 	{"rsh", 'e', argString, optRsh},
 	{"rsync-path", 0, argString, optRsyncPath},
 	{"temp-dir", 'T', argString, optUnsupported},
-	{"iconv", 0, argString, optUnsupported},
-	{"no-iconv", 0, argNone, optUnsupported},
+	{"iconv", 0, argString, optIconv},
+	{"no-iconv", 0, argNone, optNoIconv},
 	{"ipv4", '4', argNone, optUnsupported},
 	{"ipv6", '6', argNone, optUnsupported},
 	{"8-bit-output", '8', argNone, optEightBit},
@@ -384,8 +406,8 @@ var table = []optSpec{
 	{"sockopts", 0, argString, optUnsupported},
 	{"password-file", 0, argString, optUnsupported},
 	{"early-input", 0, argString, optUnsupported},
-	{"blocking-io", 0, argNone, optUnsupported},
-	{"no-blocking-io", 0, argNone, optUnsupported},
+	{"blocking-io", 0, argNone, optBlockingIO},
+	{"no-blocking-io", 0, argNone, optNoBlockingIO},
 	{"outbuf", 0, argString, optOutBuf},
 	{"remote-option", 'M', argString, optUnsupported},
 	{"protocol", 0, argInt, optProtocol},

@@ -57,7 +57,13 @@ Options
 --include-from=FILE      read include patterns from FILE
 --files-from=FILE        read list of source-file names from FILE
 --from0, -0              all *-from/filter files are delimited by 0s
+--old-args               disable the modern argument-protection idiom
+--secluded-args, -s      use the protocol to safely send the arguments
+                         (also --protect-args)
+--blocking-io            use blocking I/O for the remote shell
 --numeric-ids            don't map uid/gid values by user/group name
+--timeout=SECONDS        set I/O timeout in seconds
+--contimeout=SECONDS     set daemon connection timeout in seconds
 --ignore-times, -I       don't skip files that match size and time
 --size-only              skip files that match in size
 --update, -u             skip files that are newer on the receiver
@@ -79,14 +85,21 @@ Options
 --ignore-existing        skip updating files that exist on receiver
 --max-size=SIZE          don't transfer any file larger than SIZE
 --min-size=SIZE          don't transfer any file smaller than SIZE
+--max-alloc=SIZE         change a limit relating to memory alloc
 --remove-source-files    sender removes synchronized files (non-directory)
 --remove-sent-files      sender removes only the files it sent (deprecated)
 --mkpath                 create destination's missing path components
 --list-only              list the files instead of copying them
+--bwlimit=RATE           limit socket I/O bandwidth
+--stop-after=MINS        Stop rsync after MINS minutes have elapsed
+                         (also --time-limit)
+--stop-at=y-m-dTh:m      Stop rsync at the specified point in time
 --outbuf=N|L|B           set out buffering to None, Line, or Block
 --stats                  give some file-transfer stats
 --8-bit-output, -8       leave high-bit chars unescaped in output
 --human-readable, -h     output numbers in a human-readable format
+--itemize-changes, -i    output a change-summary for all updates
+--out-format=FORMAT      output updates using the specified FORMAT
 --protocol=NUM           force an older protocol version to be used
 --version, -V            print the version + other info and exit
 --help, -h (*)           show this help (* -h is help only on its own)

@@ -3,6 +3,7 @@ package protocol
 import (
 	"io"
 	"sync/atomic"
+	"time"
 
 	"github.com/gorsync/gorsync/internal/fastio"
 	"github.com/gorsync/gorsync/internal/wire"
@@ -45,8 +46,11 @@ type Conn struct {
 // generator's messages too. rsync: main.c start_server, client_run,
 // io.c io_start_multiplex_out / io_start_multiplex_in
 func Connect(in io.Reader, out io.Writer, cfg Config) (*Conn, error) {
-	cin := &Counter{R: in}
-	cout := &Counter{W: out}
+	if cfg.BwLimit > 0 {
+		out = newPacedWriter(out, cfg.BwLimit)
+	}
+	cin := &Counter{R: in, clock: cfg.Clock}
+	cout := &Counter{W: out, clock: cfg.Clock}
 	raw := wire.NewReader(cin)
 	rawW := wire.NewWriter(cout)
 	neg, remote, err := ExchangeVersions(raw, rawW, cfg.Protocol)
@@ -96,15 +100,19 @@ func (c *Conn) BytesWritten() int64 {
 // Counter counts the bytes that pass through a connection, as rsync's
 // total_read and total_written do (multiplexing headers included).
 type Counter struct {
-	R io.Reader
-	W io.Writer
-	n atomic.Int64
+	R     io.Reader
+	W     io.Writer
+	n     atomic.Int64
+	clock *IOClock // when set, stamped at each read or write that moves bytes
 }
 
 // Read reads from R and counts.
 func (c *Counter) Read(p []byte) (int, error) {
 	n, err := c.R.Read(p)
 	c.n.Add(int64(n))
+	if c.clock != nil && n > 0 {
+		c.clock.in.Store(time.Now().Unix())
+	}
 	return n, err
 }
 
@@ -112,8 +120,33 @@ func (c *Counter) Read(p []byte) (int, error) {
 func (c *Counter) Write(p []byte) (int, error) {
 	n, err := c.W.Write(p)
 	c.n.Add(int64(n))
+	c.wrote(int64(n))
 	return n, err
 }
+
+// wrote stamps the clock for n bytes written.
+func (c *Counter) wrote(n int64) {
+	if c.clock != nil && n > 0 {
+		c.clock.out.Store(time.Now().Unix())
+	}
+}
+
+// IOClock records, in Unix seconds, when a connection last read and last
+// wrote: rsync's last_io_in and last_io_out, which --timeout is measured
+// against. Its zero value has seen no I/O.
+type IOClock struct {
+	in, out atomic.Int64
+}
+
+// Start stamps both directions with now, as a transfer's start counts as
+// I/O. rsync: io.c check_timeout (a zero last_io_in becomes now)
+func (c *IOClock) Start(now time.Time) {
+	c.in.Store(now.Unix())
+	c.out.Store(now.Unix())
+}
+
+// Last returns when the connection last read and last wrote.
+func (c *IOClock) Last() (in, out int64) { return c.in.Load(), c.out.Load() }
 
 // N returns the bytes counted so far.
 func (c *Counter) N() int64 { return c.n.Load() }
@@ -144,5 +177,6 @@ func (vc *vecCounter) Write(p []byte) (int, error) { return vc.c.Write(p) }
 func (vc *vecCounter) WriteBuffers(bufs [][]byte) (int64, error) {
 	n, err := vc.v.WriteBuffers(bufs)
 	vc.c.n.Add(n)
+	vc.c.wrote(n)
 	return n, err
 }

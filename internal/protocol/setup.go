@@ -82,6 +82,12 @@ type Config struct {
 	// incremental recursion on when it and the client's 'i' allow it; a
 	// client accepts it only when it offered it.
 	IncRecurse bool
+	// BwLimit is --bwlimit in KiB per second: what this side writes is
+	// paced to it (0: no limit).
+	BwLimit int
+	// Clock, when set, records when the connection last read and wrote,
+	// for --timeout.
+	Clock *IOClock
 }
 
 // Session holds everything negotiated for one connection.

@@ -45,11 +45,31 @@ func lookTool(t testing.TB, name, pkg string) string {
 	return p
 }
 
-// RequireRsync returns the path of upstream rsync. Without it the test is
-// skipped, or failed when the CI environment variable is non-empty.
+// UpstreamVersion is the upstream rsync release the tests compare with:
+// its messages and defaults are what gorsync matches. .ci/upstream-rsync
+// builds it where the distribution ships another.
+const UpstreamVersion = "3.5.0"
+
+var upstreamVersion struct {
+	once sync.Once
+	line string
+}
+
+// RequireRsync returns the path of upstream rsync. Without it, or when it
+// is not UpstreamVersion, the test is skipped, or failed when the CI
+// environment variable is non-empty: another release's messages would
+// fail the comparisons for reasons that are not gorsync's.
 func RequireRsync(t testing.TB) string {
 	t.Helper()
-	return lookTool(t, "rsync", "rsync")
+	p := lookTool(t, "rsync", "rsync")
+	upstreamVersion.once.Do(func() {
+		out, _ := exec.Command(p, "--version").Output()
+		upstreamVersion.line, _, _ = strings.Cut(string(out), "\n")
+	})
+	if !strings.Contains(upstreamVersion.line, "version "+UpstreamVersion+" ") {
+		missing(t, "%s is %q, not rsync %s (run .ci/upstream-rsync)", p, upstreamVersion.line, UpstreamVersion)
+	}
+	return p
 }
 
 // RequireSSH returns the path of the OpenSSH client. Without it the test is

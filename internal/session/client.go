@@ -21,13 +21,21 @@ func RunClient(ctx context.Context, cfg *Config) (*Stats, error) {
 	if cfg.Role == Local {
 		return Run(ctx, cfg, nil)
 	}
-	argv, err := cfg.remoteCommand()
+	argv, secluded, err := cfg.remoteCommand()
 	if err != nil {
 		return nil, err
 	}
 	conn, err := transport.Start(argv, cfg.Env.Stderr)
 	if err != nil {
 		return nil, execFailed(cfg, argv[0], err)
+	}
+	if secluded != nil {
+		// rsync: rsync.c send_protected_args, before the version.
+		if _, err := conn.Write(secludedArgs(secluded)); err != nil {
+			conn.Kill()
+			conn.Wait()
+			return nil, &exitcode.Error{Code: exitcode.StreamIO, Msg: "failed to send the secluded arguments: " + err.Error()}
+		}
 	}
 	stop := onCancel(ctx, conn.Kill)
 	st, runErr := Run(context.WithoutCancel(ctx), cfg, conn)
@@ -80,20 +88,36 @@ func clientRole(cfg *Config) string {
 
 // remoteCommand is the argv that starts the server: the remote shell, the
 // host, and "rsync --server" with the options it needs.
-func (cfg *Config) remoteCommand() ([]string, error) {
+// With -s, secluded are the arguments sent over the connection instead.
+func (cfg *Config) remoteCommand() (argv, secluded []string, err error) {
 	o := cfg.Opts
+	args, secluded := o.RemoteCommand(cfg.Role == Push, cfg.clientInfo(), cfg.RemotePaths)
 	cmd := &transport.Command{
 		Rsh:        o.Rsh,
 		User:       cfg.Remote.User,
 		Host:       cfg.Remote.Host,
 		RsyncPath:  o.RsyncPath,
-		ServerArgs: cfg.ServerArgs(),
+		ServerArgs: args,
 	}
-	argv, err := cmd.Argv()
+	argv, err = cmd.Argv()
 	if err != nil {
-		return nil, &options.UsageError{Reason: err.Error()}
+		return nil, nil, &options.UsageError{Reason: err.Error()}
 	}
-	return argv, nil
+	return argv, secluded, nil
+}
+
+// secludedArgs encodes -s arguments for the wire: each NUL-terminated, an
+// empty one sent as ".", and an empty string to end them.
+// rsync: rsync.c send_protected_args
+func secludedArgs(args []string) []byte {
+	var b []byte
+	for _, a := range args {
+		if a == "" {
+			a = "."
+		}
+		b = append(append(b, a...), 0)
+	}
+	return append(b, 0)
 }
 
 // ServerArgs are the arguments, after the program name, that a push's or
@@ -101,10 +125,15 @@ func (cfg *Config) remoteCommand() ([]string, error) {
 // client's capability letters) and cfg.RemotePaths. rsync: options.c
 // server_options
 func (cfg *Config) ServerArgs() []string {
+	return cfg.Opts.RemoteArgs(cfg.Role == Push, cfg.clientInfo(), cfg.RemotePaths)
+}
+
+// clientInfo is the capability letters the server is told with -e, none
+// for a --protocol below 30.
+func (cfg *Config) clientInfo() string {
 	o := cfg.Opts
-	info := protocol.ClientInfo(cfg.allowIncRecurse(cfg.Role == Push))
 	if o.Protocol != 0 && o.Protocol < 30 {
-		info = ""
+		return ""
 	}
-	return o.RemoteArgs(cfg.Role == Push, info, cfg.RemotePaths)
+	return protocol.ClientInfo(cfg.allowIncRecurse(cfg.Role == Push))
 }

@@ -117,6 +117,9 @@ type Config struct {
 	// rules are a client's command-line filter rules, parsed once; each
 	// role works on a Clone.
 	rules *filter.List
+	// watch is the running transfer's --timeout and --stop-at clock, set
+	// on Run's own copy of the Config (limits.go).
+	watch *watch
 }
 
 // NewConfig derives a transfer's configuration from a parsed command line.
@@ -132,6 +135,9 @@ func NewConfig(o *options.Options, env Env) (*Config, error) {
 		return nil, err
 	}
 	cfg.engine = engineOptions(o, cfg.Role == Local)
+	if err := checkLimits(cfg); err != nil {
+		return nil, err
+	}
 	return cfg, nil
 }
 
@@ -255,6 +261,7 @@ func engineOptions(o *options.Options, local bool) *engine.Options {
 		WholeFile: whole, DryRun: o.DryRun, AlwaysChecksum: o.Checksum,
 		IgnoreTimes: o.IgnoreTimes, SizeOnly: o.SizeOnly, NumericIDs: o.NumericIDs,
 		Verbose: o.Verbose, Quiet: o.Quiet > 0, Info: infoLevels(o),
+		Out:           outFormat(o, local),
 		CompressLevel: compressLevel(o),
 		Relative:      o.Relative, ImpliedDirs: o.ImpliedDirs, PruneEmptyDirs: o.PruneEmptyDirs,
 		OneFileSystem: o.OneFileSystem,
@@ -263,6 +270,8 @@ func engineOptions(o *options.Options, local bool) *engine.Options {
 		MissingArgs: missingArgs(o.MissingArgs),
 		LimitDelete: o.MaxDeleteSet, MaxDelete: o.MaxDelete,
 		Delete: deleteMode(o),
+
+		MaxAlloc: o.AllocLimit(),
 	}
 	return eo
 }
@@ -277,11 +286,14 @@ func infoLevels(o *options.Options) engine.InfoLevels {
 	}
 }
 
-// logDeleted says whether a client prints the server's deletions
-// (MSG_DELETED) as "deleting" lines: with --info=del (-v) or file names
-// shown, unless -q. rsync: log.c log_delete
-func (cfg *Config) logDeleted() bool {
-	return (cfg.Opts.InfoGTE(options.InfoDel, 1) || cfg.Opts.InfoGTE(options.InfoName, 1)) && cfg.Opts.Quiet == 0
+// logDeleted returns the options a client prints the server's deletions
+// (MSG_DELETED) with: nil without --info=del (-v) or an out-format (file
+// names shown, -i, --out-format), or with -q. rsync: log.c log_delete
+func (cfg *Config) logDeleted() *engine.Options {
+	if !cfg.engine.Out.On && cfg.engine.Info.Del == 0 || cfg.Opts.Quiet > 0 {
+		return nil
+	}
+	return cfg.engine
 }
 
 // deleteMode is the --delete option family's choice of when to delete.
@@ -371,6 +383,8 @@ func (cfg *Config) protocolConfig(server, sender bool) protocol.Config {
 		GeneratorMessages: o.RemoveSource != options.KeepSource,
 		IO:                cfg.IO,
 		IncRecurse:        cfg.allowIncRecurse(sender),
+		BwLimit:           o.BwLimit,
+		Clock:             cfg.watch.ioClock(),
 	}
 }
 
@@ -415,6 +429,7 @@ func flistOptions(s *protocol.Session, o *engine.Options) flist.Options {
 		NumericIDs:        o.NumericIDs,
 		DeleteMissingArgs: o.MissingArgs == flist.DeleteMissing,
 		RelativePaths:     o.Relative,
+		MaxAlloc:          o.MaxAlloc,
 	}
 }
 
@@ -477,4 +492,12 @@ func (cfg *Config) peerRules(c *engine.Conn, who, absRoot string) filter.Options
 		DeleteExcluded: cfg.Opts.DeleteExcluded,
 		Warn:           func(msg string) { c.Log.Warning(msg) },
 	}
+}
+
+// outFormat derives what a side prints per entry. A local copy's sender
+// itemizes its files as received ('>'), as rsync's local_server does.
+func outFormat(o *options.Options, local bool) engine.OutFormat {
+	format, on, hasI, hasOorI := o.StdoutFormat()
+	before := on && !options.FormatHas(format, 'b') && !options.FormatHas(format, 'c') && !options.FormatHas(format, 'C')
+	return engine.OutFormat{On: on, Format: format, HasI: hasI, HasOorI: hasOorI, Before: before, LocalCopy: local}
 }

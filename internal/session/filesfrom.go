@@ -37,18 +37,9 @@ func openFilesFrom(name string, stdin io.Reader) (io.ReadCloser, error) {
 	}
 	f, err := fsys.OpenTrusted(name)
 	if err != nil {
-		return nil, &exitcode.Error{Code: exitcode.Syntax, Msg: untrustedNote(err) + fmt.Sprintf("rsync: failed to open files-from file %s: %s", name, strerror(errnoOf(err)))}
+		return nil, &exitcode.Error{Code: exitcode.Syntax, Msg: fmt.Sprintf("rsync: failed to open files-from file %s: %s", name, strerror(errnoOf(err)))}
 	}
 	return f, nil
-}
-
-// untrustedNote is rsync's warning line for an open that refused a
-// symbolic link another user owns, or "" for any other error.
-func untrustedNote(err error) string {
-	if errors.Is(err, fsys.ErrUntrustedLink) {
-		return fsys.UntrustedLinkWarning + "\n"
-	}
-	return ""
 }
 
 func errnoOf(err error) error {
@@ -214,7 +205,7 @@ func checkFilesFrom(o *options.Options) error {
 		if i := strings.LastIndex(msg, " ("); i > 0 && strings.HasSuffix(msg, ")") {
 			msg = msg[:i]
 		}
-		return &exitcode.Error{Code: exitcode.Syntax, Msg: untrustedNote(err) + fmt.Sprintf("rsync: failed to open files-from file %s: %s", o.FilesFrom, msg)}
+		return &exitcode.Error{Code: exitcode.Syntax, Msg: fmt.Sprintf("rsync: failed to open files-from file %s: %s", o.FilesFrom, msg)}
 	}
 	return f.Close()
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/gorsync/gorsync/internal/engine"
 	"github.com/gorsync/gorsync/internal/fastio"
+	"github.com/gorsync/gorsync/internal/options"
 	"github.com/gorsync/gorsync/internal/transport"
 )
 
@@ -30,7 +31,10 @@ func localCopy(ctx context.Context, cfg *Config) (*Stats, error) {
 	// Whole files go from the sender to the receiver as open files, for
 	// the receiver to copy with copy_file_range (engine/localcopy.go).
 	var handoff *engine.Handoff
-	if cfg.IO.On(fastio.CopyRange) {
+	// A file handed over has no checksum for --out-format's %C to show,
+	// and it bypasses the stream, which --bwlimit paces as rsync's local
+	// copy paces its sender's writes.
+	if cfg.IO.On(fastio.CopyRange) && !options.FormatHas(cfg.engine.Out.Format, 'C') && cfg.Opts.BwLimit == 0 {
 		handoff = engine.NewHandoff()
 		defer handoff.Close()
 	}

@@ -60,6 +60,14 @@ func runMain(ctx context.Context, args []string, env Env, adjust func(*Config)) 
 		writeVersion(env.Stdout)
 		return 0
 	}
+	var stdin io.Reader = env.Stdin
+	if opts.Server && opts.SecludedArgs {
+		var in *bufio.Reader
+		if opts, in, err = readSecluded(args, env); err != nil {
+			return reportExit(env, err, true)
+		}
+		stdin = in
+	}
 	if err := checkProtocolOption(opts); err != nil {
 		return reportExit(env, err, opts.Server)
 	}
@@ -74,7 +82,7 @@ func runMain(ctx context.Context, args []string, env Env, adjust func(*Config)) 
 		adjust(cfg)
 	}
 	if opts.Server {
-		_, err = Run(ctx, cfg, stdio{env.Stdin, env.Stdout})
+		_, err = Run(ctx, cfg, stdio{stdin, env.Stdout})
 		return reportExit(env, err, true)
 	}
 	_, err = RunClient(ctx, cfg)

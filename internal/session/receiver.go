@@ -81,7 +81,8 @@ func receiveSide(c *engine.Conn, eo *engine.Options, dst string, server bool, ff
 	if err != nil {
 		return nil, idle(err, server)
 	}
-	if created && eo.Info.Name > 0 {
+	// rsync: main.c get_local_name (INFO_GTE(NAME, 1) || stdout_format_has_i)
+	if created && (eo.Info.Name > 0 || eo.Out.HasI > 0) {
 		c.Log.Info(fmt.Sprintf("created directory %s\n", strings.TrimSuffix(dst, "/")))
 	}
 	rs.RootCreated = created
@@ -283,7 +284,7 @@ func mkpath(c *engine.Conn, n int, dst string, eo *engine.Options) (*fsys.PathDi
 		errors.As(err, &en)
 		return nil, &exitcode.Error{Code: exitcode.FileIO, Msg: fmt.Sprintf("rsync: [Receiver] mkdir %q failed: %s", absPath(dst), strerror(en))}
 	}
-	if made > 0 && eo.Info.Name > 0 && !eo.Quiet {
+	if made > 0 && (eo.Info.Name > 0 || eo.Out.HasI > 0) && !eo.Quiet {
 		shown := dst
 		if slash >= 0 && (n == 1 || trailing) {
 			shown = dst[:slash]

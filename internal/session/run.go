@@ -25,6 +25,23 @@ type Stats = report.Stats
 // rsync's exit code 20. A client's Stats are returned even for a run that
 // ended with some files failed (exit 23 or 24).
 func Run(ctx context.Context, cfg *Config, conn io.ReadWriter) (*Stats, error) {
+	// --timeout and --stop-at watch the transfer; a limit that ends it
+	// is the error reported.
+	ctx, w := startWatch(ctx, cfg)
+	if w != nil {
+		c := *cfg
+		c.watch = w
+		cfg = &c
+	}
+	st, err := run(ctx, cfg, conn)
+	if lerr := w.stop(); lerr != nil {
+		return st, lerr
+	}
+	return st, err
+}
+
+// run is Run under the transfer's watch.
+func run(ctx context.Context, cfg *Config, conn io.ReadWriter) (*Stats, error) {
 	if cfg.Role == Local {
 		return localCopy(ctx, cfg)
 	}
@@ -33,15 +50,21 @@ func Run(ctx context.Context, cfg *Config, conn io.ReadWriter) (*Stats, error) {
 			c.Close()
 		}
 	})
+	role := func() (*Stats, error) {
+		switch cfg.Role {
+		case Push:
+			return clientSend(cfg, conn)
+		case Pull:
+			return clientReceive(cfg, conn)
+		}
+		return nil, serve(cfg, conn)
+	}
 	var st *Stats
 	var err error
-	switch cfg.Role {
-	case Push:
-		st, err = clientSend(cfg, conn)
-	case Pull:
-		st, err = clientReceive(cfg, conn)
-	default:
-		err = serve(cfg, conn)
+	if cfg.watch != nil {
+		st, err = runWatched(ctx, cfg.watch, conn, role)
+	} else {
+		st, err = role()
 	}
 	if stop() {
 		return st, cancelled(ctx)
@@ -73,9 +96,12 @@ func onCancel(ctx context.Context, fn func()) (stop func() bool) {
 	}
 }
 
-// clientLogger prints a client's messages to its standard streams.
+// clientLogger prints a client's messages to its standard streams,
+// escaped for the terminal unless -8 says otherwise; -q drops the
+// informational ones.
 func clientLogger(cfg *Config) *engine.StderrLogger {
-	return &engine.StderrLogger{Out: cfg.Env.Stdout, Err: cfg.Env.Stderr, Quiet: cfg.Opts.Quiet > 0}
+	env := cfg.Env
+	return &engine.StderrLogger{Out: env.Stdout, Err: env.Stderr, Esc: report.NewEscaper(cfg.Opts.EightBit, env.Getenv), Quiet: cfg.Opts.Quiet > 0}
 }
 
 // connect sets up the connection on in and out and gives the roles their
@@ -84,6 +110,9 @@ func connect(cfg *Config, in io.Reader, out io.Writer, server, sender bool, log 
 	pc, err := protocol.Connect(in, out, cfg.protocolConfig(server, sender))
 	if err != nil {
 		return nil, err
+	}
+	if cfg.Role != Local {
+		cfg.watch.setConn(pc)
 	}
 	if server {
 		stderr := cfg.Env.Stderr

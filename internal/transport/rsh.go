@@ -8,6 +8,8 @@ import (
 	"os/exec"
 	"strings"
 	"syscall"
+
+	"golang.org/x/sys/unix"
 )
 
 // SplitRsh splits a remote-shell command on spaces, honouring single and
@@ -132,24 +134,43 @@ func Start(argv []string, stderr io.Writer) (*Conn, error) {
 	}
 	cmd := exec.Command(name, argv[1:]...)
 	cmd.Stderr = stderr
-	// Our own pipe rather than StdinPipe, whose writer hides the
-	// descriptor.
+	// Our own pipes rather than StdinPipe and StdoutPipe, whose ends hide
+	// their descriptors: writev on the one, a larger buffer on both.
 	pr, in, err := os.Pipe()
 	if err != nil {
 		return nil, err
 	}
-	cmd.Stdin = pr
-	out, err := cmd.StdoutPipe()
+	out, pw, err := os.Pipe()
 	if err != nil {
 		pr.Close()
 		in.Close()
 		return nil, err
 	}
+	growPipe(in)
+	growPipe(out)
+	cmd.Stdin, cmd.Stdout = pr, pw
 	err = cmd.Start()
 	pr.Close()
+	pw.Close()
 	if err != nil {
 		in.Close()
+		out.Close()
 		return nil, fmt.Errorf("failed to exec %s: %w", argv[0], err)
 	}
 	return &Conn{cmd: cmd, Reader: out, w: in}, nil
+}
+
+// pipeBuffer is the buffer the remote shell's pipes are given: with the
+// kernel's 64 KiB the two processes take turns on every few frames (a
+// fresh copy of 100,000 small files over a remote shell: 1.58 s with
+// 64 KiB, 1.43 s with 1 MiB). It is /proc/sys/fs/pipe-max-size's default.
+const pipeBuffer = 1 << 20
+
+// growPipe asks for pipeBuffer bytes of buffer on the pipe f; where the
+// kernel refuses (a lower pipe-max-size for an unprivileged user), the
+// pipe keeps its size.
+func growPipe(f *os.File) {
+	if rc, err := f.SyscallConn(); err == nil {
+		rc.Control(func(fd uintptr) { unix.FcntlInt(fd, unix.F_SETPIPE_SZ, pipeBuffer) })
+	}
 }

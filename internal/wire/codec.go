@@ -37,7 +37,20 @@ var intByteExtra = [64]byte{
 // stream yields an error wrapping both io.ErrUnexpectedEOF and ErrProtocol.
 type Reader struct {
 	br  *bufio.Reader
+	src *countReader // nil when br came ready-made
 	buf [16]byte
+}
+
+// countReader counts what the buffer takes from the stream.
+type countReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
 }
 
 // NewReader returns a Reader that buffers r in 256 KiB.
@@ -49,7 +62,17 @@ func NewReaderSize(r io.Reader, size int) *Reader {
 	if br, ok := r.(*bufio.Reader); ok && br.Size() >= 64<<10 {
 		return &Reader{br: br}
 	}
-	return &Reader{br: bufio.NewReaderSize(r, size)}
+	src := &countReader{r: r}
+	return &Reader{br: bufio.NewReaderSize(src, size), src: src}
+}
+
+// Consumed is the count of bytes read so far (rsync's total_data_read,
+// which --out-format's %b and %c take their figures from).
+func (r *Reader) Consumed() int64 {
+	if r.src == nil {
+		return 0
+	}
+	return r.src.n - int64(r.br.Buffered())
 }
 
 // Buffered reports how many bytes can be read without touching the stream.
@@ -218,6 +241,7 @@ func (r *Reader) ReadVstring(max int) (string, error) {
 type Writer struct {
 	w    io.Writer
 	buf  []byte
+	out  int64 // bytes handed to w
 	err  error
 	pair [2][]byte // buffered bytes and a large write, gathered for a MuxWriter
 }
@@ -250,6 +274,7 @@ func (w *Writer) Write(p []byte) (int, error) {
 			// MSG_DATA frames, in one vectored write.
 			w.pair = [2][]byte{w.buf, p}
 			n, err := m.WriteBuffers(w.pair[:])
+			w.out += max(n, 0)
 			n -= int64(len(w.buf))
 			w.pair, w.buf = [2][]byte{}, w.buf[:0]
 			if err != nil {
@@ -262,6 +287,7 @@ func (w *Writer) Write(p []byte) (int, error) {
 			return 0, w.err
 		}
 		n, err := w.w.Write(p)
+		w.out += int64(n)
 		if err != nil {
 			w.err = err
 		}
@@ -360,6 +386,10 @@ func (w *Writer) WriteVstring(s string) {
 // Buffered reports how many bytes wait in the buffer.
 func (w *Writer) Buffered() int { return len(w.buf) }
 
+// Written is the count of bytes written so far, buffered ones included
+// (rsync's total_data_written, for --out-format's %b and %c).
+func (w *Writer) Written() int64 { return w.out + int64(len(w.buf)) }
+
 // Flush writes buffered data to the underlying writer.
 func (w *Writer) Flush() error {
 	if w.err != nil {
@@ -367,7 +397,8 @@ func (w *Writer) Flush() error {
 		return w.err
 	}
 	if len(w.buf) > 0 {
-		_, err := w.w.Write(w.buf)
+		n, err := w.w.Write(w.buf)
+		w.out += int64(n)
 		w.buf = w.buf[:0]
 		if err != nil {
 			w.err = err

@@ -245,6 +245,28 @@ func (m *MuxWriter) WriteMsg(code MsgCode, payload []byte) error {
 	return m.send(code, payload)
 }
 
+// Keepalive sends an empty MSG_DATA frame, which every rsync reads as
+// nothing, unless a write is under way (that write tells the peer as much).
+// It reports whether it wrote. It may block as a write does, so a caller
+// watching the clock calls it from a goroutine of its own.
+// rsync: io.c maybe_send_keepalive
+func (m *MuxWriter) Keepalive() (bool, error) {
+	if !m.mu.TryLock() {
+		return false, nil
+	}
+	defer m.mu.Unlock()
+	if err := m.writeQueued(); err != nil {
+		return false, err
+	}
+	if m.vw != nil {
+		m.addFrames(MsgData, nil)
+		_, err := m.writeFrames()
+		return err == nil, err
+	}
+	err := m.send(MsgData, nil)
+	return err == nil, err
+}
+
 func header(code MsgCode, n int) uint32 {
 	return uint32(mplexBase+int(code))<<24 | uint32(n)
 }
