@@ -42,9 +42,9 @@ func infoCases() []optCase {
 		return optCase{name: name, setup: delSetup(nil), args: args, srcs: []string{"src/"}, dst: "dst/", cmp: archive}
 	}
 	return []optCase{
-		// Without -v, --info=name (or anything showing names) makes an
-		// upstream client pushing send --log-format=X, which belongs to
-		// --out-format's support: the cases that show names give -v.
+		named("info/name-without-v", edited("-a", "--info=name")),
+		named("info/name2-without-v", edited("-a", "--info=name2")),
+		withDelete("info/name-shows-deletions", "-a", "--delete", "--info=name"),
 		named("info/name-with-v-name0", edited("-v", "--info=name0", "-a", "--info=name")),
 		named("info/name0-with-v", edited("-av", "--info=name0")),
 		named("info/name2-unchanged-names", edited("-av", "--info=name2")),

@@ -108,8 +108,10 @@ for o in "-v --info=name0" "--info=none" \
 	capture push "$o" /dst
 	capture pull "$o" /src/
 done
-# Pushing, --info=name without -v also sends --log-format=X, which belongs
-# to --out-format's support.
+# Names shown without -v: a push also sends --log-format=X.
 for o in "--info=name" "--info=ALL" "--info=all2" "--info=NAME2,name1" "--info=name9"; do
 	capture pull "$o" /src/
+done
+for o in "--info=name" "--info=ALL" "--info=all2" "--info=NAME2,name1" "--info=name9" "-v --info=name0,del"; do
+	capture push "$o" /dst
 done
