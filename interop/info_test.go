@@ -76,6 +76,7 @@ func infoCases() []optCase {
 			sanity: optMustContain("skipping non-regular file"),
 		},
 		named("quiet/q-silences-v", edited("-avq", "--delete")),
+		{name: "quiet/q-silences-listing", setup: optSrc(""), args: []string{"-rq"}, srcs: []string{"src/"}},
 		named("quiet/q-with-info", edited("-avq", "--info=name2,del")),
 		named("debug/quiet-flags", edited("-av", "--debug=bind,fuzzy2,backup2,acl,chdir0")),
 		named("debug/none", edited("-av", "--debug=none")),
