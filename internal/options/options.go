@@ -187,6 +187,18 @@ type Options struct {
 	MaxDelete    int
 	MaxDeleteSet bool
 
+	// BatchName is the FILE of --write-batch, --only-write-batch or
+	// --read-batch; WriteBatch is rsync's write_batch (1 for
+	// --write-batch, -1 for --only-write-batch) and ReadBatch its
+	// read_batch.
+	BatchName  string
+	WriteBatch int
+	ReadBatch  bool
+	// Argv is the command line as given (without the program name): the
+	// batch's FILE.sh is written from it. rsync: batch.c
+	// write_batch_shell_file (raw_argv)
+	Argv []string
+
 	// NoIncRecursive is --no-inc-recursive (--no-i-r; --inc-recursive
 	// clears it): rsync's allow_inc_recurse turned off. Whether a transfer
 	// recurses incrementally also depends on the role and other options;
@@ -268,7 +280,7 @@ func Parse(args []string, env func(string) string) (*Options, error) {
 	if env == nil {
 		env = func(string) string { return "" }
 	}
-	p := parser{args: args, o: &Options{HumanReadable: 1, RsyncPath: "rsync"}}
+	p := parser{args: args, o: &Options{HumanReadable: 1, RsyncPath: "rsync", Argv: args}}
 	if err := p.run(); err != nil {
 		return nil, err
 	}
@@ -313,6 +325,9 @@ func Parse(args []string, env func(string) string) (*Options, error) {
 	if err := p.checkDelete(); err != nil {
 		return nil, err
 	}
+	if err := p.checkBatch(); err != nil {
+		return nil, err
+	}
 	// The old meaning of -h (help) survives when it is the only argument.
 	if o.HumanReadable > 1 && len(args) == 1 && !o.Server {
 		o.Help = true
@@ -325,7 +340,7 @@ func Parse(args []string, env func(string) string) (*Options, error) {
 				o.Rsh = "ssh"
 			}
 		}
-		o.ListOnly = len(o.Args) < 2 || o.ListOnlyOpt
+		o.ListOnly = len(o.Args) < 2 && !o.ReadBatch || o.ListOnlyOpt
 	}
 	return o, nil
 }
@@ -537,6 +552,8 @@ func (p *parser) apply(s *optSpec, val string) error {
 		optDeleteExcluded, optDeleteMissingArgs, optIgnoreMissingArgs, optForce,
 		optNoForce, optIgnoreErrors, optNoIgnoreErrors, optMaxDelete:
 		return p.applyDelete(s, val)
+	case optReadBatch, optWriteBatch, optOnlyWriteBatch:
+		p.applyBatch(s, val)
 	case optFrom0:
 		o.From0 = true
 	case optNoFrom0:
