@@ -163,7 +163,18 @@ func (bw *batchWriter) start(cfg *Config, c *engine.Conn) error {
 	if bw.tee != nil {
 		bw.tee.On = true
 	}
-	script := batchScript(cfg.Opts, programName())
+	var rules []string
+	if cfg.rules != nil {
+		rules = cfg.rules.ScriptRules()
+	}
+	for _, r := range rules {
+		// One line of the here-document each: a newline would end it
+		// early and run the rest. rsync: batch.c write_filter_rules
+		if strings.Contains(r, "\n") {
+			return &exitcode.Error{Code: exitcode.Syntax, Msg: "cannot write a filter rule containing a newline to the batch replay script"}
+		}
+	}
+	script := batchScript(cfg.Opts, programName(), rules, s.Protocol)
 	_, err := io.WriteString(bw.sh, script)
 	if cerr := bw.sh.Close(); err == nil {
 		err = cerr
@@ -187,9 +198,19 @@ func programName() string {
 // batchScript is FILE.sh for the command line o: the same command with
 // --read-batch for --write-batch, the paths left out but the destination,
 // which $1 may replace. rsync: batch.c write_batch_shell_file
-func batchScript(o *options.Options, prog string) string {
+func batchScript(o *options.Options, prog string, rules []string, proto int) string {
 	var b strings.Builder
 	writeShellArg(&b, prog)
+	if len(rules) > 0 {
+		// The rules follow as a here-document.
+		if proto >= 29 {
+			b.WriteString(" --filter=")
+			writeShellArg(&b, "._-")
+		} else {
+			b.WriteString(" --exclude-from=")
+			writeShellArg(&b, "-")
+		}
+	}
 	raw := append([]string(nil), o.Argv...)
 	// The positional arguments are the last ones that match, in
 	// reverse.
@@ -236,7 +257,23 @@ func batchScript(o *options.Options, prog string) string {
 	}
 	b.WriteString(" ${1:-")
 	writeShellArg(&b, dst)
-	b.WriteString("}\n")
+	b.WriteByte('}')
+	if len(rules) > 0 {
+		eol := byte('\n')
+		if o.From0 {
+			eol = 0
+		}
+		b.WriteString(" <<'#E#'\n")
+		for _, r := range rules {
+			b.WriteString(r)
+			b.WriteByte(eol)
+		}
+		if o.From0 {
+			b.WriteString(";\n")
+		}
+		b.WriteString("#E#")
+	}
+	b.WriteByte('\n')
 	return b.String()
 }
 

@@ -1,0 +1,280 @@
+package interop
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/gorsync/gorsync/internal/rsynctest"
+)
+
+// batchSide names the program that writes or reads a batch.
+type batchSide struct {
+	name    string
+	gorsync bool
+}
+
+var batchPairs = []struct{ writer, reader batchSide }{
+	{batchSide{"rsync", false}, batchSide{"gorsync", true}},
+	{batchSide{"gorsync", true}, batchSide{"rsync", false}},
+}
+
+// prog returns the binary of s.
+func (s batchSide) prog(t *testing.T) string {
+	if s.gorsync {
+		return rsynctest.BuildGorsync(t)
+	}
+	return rsynctest.RequireRsync(t)
+}
+
+// runIn runs prog in dir with args and fails the test unless it exits 0.
+func runIn(t *testing.T, dir, prog string, args ...string) string {
+	t.Helper()
+	out, errOut, code := rsynctest.Run(t, dir, nil, prog, args...)
+	if code != 0 {
+		t.Fatalf("%s %s: exit %d\nstdout:\n%s\nstderr:\n%s", filepath.Base(prog), strings.Join(args, " "), code, out, errOut)
+	}
+	return out
+}
+
+// copyTree copies src to dst with cp -a.
+func copyTree(t *testing.T, src, dst string) {
+	t.Helper()
+	if out, err := exec.Command("cp", "-a", src, dst).CombinedOutput(); err != nil {
+		t.Fatalf("cp -a: %v\n%s", err, out)
+	}
+}
+
+// scriptProg is the program name FILE.sh starts with.
+var scriptProg = regexp.MustCompile(`^'[^']*'`)
+
+// TestBatchInterchange writes a batch with one program and applies it with
+// the other, at protocols 29 to 32, with and without incremental recursion,
+// onto an empty destination and onto one holding the older tree (the batch
+// then holds deltas). The writer's own destination, and the reader's, must
+// equal the source; and the FILE.sh both programs write for the same
+// command must be the same but for the program's name.
+func TestBatchInterchange(t *testing.T) {
+	trees(t)
+	for _, pair := range batchPairs {
+		for _, proto := range []int{32, 31, 30, 29} {
+			for _, noIR := range []bool{false, true} {
+				if noIR && proto < 30 {
+					continue
+				}
+				for _, delta := range []bool{false, true} {
+					name := fmt.Sprintf("%s-writes_%s-reads/proto%d", pair.writer.name, pair.reader.name, proto)
+					if noIR {
+						name += "-no-i-r"
+					}
+					if delta {
+						name += "/delta"
+					} else {
+						name += "/fresh"
+					}
+					t.Run(name, func(t *testing.T) {
+						t.Parallel()
+						batchCase(t, pair.writer, pair.reader, proto, noIR, delta)
+					})
+				}
+			}
+		}
+	}
+}
+
+func batchCase(t *testing.T, writer, reader batchSide, proto int, noIR, delta bool) {
+	work := t.TempDir()
+	src := smallA
+	if delta {
+		src = smallB
+		copyTree(t, smallA, filepath.Join(work, "dstw"))
+		copyTree(t, smallA, filepath.Join(work, "dstr"))
+	}
+	args := []string{"-a", fmt.Sprintf("--protocol=%d", proto)}
+	if noIR {
+		args = append(args, "--no-i-r")
+	}
+	wargs := append(append([]string{}, args...), "--write-batch=batch", src+"/", "dstw/")
+	runIn(t, work, writer.prog(t), wargs...)
+	rsynctest.CompareTrees(t, src, filepath.Join(work, "dstw"), compareOpts(proto))
+
+	runIn(t, work, reader.prog(t), append(append([]string{}, args...), "--read-batch=batch", "dstr/")...)
+	rsynctest.CompareTrees(t, src, filepath.Join(work, "dstr"), compareOpts(proto))
+
+	// The other program, given the same command, writes the same script.
+	other := t.TempDir()
+	if delta {
+		copyTree(t, smallA, filepath.Join(other, "dstw"))
+	}
+	runIn(t, other, reader.prog(t), wargs...)
+	compareScripts(t, filepath.Join(work, "batch.sh"), filepath.Join(other, "batch.sh"))
+}
+
+// compareScripts compares two FILE.sh scripts but for the program name.
+func compareScripts(t *testing.T, a, b string) {
+	t.Helper()
+	sa, err := os.ReadFile(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sb, err := os.ReadFile(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	na := scriptProg.ReplaceAllString(string(sa), "'PROG'")
+	nb := scriptProg.ReplaceAllString(string(sb), "'PROG'")
+	if na != nb {
+		t.Errorf("batch scripts differ:\n%s: %q\n%s: %q", a, na, b, nb)
+	}
+}
+
+// TestBatchScript compares the FILE.sh upstream rsync and gorsync write for
+// command lines that exercise its rules: positional arguments left out but
+// the destination, --write-batch and --only-write-batch spelled either way,
+// filter options dropped, quoting of odd arguments, a remote destination's
+// path.
+func TestBatchScript(t *testing.T) {
+	trees(t)
+	rsync := rsynctest.RequireRsync(t)
+	gorsync := rsynctest.BuildGorsync(t)
+	cases := []struct {
+		name string
+		args []string
+	}{
+		{"plain", []string{"-a", "--write-batch=b", "SRC/", "dst/"}},
+		{"separate-value", []string{"-rt", "--write-batch", "b", "SRC/", "dst/"}},
+		{"only-write", []string{"-av", "--only-write-batch=b", "SRC/", "dst/"}},
+		{"quoting", []string{"-a", "--write-batch=b", "--modify-window=1", "SRC/", "it's dst/"}},
+		{"filters-dropped", []string{"-a", "--exclude", "*.c", "--include=x", "--write-batch=b", "SRC/", "dst/"}},
+		{"filter-kinds", []string{"-a", "-f", "- *.o", "--filter=+s keep/", "--exclude=/top", "-C", "--write-batch=b", "SRC/", "dst/"}},
+		{"from0", []string{"-a", "--from0", "--exclude=x", "--write-batch=b", "SRC/", "dst/"}},
+		{"two-sources", []string{"-r", "--write-batch=b", "SRC/sub1", "SRC/sub2", "dst"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var scripts [2]string
+			for i, prog := range []string{rsync, gorsync} {
+				dir := t.TempDir()
+				if err := os.Symlink(smallA, filepath.Join(dir, "SRC")); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.MkdirAll(filepath.Join(dir, "SRC-unused"), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				_, errOut, code := rsynctest.Run(t, dir, nil, prog, c.args...)
+				if code != 0 && code != 23 {
+					t.Fatalf("%s %v: exit %d\n%s", prog, c.args, code, errOut)
+				}
+				scripts[i] = filepath.Join(dir, "b.sh")
+			}
+			compareScripts(t, scripts[0], scripts[1])
+		})
+	}
+}
+
+// TestOnlyWriteBatch writes a batch with --only-write-batch, which must
+// leave the destination (the older tree) untouched, and applies it with the
+// other program to a copy of that destination, which must then equal the
+// source.
+func TestOnlyWriteBatch(t *testing.T) {
+	trees(t)
+	for _, pair := range batchPairs {
+		for _, proto := range []int{32, 30, 29} {
+			t.Run(fmt.Sprintf("%s-writes_%s-reads/proto%d", pair.writer.name, pair.reader.name, proto), func(t *testing.T) {
+				t.Parallel()
+				work := t.TempDir()
+				copyTree(t, smallA, filepath.Join(work, "dstw"))
+				copyTree(t, smallA, filepath.Join(work, "dstr"))
+				p := fmt.Sprintf("--protocol=%d", proto)
+				runIn(t, work, pair.writer.prog(t), "-a", p, "--only-write-batch=batch", smallB+"/", "dstw/")
+				rsynctest.CompareTrees(t, smallA, filepath.Join(work, "dstw"), compareOpts(proto))
+				runIn(t, work, pair.reader.prog(t), "-a", p, "--read-batch=batch", "dstr/")
+				rsynctest.CompareTrees(t, smallB, filepath.Join(work, "dstr"), compareOpts(proto))
+			})
+		}
+	}
+}
+
+// TestBatchRemoteShell writes a batch on the client of a transfer over a
+// remote shell, pushing and pulling, in every pairing, and applies it with
+// the program that did not write it; --only-write-batch pushed must leave
+// the remote destination untouched. Both destinations start with the older
+// tree.
+func TestBatchRemoteShell(t *testing.T) {
+	trees(t)
+	gorsync := rsynctest.BuildGorsync(t)
+	rsync := rsynctest.RequireRsync(t)
+	for _, p := range pairings {
+		for _, push := range []bool{true, false} {
+			for _, only := range []bool{false, true} {
+				if only && !push {
+					continue
+				}
+				dir := "pull"
+				if push {
+					dir = "push"
+				}
+				if only {
+					dir += "-only"
+				}
+				t.Run(p.name+"/"+dir, func(t *testing.T) {
+					t.Parallel()
+					client, server, reader := rsync, rsync, gorsync
+					if p.clientGorsync {
+						client, reader = gorsync, rsync
+					}
+					if p.serverGorsync {
+						server = gorsync
+					}
+					work := t.TempDir()
+					copyTree(t, smallA, filepath.Join(work, "dstw"))
+					copyTree(t, smallA, filepath.Join(work, "dstr"))
+					opt := "--write-batch=batch"
+					if only {
+						opt = "--only-write-batch=batch"
+					}
+					args := []string{"-a", "-e", localRsh, "--rsync-path=" + server, opt}
+					dstw := filepath.Join(work, "dstw")
+					if push {
+						args = append(args, smallB+"/", "localhost:"+dstw+"/")
+					} else {
+						args = append(args, "localhost:"+smallB+"/", dstw+"/")
+					}
+					runIn(t, work, client, args...)
+					if only {
+						rsynctest.CompareTrees(t, smallA, dstw, compareOpts(32))
+					} else {
+						rsynctest.CompareTrees(t, smallB, dstw, compareOpts(32))
+					}
+					runIn(t, work, reader, "-a", "--read-batch=batch", "dstr/")
+					rsynctest.CompareTrees(t, smallB, filepath.Join(work, "dstr"), compareOpts(32))
+				})
+			}
+		}
+	}
+}
+
+// TestReadBatchStdin applies an upstream batch read from standard input
+// (--read-batch=-).
+func TestReadBatchStdin(t *testing.T) {
+	trees(t)
+	rsync := rsynctest.RequireRsync(t)
+	gorsync := rsynctest.BuildGorsync(t)
+	work := t.TempDir()
+	runIn(t, work, rsync, "-a", "--write-batch=batch", smallA+"/", "dstw/")
+	f, err := os.Open(filepath.Join(work, "batch"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	cmd := exec.Command(gorsync, "-a", "--read-batch=-", "dstr/")
+	cmd.Dir, cmd.Stdin = work, f
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("gorsync --read-batch=-: %v\n%s", err, out)
+	}
+	rsynctest.CompareTrees(t, smallA, filepath.Join(work, "dstr"), compareOpts(32))
+}
