@@ -48,6 +48,9 @@ func (p *parser) checkBatch() error {
 		}
 		return &UsageError{Reason: "--read-batch cannot be used with --remove-" + which + "-files", Server: o.Server}
 	}
+	if o.WriteBatch != 0 {
+		o.Argv = p.args
+	}
 	if len(o.BatchName) > maxBatchName {
 		return &UsageError{Reason: "the batch-file name must be 256 characters or less.", Server: o.Server}
 	}

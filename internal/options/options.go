@@ -194,8 +194,8 @@ type Options struct {
 	BatchName  string
 	WriteBatch int
 	ReadBatch  bool
-	// Argv is the command line as given (without the program name): the
-	// batch's FILE.sh is written from it. rsync: batch.c
+	// Argv is, when writing a batch, the command line as given (without
+	// the program name): the batch's FILE.sh is written from it. rsync: batch.c
 	// write_batch_shell_file (raw_argv)
 	Argv []string
 
@@ -280,7 +280,7 @@ func Parse(args []string, env func(string) string) (*Options, error) {
 	if env == nil {
 		env = func(string) string { return "" }
 	}
-	p := parser{args: args, o: &Options{HumanReadable: 1, RsyncPath: "rsync", Argv: args}}
+	p := parser{args: args, o: &Options{HumanReadable: 1, RsyncPath: "rsync"}}
 	if err := p.run(); err != nil {
 		return nil, err
 	}

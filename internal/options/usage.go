@@ -83,6 +83,9 @@ Options
 --stats                  give some file-transfer stats
 --8-bit-output, -8       leave high-bit chars unescaped in output
 --human-readable, -h     output numbers in a human-readable format
+--write-batch=FILE       write a batched update to FILE
+--only-write-batch=FILE  like --write-batch but w/o updating dest
+--read-batch=FILE        read a batched update from FILE
 --protocol=NUM           force an older protocol version to be used
 --version, -V            print the version + other info and exit
 --help, -h (*)           show this help (* -h is help only on its own)
