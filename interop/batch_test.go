@@ -201,8 +201,9 @@ func TestOnlyWriteBatch(t *testing.T) {
 
 // TestBatchRemoteShell writes a batch on the client of a transfer over a
 // remote shell, pushing and pulling, in every pairing, and applies it with
-// the program that did not write it; --only-write-batch pushed must leave
-// the remote destination untouched. Both destinations start with the older
+// the program that did not write it; --only-write-batch must leave the
+// destination untouched, the server's (a push tells it
+// --only-write-batch=X) or the client's. Both destinations start with the older
 // tree.
 func TestBatchRemoteShell(t *testing.T) {
 	trees(t)
@@ -211,9 +212,6 @@ func TestBatchRemoteShell(t *testing.T) {
 	for _, p := range pairings {
 		for _, push := range []bool{true, false} {
 			for _, only := range []bool{false, true} {
-				if only && !push {
-					continue
-				}
 				dir := "pull"
 				if push {
 					dir = "push"
@@ -277,4 +275,63 @@ func TestReadBatchStdin(t *testing.T) {
 		t.Fatalf("gorsync --read-batch=-: %v\n%s", err, out)
 	}
 	rsynctest.CompareTrees(t, smallA, filepath.Join(work, "dstr"), compareOpts(32))
+}
+
+// rate is the timing in rsync's "sent ... bytes/sec" line.
+var rate = regexp.MustCompile(`[0-9.,]+ bytes/sec`)
+
+// TestReadBatchOutput applies an upstream batch with -v with both
+// programs: onto an empty destination, onto the result again (every file
+// is then skipped: "Skipping batched update"), and, for a batch written
+// where a file was up to date, onto an empty one (that file has "No
+// batched update", exit 23). Standard output and the exit code must be
+// the same; only the transfer rate may differ.
+func TestReadBatchOutput(t *testing.T) {
+	trees(t)
+	rsync := rsynctest.RequireRsync(t)
+	gorsync := rsynctest.BuildGorsync(t)
+	work := t.TempDir()
+	runIn(t, work, rsync, "-a", "--write-batch=full", smallA+"/", "w1/")
+	// A destination holding one top-level file already.
+	if err := os.Mkdir(filepath.Join(work, "w2"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	ents, err := os.ReadDir(smallA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range ents {
+		if e.Type().IsRegular() {
+			copyTree(t, filepath.Join(smallA, e.Name()), filepath.Join(work, "w2", e.Name()))
+			break
+		}
+	}
+	runIn(t, work, rsync, "-a", "--write-batch=part", smallA+"/", "w2/")
+	for _, c := range []struct {
+		name, batch string
+		again       bool
+	}{{"fresh", "full", false}, {"again", "full", true}, {"no-batched-update", "part", false}} {
+		t.Run(c.name, func(t *testing.T) {
+			var outs, dsts [2]string
+			var codes [2]int
+			for i, prog := range []string{rsync, gorsync} {
+				dir := t.TempDir()
+				dsts[i] = filepath.Join(dir, "dst")
+				args := []string{"-av", "--read-batch=" + filepath.Join(work, c.batch), "dst/"}
+				if c.again {
+					runIn(t, dir, prog, args...)
+				}
+				out, _, code := rsynctest.Run(t, dir, nil, prog, args...)
+				outs[i], codes[i] = rate.ReplaceAllString(out, "RATE bytes/sec"), code
+			}
+			// The file the batch lacks is missing from both.
+			rsynctest.CompareTrees(t, dsts[0], dsts[1], compareOpts(32))
+			if c.batch == "full" {
+				rsynctest.CompareTrees(t, smallA, dsts[1], compareOpts(32))
+			}
+			if outs[0] != outs[1] || codes[0] != codes[1] {
+				t.Errorf("rsync (exit %d):\n%s\ngorsync (exit %d):\n%s", codes[0], outs[0], codes[1], outs[1])
+			}
+		})
+	}
 }
