@@ -335,3 +335,24 @@ func TestReadBatchOutput(t *testing.T) {
 		})
 	}
 }
+
+// TestBatchScriptReplays runs the FILE.sh each program writes, with its
+// filter rules in a here-document, on a second copy of the destination:
+// it must come out as the batch writer's own destination did.
+func TestBatchScriptReplays(t *testing.T) {
+	trees(t)
+	for _, side := range []batchSide{{"rsync", false}, {"gorsync", true}} {
+		t.Run(side.name, func(t *testing.T) {
+			work := t.TempDir()
+			copyTree(t, smallA, filepath.Join(work, "dstw"))
+			copyTree(t, smallA, filepath.Join(work, "dstr"))
+			runIn(t, work, side.prog(t), "-a", "--delete", "--exclude=*.txt", "--write-batch=batch", smallB+"/", "dstw/")
+			cmd := exec.Command("sh", "batch.sh", "dstr/")
+			cmd.Dir = work
+			if out, err := cmd.CombinedOutput(); err != nil {
+				t.Fatalf("sh batch.sh: %v\n%s", err, out)
+			}
+			rsynctest.CompareTrees(t, filepath.Join(work, "dstw"), filepath.Join(work, "dstr"), compareOpts(32))
+		})
+	}
+}

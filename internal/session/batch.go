@@ -381,10 +381,17 @@ func readBatch(ctx context.Context, cfg *Config) (*Stats, error) {
 	if sess.Seed, err = r.ReadInt(); err != nil {
 		return nil, batchEOF(err)
 	}
-	// The options the stream depends on are the batch's.
+	// The options the stream depends on are the batch's; whether it
+	// may recurse incrementally is decided by the command line's.
+	// rsync: main.c do_cmd (set_allow_inc_recurse), compat.c
+	// setup_protocol
+	allowInc := cfg.allowIncRecurse(false)
 	bo := *o
 	if err := matchBatchFlags(cfg, &bo, flags, proto); err != nil {
 		return nil, err
+	}
+	if sess.IncRecurse() && !allowInc {
+		return nil, &exitcode.Error{Code: exitcode.Syntax, Msg: "Incompatible options specified for inc-recursive batch file."}
 	}
 	sess.XferSum = checksum.Implied(proto)
 	sess.FileSum = sess.XferSum
@@ -442,13 +449,14 @@ func matchBatchFlags(cfg *Config, o *options.Options, flags int32, proto int) er
 		n = 9
 	}
 	compress, _ := o.Compression()
+	dirs := o.TransferDirs() // rsync's xfer_dirs, apart from -r
 	cur := []*bool{&o.Recursive, &o.Owner, &o.Group, &o.Links, &o.Devices, nil, &o.Checksum, nil, nil}
 	for i := 0; i < n; i++ {
 		set := flags&(1<<i) != 0
 		var was bool
 		switch {
 		case i == 7:
-			was = o.TransferDirs()
+			was = dirs
 		case i == 8:
 			was = compress
 		case i < len(cur) && cur[i] != nil:
