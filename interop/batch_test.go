@@ -78,7 +78,7 @@ func TestBatchInterchange(t *testing.T) {
 					}
 					t.Run(name, func(t *testing.T) {
 						t.Parallel()
-						batchCase(t, pair.writer, pair.reader, proto, noIR, delta)
+						batchCase(t, pair.writer, pair.reader, proto, noIR, delta, nil)
 					})
 				}
 			}
@@ -86,7 +86,7 @@ func TestBatchInterchange(t *testing.T) {
 	}
 }
 
-func batchCase(t *testing.T, writer, reader batchSide, proto int, noIR, delta bool) {
+func batchCase(t *testing.T, writer, reader batchSide, proto int, noIR, delta bool, extra []string) {
 	work := t.TempDir()
 	src := smallA
 	if delta {
@@ -98,6 +98,7 @@ func batchCase(t *testing.T, writer, reader batchSide, proto int, noIR, delta bo
 	if noIR {
 		args = append(args, "--no-i-r")
 	}
+	args = append(args, extra...)
 	wargs := append(append([]string{}, args...), "--write-batch=batch", src+"/", "dstw/")
 	runIn(t, work, writer.prog(t), wargs...)
 	rsynctest.CompareTrees(t, src, filepath.Join(work, "dstw"), compareOpts(proto))
@@ -112,6 +113,32 @@ func batchCase(t *testing.T, writer, reader batchSide, proto int, noIR, delta bo
 	}
 	runIn(t, other, reader.prog(t), wargs...)
 	compareScripts(t, filepath.Join(work, "batch.sh"), filepath.Join(other, "batch.sh"))
+}
+
+// TestBatchInterchangeOptions is TestBatchInterchange's delta case with
+// the options that change the batch's stream: compressed tokens (-z, at
+// protocols 32 and 29), pre-transfer checksums (-c), and deletions, which
+// the reader makes from its own command line (--delete).
+func TestBatchInterchangeOptions(t *testing.T) {
+	trees(t)
+	for _, pair := range batchPairs {
+		for _, c := range []struct {
+			name  string
+			proto int
+			extra []string
+		}{
+			{"z", 32, []string{"-z"}},
+			{"z-proto29", 29, []string{"-z"}},
+			{"c", 32, []string{"-c"}},
+			{"delete", 32, []string{"--delete"}},
+			{"delete-no-i-r", 31, []string{"--delete", "--no-i-r"}},
+		} {
+			t.Run(fmt.Sprintf("%s-writes_%s-reads/%s", pair.writer.name, pair.reader.name, c.name), func(t *testing.T) {
+				t.Parallel()
+				batchCase(t, pair.writer, pair.reader, c.proto, false, true, c.extra)
+			})
+		}
+	}
 }
 
 // compareScripts compares two FILE.sh scripts but for the program name.
@@ -353,6 +380,45 @@ func TestBatchScriptReplays(t *testing.T) {
 				t.Fatalf("sh batch.sh: %v\n%s", err, out)
 			}
 			rsynctest.CompareTrees(t, filepath.Join(work, "dstw"), filepath.Join(work, "dstr"), compareOpts(32))
+		})
+	}
+}
+
+// TestBatchErrors compares how both programs refuse a batch they cannot
+// use or write: the first line of the message and the exit code.
+func TestBatchErrors(t *testing.T) {
+	trees(t)
+	rsync := rsynctest.RequireRsync(t)
+	gorsync := rsynctest.BuildGorsync(t)
+	work := t.TempDir()
+	runIn(t, work, rsync, "-a", "--write-batch=good", smallA+"/", "w/")
+	data, err := os.ReadFile(filepath.Join(work, "good"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(work, "short"), data[:10], 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{
+		{"-a", "--read-batch=missing", "d/"},
+		{"-a", "--read-batch=good", "host:d/"},
+		{"-a", "--read-batch=good", "--write-batch=x", "d/"},
+		{"-a", "--write-batch=nodir/x", smallA + "/", "d/"},
+		{"-a", "--read-batch=.", "d/"},
+		{"-a", "--read-batch=short", "d/"},
+		{"-v", "--read-batch=good", "d/"}, // incremental, without -r
+	} {
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			var firsts [2]string
+			var codes [2]int
+			for i, prog := range []string{rsync, gorsync} {
+				out, errOut, code := rsynctest.Run(t, work, nil, prog, args...)
+				firsts[i], _, _ = strings.Cut(out+errOut, "\n")
+				codes[i] = code
+			}
+			if firsts[0] != firsts[1] || codes[0] != codes[1] {
+				t.Errorf("rsync: exit %d %q\ngorsync: exit %d %q", codes[0], firsts[0], codes[1], firsts[1])
+			}
 		})
 	}
 }

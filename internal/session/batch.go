@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -83,12 +84,12 @@ func openBatch(cfg *Config) (*batchWriter, error) {
 	name := cfg.Opts.BatchName
 	sh, err := os.OpenFile(name+".sh", os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o700)
 	if err != nil {
-		return nil, &exitcode.Error{Code: exitcode.FileSelect, Msg: fmt.Sprintf("rsync: [Receiver] Batch file %q open error: %s", absPath(name+".sh"), engine.ErrnoText(err))}
+		return nil, &exitcode.Error{Code: exitcode.FileSelect, Msg: fmt.Sprintf("rsync: [Receiver] Batch file %q open error: %s", batchPath(name+".sh"), engine.ErrnoText(err))}
 	}
 	f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
 	if err != nil {
 		sh.Close()
-		return nil, &exitcode.Error{Code: exitcode.FileIO, Msg: fmt.Sprintf("rsync: [Receiver] Batch file %q open error: %s", absPath(name), engine.ErrnoText(err))}
+		return nil, &exitcode.Error{Code: exitcode.FileIO, Msg: fmt.Sprintf("rsync: [Receiver] Batch file %q open error: %s", batchPath(name), engine.ErrnoText(err))}
 	}
 	bw := &batchWriter{f: f, sh: sh}
 	w := wire.NewWriter(f)
@@ -98,6 +99,18 @@ func openBatch(cfg *Config) (*batchWriter, error) {
 		return nil, batchWriteErr(name, err)
 	}
 	return bw, nil
+}
+
+// batchPath is a batch file's name as rsync's full_fname gives it: below
+// the working directory, unless absolute.
+func batchPath(name string) string {
+	if filepath.IsAbs(name) {
+		return name
+	}
+	if wd, err := os.Getwd(); err == nil {
+		return wd + "/" + name
+	}
+	return name
 }
 
 func batchWriteErr(name string, err error) error {
@@ -341,11 +354,11 @@ func readBatch(ctx context.Context, cfg *Config) (*Stats, error) {
 	if name != "-" {
 		f, err := os.Open(name)
 		if err != nil {
-			return nil, &exitcode.Error{Code: exitcode.FileIO, Msg: fmt.Sprintf("rsync: [Receiver] Batch file %q open error: %s", absPath(name), engine.ErrnoText(err))}
+			return nil, &exitcode.Error{Code: exitcode.FileIO, Msg: fmt.Sprintf("rsync: [Receiver] Batch file %q open error: %s", batchPath(name), engine.ErrnoText(err))}
 		}
 		defer f.Close()
 		if st, err := f.Stat(); err == nil && !st.Mode().IsRegular() {
-			return nil, &exitcode.Error{Code: exitcode.FileIO, Msg: fmt.Sprintf("Batch file %s is not a regular file", name)}
+			return nil, &exitcode.Error{Code: exitcode.FileIO, Msg: fmt.Sprintf("Batch file %q is not a regular file", batchPath(name))}
 		}
 		in = f
 	}
@@ -430,10 +443,11 @@ func readBatch(ctx context.Context, cfg *Config) (*Stats, error) {
 	return st, err
 }
 
-// batchEOF is a batch file that ends too soon.
+// batchEOF is a batch file that ends within its header, which rsync
+// reports as a closed connection. rsync: io.c whine_about_eof
 func batchEOF(err error) error {
 	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-		return fmt.Errorf("batch file ended early: %w", wire.ErrProtocol)
+		return &exitcode.Error{Code: exitcode.StreamIO, Msg: "rsync: connection unexpectedly closed (0 bytes received so far) [Receiver]"}
 	}
 	return err
 }
