@@ -141,6 +141,16 @@ func TestBatchInterchangeOptions(t *testing.T) {
 	}
 }
 
+// upstreamBatch writes with upstream rsync, in a new directory, the batch
+// name of a fresh copy of the small tree, and returns the directory.
+func upstreamBatch(t *testing.T, name string) string {
+	t.Helper()
+	trees(t)
+	work := t.TempDir()
+	runIn(t, work, rsynctest.RequireRsync(t), "-a", "--write-batch="+name, smallA+"/", name+"-dst/")
+	return work
+}
+
 // compareScripts compares two FILE.sh scripts but for the program name.
 func compareScripts(t *testing.T, a, b string) {
 	t.Helper()
@@ -286,11 +296,8 @@ func TestBatchRemoteShell(t *testing.T) {
 // TestReadBatchStdin applies an upstream batch read from standard input
 // (--read-batch=-).
 func TestReadBatchStdin(t *testing.T) {
-	trees(t)
-	rsync := rsynctest.RequireRsync(t)
+	work := upstreamBatch(t, "batch")
 	gorsync := rsynctest.BuildGorsync(t)
-	work := t.TempDir()
-	runIn(t, work, rsync, "-a", "--write-batch=batch", smallA+"/", "dstw/")
 	f, err := os.Open(filepath.Join(work, "batch"))
 	if err != nil {
 		t.Fatal(err)
@@ -311,14 +318,13 @@ var rate = regexp.MustCompile(`[0-9.,]+ bytes/sec`)
 // programs: onto an empty destination, onto the result again (every file
 // is then skipped: "Skipping batched update"), and, for a batch written
 // where a file was up to date, onto an empty one (that file has "No
-// batched update", exit 23). Standard output and the exit code must be
+// batched update", exit 23), and as a dry run, which makes nothing.
+// Standard output and the exit code must be
 // the same; only the transfer rate may differ.
 func TestReadBatchOutput(t *testing.T) {
-	trees(t)
+	work := upstreamBatch(t, "full")
 	rsync := rsynctest.RequireRsync(t)
 	gorsync := rsynctest.BuildGorsync(t)
-	work := t.TempDir()
-	runIn(t, work, rsync, "-a", "--write-batch=full", smallA+"/", "w1/")
 	// A destination holding one top-level file already.
 	if err := os.Mkdir(filepath.Join(work, "w2"), 0o755); err != nil {
 		t.Fatal(err)
@@ -335,16 +341,21 @@ func TestReadBatchOutput(t *testing.T) {
 	}
 	runIn(t, work, rsync, "-a", "--write-batch=part", smallA+"/", "w2/")
 	for _, c := range []struct {
-		name, batch string
-		again       bool
-	}{{"fresh", "full", false}, {"again", "full", true}, {"no-batched-update", "part", false}} {
+		name, batch, opt string
+		again            bool
+	}{
+		{"fresh", "full", "-av", false},
+		{"again", "full", "-av", true},
+		{"no-batched-update", "part", "-av", false},
+		{"dry-run", "full", "-avn", false},
+	} {
 		t.Run(c.name, func(t *testing.T) {
 			var outs, dsts [2]string
 			var codes [2]int
 			for i, prog := range []string{rsync, gorsync} {
 				dir := t.TempDir()
 				dsts[i] = filepath.Join(dir, "dst")
-				args := []string{"-av", "--read-batch=" + filepath.Join(work, c.batch), "dst/"}
+				args := []string{c.opt, "--read-batch=" + filepath.Join(work, c.batch), "dst/"}
 				if c.again {
 					runIn(t, dir, prog, args...)
 				}
@@ -352,6 +363,14 @@ func TestReadBatchOutput(t *testing.T) {
 				outs[i], codes[i] = rate.ReplaceAllString(out, "RATE bytes/sec"), code
 			}
 			// The file the batch lacks is missing from both.
+			if c.opt == "-avn" {
+				for _, d := range dsts {
+					if _, err := os.Lstat(d); !os.IsNotExist(err) {
+						t.Errorf("dry run made %s (%v)", d, err)
+					}
+				}
+				return
+			}
 			rsynctest.CompareTrees(t, dsts[0], dsts[1], compareOpts(32))
 			if c.batch == "full" {
 				rsynctest.CompareTrees(t, smallA, dsts[1], compareOpts(32))
@@ -387,11 +406,9 @@ func TestBatchScriptReplays(t *testing.T) {
 // TestBatchErrors compares how both programs refuse a batch they cannot
 // use or write: the first line of the message and the exit code.
 func TestBatchErrors(t *testing.T) {
-	trees(t)
+	work := upstreamBatch(t, "good")
 	rsync := rsynctest.RequireRsync(t)
 	gorsync := rsynctest.BuildGorsync(t)
-	work := t.TempDir()
-	runIn(t, work, rsync, "-a", "--write-batch=good", smallA+"/", "w/")
 	data, err := os.ReadFile(filepath.Join(work, "good"))
 	if err != nil {
 		t.Fatal(err)
