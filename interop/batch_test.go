@@ -214,24 +214,39 @@ func TestBatchScript(t *testing.T) {
 }
 
 // TestOnlyWriteBatch writes a batch with --only-write-batch, which must
-// leave the destination (the older tree) untouched, and applies it with the
-// other program to a copy of that destination, which must then equal the
-// source.
+// leave the destination untouched (the older tree, or none at all), and
+// applies it with the other program to a copy of that destination, which
+// must then equal the source.
 func TestOnlyWriteBatch(t *testing.T) {
 	trees(t)
 	for _, pair := range batchPairs {
 		for _, proto := range []int{32, 30, 29} {
-			t.Run(fmt.Sprintf("%s-writes_%s-reads/proto%d", pair.writer.name, pair.reader.name, proto), func(t *testing.T) {
-				t.Parallel()
-				work := t.TempDir()
-				copyTree(t, smallA, filepath.Join(work, "dstw"))
-				copyTree(t, smallA, filepath.Join(work, "dstr"))
-				p := fmt.Sprintf("--protocol=%d", proto)
-				runIn(t, work, pair.writer.prog(t), "-a", p, "--only-write-batch=batch", smallB+"/", "dstw/")
-				rsynctest.CompareTrees(t, smallA, filepath.Join(work, "dstw"), compareOpts(proto))
-				runIn(t, work, pair.reader.prog(t), "-a", p, "--read-batch=batch", "dstr/")
-				rsynctest.CompareTrees(t, smallB, filepath.Join(work, "dstr"), compareOpts(proto))
-			})
+			for _, fresh := range []bool{false, true} {
+				name := fmt.Sprintf("%s-writes_%s-reads/proto%d", pair.writer.name, pair.reader.name, proto)
+				if fresh {
+					name += "-fresh"
+				}
+				t.Run(name, func(t *testing.T) {
+					t.Parallel()
+					work := t.TempDir()
+					dstw := filepath.Join(work, "dstw")
+					if !fresh {
+						copyTree(t, smallA, dstw)
+						copyTree(t, smallA, filepath.Join(work, "dstr"))
+					}
+					p := fmt.Sprintf("--protocol=%d", proto)
+					runIn(t, work, pair.writer.prog(t), "-a", p, "--only-write-batch=batch", smallB+"/", "dstw/")
+					if fresh {
+						if _, err := os.Lstat(dstw); !os.IsNotExist(err) {
+							t.Errorf("--only-write-batch made the destination (%v)", err)
+						}
+					} else {
+						rsynctest.CompareTrees(t, smallA, dstw, compareOpts(proto))
+					}
+					runIn(t, work, pair.reader.prog(t), "-a", p, "--read-batch=batch", "dstr/")
+					rsynctest.CompareTrees(t, smallB, filepath.Join(work, "dstr"), compareOpts(proto))
+				})
+			}
 		}
 	}
 }
@@ -319,8 +334,8 @@ var rate = regexp.MustCompile(`[0-9.,]+ bytes/sec`)
 // is then skipped: "Skipping batched update"), and, for a batch written
 // where a file was up to date, onto an empty one (that file has "No
 // batched update", exit 23), and as a dry run, which makes nothing.
-// Standard output and the exit code must be
-// the same; only the transfer rate may differ.
+// Standard output and the exit code must be the same; only the transfer
+// rate may differ.
 func TestReadBatchOutput(t *testing.T) {
 	work := upstreamBatch(t, "full")
 	rsync := rsynctest.RequireRsync(t)
