@@ -92,6 +92,19 @@ type Options struct {
 	// whole files to the receiver as open files (localcopy.go).
 	Handoff *Handoff
 
+	// WriteBatch is rsync's write_batch on a client writing a batch file
+	// (1 for --write-batch, -1 for --only-write-batch), and on a server
+	// told --only-write-batch (-1): its generator sends sums although
+	// nothing is written (DryRun), for data only the batch gets. A
+	// sending client records through BatchTee.
+	WriteBatch int
+	BatchTee   *BatchTee
+	// ReadBatch applies a batch file: the connection reads the file, and
+	// the generator's requests travel to the receiver through BatchGen
+	// (rsync's batch_gen_fd) instead of to a sender.
+	ReadBatch bool
+	BatchGen  *wire.Reader
+
 	// IO says which fast paths the roles take.
 	IO fastio.Config
 	// Hooks are the test hooks (zero in a real transfer).

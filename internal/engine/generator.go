@@ -533,7 +533,7 @@ func (g *generator) itemize(ndx int32, e *flist.Entry, st *fsys.Stat, exists boo
 		iflags |= itemIsNew
 	}
 	iflags &= 0xffff
-	if ndx >= 0 && (iflags&significantItemFlags != 0 || g.opts.Info.Name >= 2 || g.opts.Out.HasI > 1) {
+	if ndx >= 0 && (iflags&significantItemFlags != 0 || g.opts.Info.Name >= 2 || g.opts.Out.HasI > 1) && !g.opts.ReadBatch {
 		switch {
 		case g.c.Session.Protocol >= 29:
 			g.outNdx.Write(g.c.W, ndx)
@@ -887,9 +887,14 @@ func (g *generator) genFile(ndx int32, e *flist.Entry, name string, st *fsys.Sta
 	}
 	if proto >= 29 {
 		iflags = g.itemize(-1, e, st, exists, iflags)
-		c.W.WriteShortint(uint16(iflags))
+		if !g.opts.ReadBatch {
+			c.W.WriteShortint(uint16(iflags))
+		}
 	}
-	if g.opts.DryRun {
+	// A batch brings its own sums; one written only to a batch needs
+	// them although nothing is written. rsync: generator.c
+	// recv_generator (do_xfers, read_batch)
+	if g.opts.DryRun && g.opts.WriteBatch >= 0 || g.opts.ReadBatch {
 		return nil
 	}
 	if !exists || g.opts.WholeFile || st.Size <= 0 {

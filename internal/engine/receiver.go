@@ -72,6 +72,8 @@ type Receiving struct {
 	segs    *segments
 	gotList []bool
 	events  *eventQueue
+	// batch is the generator's requests when applying a batch file.
+	batch *batchGen
 }
 
 // maxLiveEntries bounds the entries of the lists a receiver holds at once:
@@ -262,6 +264,12 @@ func (rs *Receiving) Run(amServer bool) error {
 		rs.Stats.DeletedFiles, rs.Stats.DeletedDirs = st.DeletedFiles, st.DeletedDirs
 		rs.Stats.DeletedSymlinks, rs.Stats.DeletedDevices, rs.Stats.DeletedSpecials = st.DeletedSymlinks, st.DeletedDevices, st.DeletedSpecials
 	}
+	if rs.Opts.ReadBatch {
+		// The generator asks the receiver, in plain integers.
+		// rsync: io.c write_ndx (read_batch)
+		g.outNdx = wire.NewNdxCodec(29)
+		rs.batch = &batchGen{r: rs.Opts.BatchGen, next: -1}
+	}
 	genErr := make(chan error, 1)
 	go func() { genErr <- g.run() }()
 	recvErr := make(chan error, 1)
@@ -336,6 +344,16 @@ func (rs *Receiving) recvFiles(events *eventQueue, amServer bool) (err error) {
 			return err
 		}
 		if ndx == wire.NdxDone {
+			if rs.batch != nil {
+				// The generator's requests up to the list's end
+				// that the batch did not answer are told of.
+				// rsync: receiver.c recv_files (read_batch)
+				if l := rs.segs.first(); l != nil {
+					if _, err := rs.genWants(l.NdxStart+int32(len(l.Entries)), rs.listNum(l)); err != nil {
+						return err
+					}
+				}
+			}
 			if rs.inc && rs.segs.first() != nil {
 				// The generator closed the list: its files are
 				// reported already.
@@ -373,9 +391,37 @@ func (rs *Receiving) recvFiles(events *eventQueue, amServer bool) (err error) {
 				rs.Stats.CreatedFiles++
 			}
 		}
+		if rs.batch != nil {
+			wanted := redoing
+			if !redoing {
+				l, _, err := rs.segs.find(ndx)
+				if err != nil {
+					return err
+				}
+				if wanted, err = rs.genWants(ndx, rs.listNum(l)); err != nil {
+					return err
+				}
+			}
+			if !wanted {
+				// rsync: receiver.c recv_files (read_batch)
+				c.Log.Info(fmt.Sprintf("(Skipping batched update for \"%s\")\n", e.Name()))
+				if err := rs.discardData(rx, e); err != nil {
+					return err
+				}
+				continue
+			}
+		}
 		if rs.Opts.DryRun {
 			if !amServer {
 				c.logItem(rs.Opts, logged{e: e, iflags: iflags})
+			}
+			// Data comes all the same when applying a batch, and to
+			// a pulling client writing only a batch, whose sender
+			// was not told. rsync: receiver.c recv_files
+			if rs.batch != nil || rs.Opts.WriteBatch < 0 && !amServer {
+				if err := rs.discardData(rx, e); err != nil {
+					return err
+				}
 			}
 			continue
 		}

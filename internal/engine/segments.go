@@ -30,6 +30,8 @@ type segments struct {
 	// less the freed ones).
 	total int
 	inc   bool
+	// freed counts the lists freed so far.
+	freed int32
 }
 
 // newSegments returns the empty set of lists of a transfer, incremental or
@@ -86,6 +88,7 @@ func (s *segments) freeFirst() *flist.List {
 	s.live[0] = nil
 	s.live = s.live[1:]
 	s.total -= len(l.Entries)
+	s.freed++
 	return l
 }
 

@@ -150,7 +150,7 @@ type sendAhead struct {
 // searches are to run serially (fastio.SendAhead off, one CPU, a dry run).
 func (s *Sender) startAhead(m *delta.Matcher, tw delta.TokenWriter, amServer bool) *sendAhead {
 	procs := runtime.GOMAXPROCS(0)
-	if procs < 2 || s.Opts.DryRun || !s.Opts.IO.On(fastio.SendAhead) {
+	if procs < 2 || s.Opts.DryRun || s.Opts.WriteBatch < 0 || !s.Opts.IO.On(fastio.SendAhead) {
 		return nil
 	}
 	a := &sendAhead{s: s, m: m, tw: tw, amServer: amServer, max: procs,

@@ -659,6 +659,9 @@ func (s *Sender) Run(amServer bool) error {
 		item.written = c.W.Written()
 		handed := s.handOff(ndx, head, comp, f, params.DigestLen())
 		writeNdxAndAttrs(c, s.outNdx, ndx, iflags)
+		if err := s.batchOnly(true); err != nil {
+			return err
+		}
 		delta.WriteSumHead(c.W, head)
 		if handed {
 			// The receiver copies the file from f (localcopy.go).
@@ -686,7 +689,9 @@ func (s *Sender) Run(amServer bool) error {
 	}
 	s.outNdx.Write(c.W, wire.NdxDone)
 	if amServer {
-		writeStats(c, &s.Stats)
+		writeStats(c.W, c, &s.Stats)
+	} else if err := s.batchStats(); err != nil {
+		return err
 	}
 	if err := c.W.Flush(); err != nil {
 		return err
@@ -710,6 +715,9 @@ func (s *Sender) sentFile(l *flist.List, ndx int32, item logged, res delta.Match
 		c.XferError(fmt.Sprintf("rsync: [sender] read errors mapping %q: %v\n", e.Name(), readErr))
 	}
 	c.W.Write(res.Sum)
+	if err := s.batchOnly(false); err != nil {
+		return err
+	}
 	s.Opts.fileDone(e, amServer)
 	if !s.Opts.Out.Before && !amServer {
 		item.sum, item.written = res.Sum, c.W.Written()-item.written
@@ -772,12 +780,12 @@ func (s *Sender) readFinalGoodbye() error {
 
 // writeStats sends a server sender's totals to the client receiver.
 // rsync: main.c handle_stats.
-func writeStats(c *Conn, st *Stats) {
+func writeStats(out *wire.Writer, c *Conn, st *Stats) {
 	w := func(v int64) {
 		if c.Session.Protocol >= 30 {
-			c.W.WriteVarlong(v, 3)
+			out.WriteVarlong(v, 3)
 		} else {
-			c.W.WriteLongint(v)
+			out.WriteLongint(v)
 		}
 	}
 	w(c.BytesRead())

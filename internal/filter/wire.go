@@ -199,3 +199,20 @@ func WriteRules(w *wire.Writer, rules []string) {
 	}
 	w.WriteInt(0)
 }
+
+// ScriptRules returns the command line's rules as rsync writes them into a
+// batch's FILE.sh, for --read-batch to read again: each with its full
+// prefix, a directory rule with its trailing "/". rsync: batch.c
+// write_filter_rules
+func (l *List) ScriptRules() []string {
+	out := make([]string, 0, len(l.top.rules))
+	for _, r := range l.top.rules {
+		prefix, _ := r.prefix(false, 0, false, false) // the protocol matters only on the wire
+		s := prefix + r.Pattern
+		if r.Flags&DirOnly != 0 {
+			s += "/"
+		}
+		out = append(out, s)
+	}
+	return out
+}

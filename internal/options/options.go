@@ -192,6 +192,18 @@ type Options struct {
 	MaxDelete    int
 	MaxDeleteSet bool
 
+	// BatchName is the FILE of --write-batch, --only-write-batch or
+	// --read-batch; WriteBatch is rsync's write_batch (1 for
+	// --write-batch, -1 for --only-write-batch) and ReadBatch its
+	// read_batch.
+	BatchName  string
+	WriteBatch int
+	ReadBatch  bool
+	// Argv is, when writing a batch, the command line as given (without
+	// the program name): the batch's FILE.sh is written from it. rsync: batch.c
+	// write_batch_shell_file (raw_argv)
+	Argv []string
+
 	// NoIncRecursive is --no-inc-recursive (--no-i-r; --inc-recursive
 	// clears it): rsync's allow_inc_recurse turned off. Whether a transfer
 	// recurses incrementally also depends on the role and other options;
@@ -347,6 +359,9 @@ func Parse(args []string, env func(string) string) (*Options, error) {
 	if err := p.finishOutput(); err != nil {
 		return nil, err
 	}
+	if err := p.checkBatch(); err != nil {
+		return nil, err
+	}
 	// The old meaning of -h (help) survives when it is the only argument.
 	if o.HumanReadable > 1 && len(args) == 1 && !o.Server {
 		o.Help = true
@@ -359,7 +374,7 @@ func Parse(args []string, env func(string) string) (*Options, error) {
 				o.Rsh = "ssh"
 			}
 		}
-		o.ListOnly = len(o.Args) < 2 || o.ListOnlyOpt
+		o.ListOnly = len(o.Args) < 2 && !o.ReadBatch || o.ListOnlyOpt
 	}
 	return o, nil
 }
@@ -579,6 +594,8 @@ func (p *parser) apply(s *optSpec, val string) error {
 		optNoBlockingIO, optOldArgs, optNoOldArgs, optSecludedArgs,
 		optNoSecludedArgs, optIconv, optNoIconv:
 		return p.applyLimit(s, val)
+	case optReadBatch, optWriteBatch, optOnlyWriteBatch:
+		p.applyBatch(s, val)
 	case optFrom0:
 		o.From0 = true
 	case optNoFrom0:

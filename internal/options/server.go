@@ -96,6 +96,11 @@ func (o *Options) ServerArgs(localSender bool, clientInfo string) []string {
 		args = o.deleteArgs(args, localSender, 0)
 		args = o.sizeArgs(args)
 		args = o.deleteArgs(args, localSender, 1)
+		if o.WriteBatch < 0 {
+			// The receiver sends sums for the data only the batch
+			// gets. rsync: options.c server_options
+			args = append(args, "--only-write-batch=X")
+		}
 		if o.SizeOnly {
 			args = append(args, "--size-only")
 		}

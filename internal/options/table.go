@@ -137,6 +137,10 @@ const (
 	optMsgs2Stderr
 	optNoMsgs2Stderr
 	optOutBuf
+	// Batch files.
+	optReadBatch
+	optWriteBatch
+	optOnlyWriteBatch
 )
 
 // argKind says whether an option takes a value, and how popt converts it.
@@ -360,9 +364,9 @@ var table = []optSpec{
 	{"backup-dir", 0, argString, optUnsupported},
 	{"suffix", 0, argString, optUnsupported},
 	{"list-only", 0, argNone, optListOnly},
-	{"read-batch", 0, argString, optUnsupported},
-	{"write-batch", 0, argString, optUnsupported},
-	{"only-write-batch", 0, argString, optUnsupported},
+	{"read-batch", 0, argString, optReadBatch},
+	{"write-batch", 0, argString, optWriteBatch},
+	{"only-write-batch", 0, argString, optOnlyWriteBatch},
 	{"files-from", 0, argString, optFilesFrom},
 	{"from0", '0', argNone, optFrom0},
 	{"no-from0", 0, argNone, optNoFrom0},

@@ -100,6 +100,9 @@ Options
 --human-readable, -h     output numbers in a human-readable format
 --itemize-changes, -i    output a change-summary for all updates
 --out-format=FORMAT      output updates using the specified FORMAT
+--write-batch=FILE       write a batched update to FILE
+--only-write-batch=FILE  like --write-batch but w/o updating dest
+--read-batch=FILE        read a batched update from FILE
 --protocol=NUM           force an older protocol version to be used
 --version, -V            print the version + other info and exit
 --help, -h (*)           show this help (* -h is help only on its own)

@@ -193,6 +193,16 @@ func (cfg *Config) where() error {
 		}
 		return nil
 	}
+	if o.ReadBatch {
+		// The batch is the source; the one path is the destination.
+		// rsync: main.c start_client (read_batch)
+		last := args[len(args)-1]
+		if transport.Parse(last).Remote() {
+			return &exitcode.Error{Code: exitcode.Syntax, Msg: "remote destination is not allowed with --read-batch"}
+		}
+		cfg.Role, cfg.Dest = Local, last
+		return nil
+	}
 	if len(args) == 1 {
 		// A lone source is listed: into "." locally, as rsync does.
 		args = []string{args[0], "."}
@@ -253,7 +263,8 @@ func (cfg *Config) engineOptions() *engine.Options {
 
 // engineOptions converts command-line options into the roles' options.
 func engineOptions(o *options.Options, local bool) *engine.Options {
-	whole := o.WholeFile == options.On || (o.WholeFile == options.Unset && local)
+	// A batch being written records deltas, even locally. rsync: main.c do_cmd
+	whole := o.WholeFile == options.On || (o.WholeFile == options.Unset && local && o.WriteBatch == 0)
 	eo := &engine.Options{
 		Recursive: o.Recursive, Dirs: o.TransferDirs(),
 		Links: o.Links, Perms: o.Perms, Times: o.Times, Group: o.Group, Owner: o.Owner,
@@ -373,12 +384,18 @@ func (cfg *Config) protocolConfig(server, sender bool) protocol.Config {
 		// What this process's client side offered (remoteCommand's).
 		info = protocol.ClientInfo(cfg.allowIncRecurse(true))
 	}
+	csumEnv, compEnv := cfg.Env.Getenv("RSYNC_CHECKSUM_LIST"), cfg.Env.Getenv("RSYNC_COMPRESS_LIST")
+	if o.WriteBatch != 0 && (!server || cfg.Role == Local) {
+		// A batch holds what a reader can take without negotiating.
+		// rsync: compat.c getenv_nstr
+		csumEnv, compEnv = "md5 md4", "zlib" // md4 is what protocol 29 implies
+	}
 	return protocol.Config{
 		AmServer: server, AmSender: sender, Protocol: p,
 		ClientInfo: info, ChecksumChoice: o.ChecksumChoice,
-		ChecksumEnv: cfg.Env.Getenv("RSYNC_CHECKSUM_LIST"),
+		ChecksumEnv: csumEnv,
 		Compress:    compress, CompressChoice: choice,
-		CompressEnv: cfg.Env.Getenv("RSYNC_COMPRESS_LIST"),
+		CompressEnv: compEnv,
 
 		GeneratorMessages: o.RemoveSource != options.KeepSource,
 		IO:                cfg.IO,

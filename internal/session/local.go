@@ -31,10 +31,17 @@ func localCopy(ctx context.Context, cfg *Config) (*Stats, error) {
 	// Whole files go from the sender to the receiver as open files, for
 	// the receiver to copy with copy_file_range (engine/localcopy.go).
 	var handoff *engine.Handoff
-	// A file handed over has no checksum for --out-format's %C to show,
-	// and it bypasses the stream, which --bwlimit paces as rsync's local
-	// copy paces its sender's writes.
-	if cfg.IO.On(fastio.CopyRange) && !options.FormatHas(cfg.engine.Out.Format, 'C') && cfg.Opts.BwLimit == 0 {
+	var bw *batchWriter
+	if cfg.Opts.WriteBatch != 0 {
+		var err error
+		if bw, err = openBatch(cfg); err != nil {
+			return nil, err
+		}
+		defer bw.close()
+	} else if cfg.IO.On(fastio.CopyRange) && !options.FormatHas(cfg.engine.Out.Format, 'C') && cfg.Opts.BwLimit == 0 {
+		// A file handed over has no checksum for --out-format's %C to
+		// show, and it bypasses the stream, which --bwlimit paces as
+		// rsync's local copy paces its sender's writes.
 		handoff = engine.NewHandoff()
 		defer handoff.Close()
 	}
@@ -60,9 +67,15 @@ func localCopy(ctx context.Context, cfg *Config) (*Stats, error) {
 		if wf, err = sendFilters(c, cfg.Opts, cfg.rules.Clone(), true, true); err == nil {
 			ff, err = senderFilesFrom(c, cfg)
 		}
+		eo := cfg.engineOptions()
+		eo.Handoff = handoff
+		if err == nil && bw != nil {
+			batchEngine(cfg, eo, false)
+			if err = bw.tap(c, eo); err == nil {
+				err = bw.start(cfg, c)
+			}
+		}
 		if err == nil {
-			eo := cfg.engineOptions()
-			eo.Handoff = handoff
 			st, err = sendSide(c, eo, cfg.Sources, false, wf, ff)
 		}
 	}
@@ -108,6 +121,9 @@ func localReceiver(ctx context.Context, cfg *Config, in *transport.Pipe, out *tr
 		eo := cfg.engineOptions()
 		eo.Handoff = handoff
 		eo.OnFile = nil // the client (this process's sender) reports files
+		if cfg.Opts.WriteBatch != 0 {
+			batchEngine(cfg, eo, true)
+		}
 		err = localReceiverFilters(cfg, cfg.rules.Clone(), c.Session.Protocol, eo)
 		if err == nil {
 			_, err = receiveSide(c, eo, cfg.Dest, true, nil)

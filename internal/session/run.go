@@ -25,6 +25,9 @@ type Stats = report.Stats
 // rsync's exit code 20. A client's Stats are returned even for a run that
 // ended with some files failed (exit 23 or 24).
 func Run(ctx context.Context, cfg *Config, conn io.ReadWriter) (*Stats, error) {
+	if cfg.Opts.ReadBatch {
+		return readBatch(ctx, cfg)
+	}
 	// --timeout and --stop-at watch the transfer; a limit that ends it
 	// is the error reported.
 	ctx, w := startWatch(ctx, cfg)
@@ -142,7 +145,22 @@ func clientSend(cfg *Config, conn io.ReadWriter) (*Stats, error) {
 	if err != nil {
 		return nil, err
 	}
-	st, err := sendSide(c, cfg.engineOptions(), cfg.Sources, false, wf, ff)
+	eo := cfg.engineOptions()
+	if cfg.Opts.WriteBatch != 0 {
+		bw, err := openBatch(cfg)
+		if err != nil {
+			return nil, err
+		}
+		defer bw.close()
+		batchEngine(cfg, eo, false)
+		if err := bw.tap(c, eo); err != nil {
+			return nil, err
+		}
+		if err := bw.start(cfg, c); err != nil {
+			return nil, err
+		}
+	}
+	st, err := sendSide(c, eo, cfg.Sources, false, wf, ff)
 	if st != nil && (err == nil || endOfRun(err)) {
 		summary(cfg, c, st, start)
 	}
@@ -159,12 +177,26 @@ func clientReceive(cfg *Config, conn io.ReadWriter) (*Stats, error) {
 	if err != nil {
 		return nil, err
 	}
+	if o.WriteBatch != 0 {
+		bw, err := openBatch(cfg)
+		if err != nil {
+			return nil, err
+		}
+		defer bw.close()
+		bw.tapIn(c)
+		if err := bw.start(cfg, c); err != nil {
+			return nil, err
+		}
+	}
 	// The client receiver always sends its filter list.
 	rf, err := clientFilters(c, cfg, false)
 	if err != nil {
 		return nil, err
 	}
 	eo := cfg.engineOptions()
+	if o.WriteBatch != 0 {
+		batchEngine(cfg, eo, true)
+	}
 	eo.Filter = rf.list
 	eo.SentRules, eo.SentCVS = rf.sent, o.CVSExclude
 	eo.Requested = requestedNames(o)
@@ -190,6 +222,9 @@ func serve(cfg *Config, conn io.ReadWriter) error {
 		return err
 	}
 	eo := cfg.engineOptions()
+	if cfg.Opts.WriteBatch < 0 && !sender {
+		batchEngine(cfg, eo, true) // --only-write-batch=X from a pushing client
+	}
 	if sender {
 		err = serveSender(c, cfg, eo)
 	} else {
@@ -243,7 +278,7 @@ func summary(cfg *Config, c *engine.Conn, st *Stats, start time.Time) {
 	}
 	report.WriteSummary(cfg.Env.Stdout, st, report.SummaryOptions{
 		Level: level, Protocol: c.Session.Protocol, Human: o.HumanReadable,
-		DryRun: o.DryRun, Start: start, End: time.Now(),
+		DryRun: o.DryRun, BatchOnly: o.WriteBatch < 0, Start: start, End: time.Now(),
 	})
 }
 

@@ -19,7 +19,7 @@ var (
 		"64-bit files", "64-bit inums", "64-bit timestamps", "64-bit long ints",
 		"no socketpairs", "symlinks", "symtimes",
 		"no hardlinks", "no hardlink-specials", "no hardlink-symlinks",
-		"no IPv6", "no atimes", "no batchfiles", "no inplace", "no append",
+		"no IPv6", "no atimes", "batchfiles", "no inplace", "no append",
 		"no ACLs", "no xattrs", "no secluded-args", "no iconv", "no prealloc",
 		"no stop-at", "no crtimes",
 	}
