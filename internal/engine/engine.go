@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"sync"
 
 	"github.com/gorsync/gorsync/internal/delta"
@@ -39,6 +40,16 @@ type Options struct {
 	NumericIDs     bool
 	Verbose        int
 	Quiet          bool
+	// Progress is rsync's INFO_PROGRESS level (0: none, 1: per file, 2:
+	// the whole transfer), Human the -h level its numbers use, and
+	// ProgressNames prints each file's name before its data (--progress
+	// turns on INFO_NAME).
+	Progress      int
+	Human         int
+	ProgressNames bool
+	// Partial is --partial: a file whose transfer is cut short is kept
+	// in its place instead of deleted.
+	Partial bool
 	// CompressLevel is --compress-level, or delta.LevelUnspecified.
 	CompressLevel int
 	// SentRules are the filter rules a receiving client sent to the
@@ -367,6 +378,8 @@ type Stats = report.Stats
 type StderrLogger struct {
 	Out, Err io.Writer
 	mu       sync.Mutex
+	// open is set while a progress line waits for its newline.
+	open bool
 }
 
 // NewTerminalLogger returns a Logger writing to stdout and stderr.
@@ -375,7 +388,31 @@ func NewTerminalLogger() *StderrLogger { return &StderrLogger{Out: os.Stdout, Er
 func (l *StderrLogger) write(w io.Writer, msg string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if l.open {
+		// A message ends the progress line first. rsync: log.c rwrite
+		io.WriteString(w, "\n")
+		l.open = false
+	}
 	io.WriteString(w, msg)
+}
+
+// Progress prints a progress line, or the update of one, to standard
+// output; one that does not end in a newline stays open.
+func (l *StderrLogger) Progress(msg string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	io.WriteString(l.Out, msg)
+	l.open = !strings.HasSuffix(msg, "\n")
+}
+
+// EndLine ends a progress line left open.
+func (l *StderrLogger) EndLine() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.open {
+		io.WriteString(l.Out, "\n")
+		l.open = false
+	}
 }
 
 // Info prints to standard output.

@@ -35,7 +35,7 @@ func BenchmarkHandoff(b *testing.B) {
 	}()
 	b.ResetTimer()
 	for i := range b.N {
-		if !h.give(int32(i), f, flush) {
+		if !h.give(int32(i), f, flush, nil) {
 			b.Fatal("give refused")
 		}
 	}

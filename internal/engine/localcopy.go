@@ -45,6 +45,8 @@ type Handoff struct {
 type handedFile struct {
 	f    *os.File
 	size int64
+	// prog, when the sender shows progress, follows the copy.
+	prog *handedProgress
 }
 
 // NewHandoff returns a Handoff for one local copy; give it to both roles
@@ -69,6 +71,9 @@ func (h *Handoff) Close() {
 		h.room.Broadcast()
 		for ndx, hf := range h.files {
 			hf.f.Close()
+			if hf.prog != nil {
+				close(hf.prog.done)
+			}
 			delete(h.files, ndx)
 		}
 	})
@@ -89,7 +94,7 @@ func (h *Handoff) Abort() {
 // pipe, which ends when the receiver reads on, and one wake-up per
 // maxHanded/2 files instead of one per file (a futex call each way). It
 // reports false when the file goes the ordinary way instead.
-func (h *Handoff) give(ndx int32, f *os.File, flush func() error) bool {
+func (h *Handoff) give(ndx int32, f *os.File, flush func() error, hp *handedProgress) bool {
 	st, err := f.Stat()
 	if err != nil || !st.Mode().IsRegular() {
 		return false
@@ -111,7 +116,7 @@ func (h *Handoff) give(ndx int32, f *os.File, flush func() error) bool {
 	if _, dup := h.files[ndx]; dup || h.closed {
 		return false
 	}
-	h.files[ndx] = handedFile{f: f, size: st.Size()}
+	h.files[ndx] = handedFile{f: f, size: st.Size(), prog: hp}
 	return true
 }
 
@@ -137,12 +142,13 @@ func (h *Handoff) take(ndx int32) (handedFile, bool) {
 // handOff hands f to the receiver of a local copy when the file is sent
 // whole (no basis blocks: -W, or nothing to compare against) and without
 // compression. It must run before the file's index is written.
-func (s *Sender) handOff(ndx int32, head delta.SumHead, comp delta.Compression, f *os.File) bool {
+// hp, if not nil, is to follow the copy.
+func (s *Sender) handOff(ndx int32, head delta.SumHead, comp delta.Compression, f *os.File, hp *handedProgress) bool {
 	h := s.Opts.Handoff
 	if h == nil || head.Count != 0 || comp != delta.NoCompression {
 		return false
 	}
-	return h.give(ndx, f, s.Conn.W.Flush)
+	return h.give(ndx, f, s.Conn.W.Flush, hp)
 }
 
 // receiveHanded hands the finisher a file whose source the sender handed
@@ -165,6 +171,11 @@ func (rs *Receiving) copyHanded(j *finishJob, stop func() bool) {
 	src := j.hf
 	j.hf = handedFile{}
 	defer src.f.Close()
+	var copied *atomic.Int64
+	if src.prog != nil {
+		defer close(src.prog.done)
+		copied = &src.prog.n
+	}
 	tmp, tmpName, err := rs.Root.CreateTemp(j.name)
 	if err != nil {
 		j.out, j.msg = outFailed, fmt.Sprintf("rsync: [receiver] mkstemp %q failed: %v\n", j.name, unwrapPathErr(err))
@@ -173,7 +184,7 @@ func (rs *Receiving) copyHanded(j *finishJob, stop func() bool) {
 	if rs.Opts.Hooks.Handed != nil {
 		rs.Opts.Hooks.Handed(j.e.Name())
 	}
-	n, err := rs.Opts.IO.CopyFile(tmp, src.f, src.size, h.stop)
+	n, err := rs.Opts.IO.CopyFileCounted(tmp, src.f, src.size, h.stop, copied)
 	rs.fin.literal.Add(n)
 	h.copied.Add(n)
 	if err == nil && n < src.size {

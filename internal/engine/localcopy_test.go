@@ -34,14 +34,14 @@ func TestHandoffBounded(t *testing.T) {
 	fs := openFiles(t, 2*maxHanded)
 	noFlush := func() error { t.Fatal("flushed with room left"); return nil }
 	for i := 0; i < maxHanded; i++ {
-		if !h.give(int32(i), fs[i], noFlush) {
+		if !h.give(int32(i), fs[i], noFlush, nil) {
 			t.Fatalf("give %d refused", i)
 		}
 	}
 	flushed := make(chan struct{}, 2)
 	given := make(chan bool)
 	go func() {
-		given <- h.give(maxHanded, fs[maxHanded], func() error { flushed <- struct{}{}; return nil })
+		given <- h.give(maxHanded, fs[maxHanded], func() error { flushed <- struct{}{}; return nil }, nil)
 	}()
 	<-flushed
 	hf, ok := h.take(3) // the receiver reaches file 3
@@ -61,12 +61,12 @@ func TestHandoffBounded(t *testing.T) {
 	}
 	next := maxHanded + 1
 	for ; next < maxHanded+1+maxHanded/2; next++ { // full again
-		if !h.give(int32(next), fs[next], noFlush) {
+		if !h.give(int32(next), fs[next], noFlush, nil) {
 			t.Fatalf("give %d refused", next)
 		}
 	}
 	go func() {
-		given <- h.give(int32(next), fs[next], func() error { flushed <- struct{}{}; return nil })
+		given <- h.give(int32(next), fs[next], func() error { flushed <- struct{}{}; return nil }, nil)
 	}()
 	<-flushed
 	h.Close()

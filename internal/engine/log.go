@@ -26,7 +26,7 @@ func itemName(e *flist.Entry, localName string) string {
 // but changed: a new directory, a created link or special file.
 // rsync: sender.c/receiver.c maybe_log_item (without -i)
 func logUntransferred(log Logger, o *Options, e *flist.Entry, localName string, iflags uint32) {
-	if o.Verbose == 0 || o.Quiet {
+	if !o.names() || o.Quiet {
 		return
 	}
 	sig := iflags & significantItemFlags
@@ -35,3 +35,8 @@ func logUntransferred(log Logger, o *Options, e *flist.Entry, localName string, 
 	}
 	log.Info(itemName(e, localName) + "\n")
 }
+
+// names reports whether a client prints each transferred entry's name:
+// with -v, or with --progress, which turns on rsync's INFO_NAME.
+// rsync: options.c parse_arguments (do_progress)
+func (o *Options) names() bool { return o.Verbose > 0 || o.ProgressNames }

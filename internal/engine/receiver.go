@@ -60,6 +60,8 @@ type Receiving struct {
 	// file being received goes.
 	fin  *finisher
 	sink recvSink
+	// pr prints a client's progress lines (nil: none).
+	pr *progress
 
 	// The lists as they arrive: with incremental recursion the first
 	// list, then one per directory, decoded by one Decoder (its state
@@ -327,6 +329,7 @@ func (rs *Receiving) recvFiles(events *eventQueue, amServer bool) (err error) {
 		maxPhase = 2
 	}
 	rx := delta.NewReceiver()
+	rs.pr = newProgress(c, rs.Opts, &rs.Stats, rs.segs, &rs.segs.eof, amServer)
 	for {
 		if err := rs.fin.failed(); err != nil {
 			return err
@@ -336,10 +339,12 @@ func (rs *Receiving) recvFiles(events *eventQueue, amServer bool) (err error) {
 			return err
 		}
 		if ndx == wire.NdxDone {
+			rs.pr.listDone()
 			if rs.inc && rs.segs.first() != nil {
 				// The generator closed the list: its files are
 				// reported already.
 				rs.segs.freeFirst()
+				rs.pr.freed()
 				if rs.segs.first() != nil {
 					continue
 				}
@@ -370,7 +375,7 @@ func (rs *Receiving) recvFiles(events *eventQueue, amServer bool) (err error) {
 			rs.Stats.TotalTransferredSize += e.Size
 		}
 		if rs.Opts.DryRun {
-			if !amServer && rs.Opts.Verbose > 0 {
+			if !amServer && rs.Opts.names() {
 				c.Log.Info(itemName(e, "") + "\n") // the list's name, as rsync logs it
 			}
 			continue
@@ -531,6 +536,15 @@ func (rs *Receiving) receiveFile(rx *delta.Receiver, ndx int32, e *flist.Entry, 
 	}
 	s := &rs.sink
 	s.start(rs, name, e.Size, head.Count == 0 && rs.fin.buffers(e.Size))
+	if rs.pr != nil {
+		// rsync logs the name before the data when it shows progress
+		// (log_before_transfer). rsync: receiver.c recv_files
+		rs.pr.begin()
+		if rs.pr.names {
+			c.Log.Info(itemName(e, "") + "\n")
+		}
+		s.pr = rs.pr
+	}
 	bv := openBasis(rs.Opts.IO, basis)
 	res, rerr := rx.Receive(c.R, rs.tokens, head, params, bv.reader(), s)
 	if rerr == nil {
@@ -543,11 +557,18 @@ func (rs *Receiving) receiveFile(rx *delta.Receiver, ndx int32, e *flist.Entry, 
 	rs.Stats.LiteralData += res.Literal
 	rs.Stats.MatchedData += res.Matched
 	switch {
-	case rerr != nil && !errors.Is(rerr, delta.ErrChecksumMismatch):
+	case rerr != nil && !errors.Is(rerr, delta.ErrChecksumMismatch) && s.out.err != nil:
 		s.discard()
-		if s.out.err != nil {
-			job.out, job.msg = outFailed, fmt.Sprintf("rsync: [receiver] write failed on %q: %v\n", name, unwrapPathErr(rerr))
-			return rs.fin.submit(job)
+		job.out, job.msg = outFailed, fmt.Sprintf("rsync: [receiver] write failed on %q: %v\n", name, unwrapPathErr(rerr))
+		return rs.fin.submit(job)
+	case rerr != nil && !errors.Is(rerr, delta.ErrChecksumMismatch):
+		// The transfer stops; with --partial what came is kept in the
+		// file's place, the next run's basis. rsync: cleanup.c
+		// _exit_cleanup (keep_partial, finish_transfer)
+		if rs.Opts.Partial && s.got > 0 {
+			s.keep(e, rs.Opts)
+		} else {
+			s.discard()
 		}
 		return fmt.Errorf("receive %s: %w", name, streamErr(rerr))
 	case s.mkErr != nil:
@@ -560,6 +581,7 @@ func (rs *Receiving) receiveFile(rx *delta.Receiver, ndx int32, e *flist.Entry, 
 		job.out = outRedo
 		return rs.fin.submit(job)
 	}
+	rs.pr.end(ndx, e.Size)
 	rs.received(ndx, e, amServer)
 	if s.mem != nil {
 		job.kind, job.buf, job.n = jobData, s.mem, s.n
@@ -577,7 +599,7 @@ func (rs *Receiving) received(ndx int32, e *flist.Entry, amServer bool) {
 	rs.redoMu.Lock()
 	delete(rs.redo, ndx)
 	rs.redoMu.Unlock()
-	if rs.Opts.Verbose > 0 && !amServer {
+	if rs.Opts.names() && !amServer && rs.pr == nil {
 		rs.Conn.Log.Info(itemName(e, "") + "\n") // the list's name, as rsync logs it
 	}
 }
@@ -600,6 +622,12 @@ type recvSink struct {
 	out     trackWriter
 	bw      *fastio.Writer
 	mkErr   error
+
+	// pr follows the data's progress, at ofs (nil: not shown).
+	pr  *progress
+	ofs int64
+	// got counts the bytes written.
+	got int64
 }
 
 // start readies s for a file of size bytes named name, in memory if
@@ -636,6 +664,12 @@ func (s *recvSink) create() {
 
 // Write implements io.Writer.
 func (s *recvSink) Write(p []byte) (int, error) {
+	s.got += int64(len(p))
+	if s.pr != nil {
+		// rsync: receiver.c receive_data (show_progress before each token)
+		s.pr.show(s.ofs, s.size)
+		s.ofs += int64(len(p))
+	}
 	if s.mem != nil {
 		if len(p) <= len(s.mem.B)-s.n {
 			s.n += copy(s.mem.B[s.n:], p)
@@ -678,6 +712,37 @@ func (s *recvSink) discard() {
 		s.tmp.Close()
 		s.rs.Root.Remove(s.tmpName)
 		s.tmp = nil
+	}
+}
+
+// keep puts what was received of entry e in its place (--partial), with
+// its permissions but not its time: the file is not finished. A failure
+// leaves nothing behind.
+func (s *recvSink) keep(e *flist.Entry, o *Options) {
+	if s.mem != nil {
+		s.create()
+	}
+	if s.tmp == nil {
+		s.discard()
+		return
+	}
+	err := s.flush()
+	mode := e.Mode & 0o7777
+	if !o.Perms {
+		mode &^= umask()
+	}
+	if err == nil {
+		err = s.tmp.Chmod(os.FileMode(mode))
+	}
+	if cerr := s.tmp.Close(); err == nil {
+		err = cerr
+	}
+	s.tmp = nil
+	if err == nil {
+		err = s.rs.Root.Rename(s.tmpName, s.name)
+	}
+	if err != nil {
+		s.rs.Root.Remove(s.tmpName)
 	}
 }
 

@@ -30,6 +30,11 @@ type segments struct {
 	// less the freed ones).
 	total int
 	inc   bool
+	// seen counts the entries of every list so far, and bases[i] those
+	// before live[i]: an entry's place in all the lists, which progress
+	// lines count from (rsync's current_file_index).
+	seen  int
+	bases []int
 }
 
 // newSegments returns the empty set of lists of a transfer, incremental or
@@ -60,6 +65,8 @@ func (s *segments) add(l *flist.List) int {
 		}
 	}
 	s.live = append(s.live, l)
+	s.bases = append(s.bases, s.seen)
+	s.seen += len(l.Entries)
 	s.total += len(l.Entries)
 	return first
 }
@@ -85,8 +92,20 @@ func (s *segments) freeFirst() *flist.List {
 	l := s.live[0]
 	s.live[0] = nil
 	s.live = s.live[1:]
+	s.bases = s.bases[1:]
 	s.total -= len(l.Entries)
 	return l
+}
+
+// position returns the place of index ndx of live list l among the
+// entries of every list so far. rsync: progress.c set_current_file_index
+func (s *segments) position(l *flist.List, ndx int32) int {
+	for i, x := range s.live {
+		if x == l {
+			return s.bases[i] + int(ndx-l.NdxStart)
+		}
+	}
+	return int(ndx)
 }
 
 // find returns the live list that index ndx belongs to and its entry there:

@@ -258,7 +258,7 @@ func (a *sendAhead) emitFirst() error {
 	if err != nil {
 		return fmt.Errorf("send %s: %w", j.e.Name(), err)
 	}
-	err = s.sentFile(j.e, j.l, j.ndx, res, readErr, a.amServer)
+	err = s.sentFile(j.e, j.l, j.ndx, res, readErr, a.amServer, false)
 	a.release(j)
 	return err
 }

@@ -506,7 +506,13 @@ func (s *Sender) Run(amServer bool) error {
 	comp, level := c.compression(s.Opts)
 	tw := delta.NewTokenWriter(c.W, comp, level, proto)
 	var serialSums delta.Sums
-	ahead := s.startAhead(m, tw, amServer)
+	pr := newProgress(c, s.Opts, &s.Stats, s.segs, &s.eof, amServer)
+	var ahead *sendAhead
+	if pr == nil {
+		// Progress lines follow each file as it goes out: one at a
+		// time, as in rsync.
+		ahead = s.startAhead(m, tw, amServer)
+	}
 	defer ahead.stop()
 	for {
 		if err := ahead.emitReady(); err != nil {
@@ -546,9 +552,14 @@ func (s *Sender) Run(amServer bool) error {
 			// Under incremental recursion each list but the last ends
 			// with an NDX_DONE of its own, which is echoed; the last
 			// one's ends phase 0. rsync: sender.c send_files
-			if inc && s.segs.first() != nil && s.listDone() {
-				s.outNdx.Write(c.W, wire.NdxDone)
-				continue
+			pr.listDone()
+			if inc && s.segs.first() != nil {
+				more := s.listDone()
+				pr.freed()
+				if more {
+					s.outNdx.Write(c.W, wire.NdxDone)
+					continue
+				}
 			}
 			phase++
 			if phase > maxPhase {
@@ -583,7 +594,7 @@ func (s *Sender) Run(amServer bool) error {
 		s.Stats.XferredFiles++
 		s.Stats.TotalTransferredSize += e.Size
 		if s.Opts.DryRun {
-			if !amServer && s.Opts.Verbose > 0 {
+			if !amServer && s.Opts.names() {
 				c.Log.Info(itemName(e, "") + "\n")
 			}
 			writeNdxAndAttrs(c, s.outNdx, ndx, iflags)
@@ -635,24 +646,51 @@ func (s *Sender) Run(amServer bool) error {
 			}
 			continue
 		}
-		handed := s.handOff(ndx, head, comp, f)
+		var hp *handedProgress
+		if pr != nil {
+			hp = &handedProgress{done: make(chan struct{})}
+		}
+		handed := s.handOff(ndx, head, comp, f, hp)
 		writeNdxAndAttrs(c, s.outNdx, ndx, iflags)
 		delta.WriteSumHead(c.W, head)
+		if pr != nil {
+			// rsync logs the name before the data when it shows
+			// progress (log_before_transfer). rsync: sender.c send_files
+			pr.begin()
+			if pr.names {
+				c.Log.Info(itemName(e, "") + "\n")
+			}
+		}
 		if handed {
 			// The receiver copies the file from f (localcopy.go).
 			s.markSent(l, ndx)
 			s.Opts.fileDone(e, amServer)
-			if s.Opts.Verbose > 0 && !amServer {
+			if pr != nil {
+				// Its progress is the receiver's copy's, followed here
+				// until it ends.
+				if err := c.W.Flush(); err != nil {
+					return err
+				}
+				pr.wait(hp, e.Size, s.Opts.Handoff.stop)
+				pr.end(ndx, e.Size)
+			} else if s.Opts.names() && !amServer {
 				c.Log.Info(itemName(e, "") + "\n")
 			}
 			continue
 		}
-		res, readErr, err := matchFile(s.Opts, m, tw, f, sums)
+		ftw := tw
+		if pr != nil {
+			ftw = &progressTokens{tw: tw, pr: pr, size: e.Size}
+		}
+		res, readErr, err := matchFile(s.Opts, m, ftw, f, sums)
 		f.Close()
 		if err != nil {
 			return fmt.Errorf("send %s: %w", e.Name(), err)
 		}
-		if err := s.sentFile(e, l, ndx, res, readErr, amServer); err != nil {
+		if pr != nil {
+			pr.end(ndx, e.Size)
+		}
+		if err := s.sentFile(e, l, ndx, res, readErr, amServer, pr != nil); err != nil {
 			return err
 		}
 	}
@@ -673,7 +711,7 @@ func (s *Sender) Run(amServer bool) error {
 
 // sentFile ends a file's delta: counts it, spoils its checksum after a read
 // error (or for a test), and sends the checksum. rsync: sender.c send_files
-func (s *Sender) sentFile(e *flist.Entry, l *flist.List, ndx int32, res delta.MatchResult, readErr error, amServer bool) error {
+func (s *Sender) sentFile(e *flist.Entry, l *flist.List, ndx int32, res delta.MatchResult, readErr error, amServer, logged bool) error {
 	c := s.Conn
 	s.Stats.LiteralData += res.Literal
 	s.Stats.MatchedData += res.Matched
@@ -688,7 +726,7 @@ func (s *Sender) sentFile(e *flist.Entry, l *flist.List, ndx int32, res delta.Ma
 	}
 	c.W.Write(res.Sum)
 	s.Opts.fileDone(e, amServer)
-	if s.Opts.Verbose > 0 && !amServer {
+	if s.Opts.names() && !amServer && !logged {
 		c.Log.Info(itemName(e, "") + "\n")
 	}
 	s.markSent(l, ndx)

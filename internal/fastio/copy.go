@@ -20,6 +20,9 @@ var ErrStopped = errors.New("copy stopped")
 // seen within a chunk's time (tens of milliseconds on a page cache).
 const copyChunk = 64 << 20
 
+// countedChunk is the chunk of a copy whose progress is followed.
+const countedChunk = 8 << 20
+
 // copyBufSize is the read/write fallback's buffer.
 const copyBufSize = 256 << 10
 
@@ -48,10 +51,17 @@ func CopyRangeCounts() (calls, bytes int64) {
 // wraps ErrSourceRead. Once stop is closed (nil: never) it gives up between
 // two chunks with ErrStopped.
 func (c Config) CopyFile(dst, src *os.File, n int64, stop <-chan struct{}) (int64, error) {
+	return c.CopyFileCounted(dst, src, n, stop, nil)
+}
+
+// CopyFileCounted is CopyFile that stores in copied (when not nil) how far
+// the copy has got after each chunk, for a progress line to follow it;
+// the chunks are then smaller, for the line to move smoothly.
+func (c Config) CopyFileCounted(dst, src *os.File, n int64, stop <-chan struct{}, copied *atomic.Int64) (int64, error) {
 	var done int64
 	if c.On(CopyRange) {
 		var err error
-		done, err = kernelCopy(dst, src, n, stop)
+		done, err = kernelCopy(dst, src, n, stop, copied)
 		if err != nil {
 			return done, fmt.Errorf("copy_file_range %s to %s: %w", src.Name(), dst.Name(), err)
 		}
@@ -72,6 +82,9 @@ func (c Config) CopyFile(dst, src *os.File, n int64, stop <-chan struct{}) (int6
 				return done, fmt.Errorf("write %s: %w", dst.Name(), err)
 			}
 			done += int64(m)
+			if copied != nil {
+				copied.Store(done)
+			}
 		}
 		if rerr == io.EOF {
 			return done, nil

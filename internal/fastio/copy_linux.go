@@ -17,8 +17,8 @@ var noKernelCopy atomic.Bool
 // dst with copy_file_range. It stops early, without an error, where the
 // kernel declines (the caller goes on with read and write from there) or
 // src ends; an error is a real I/O failure, or ErrStopped once stop is
-// closed.
-func kernelCopy(dst, src *os.File, n int64, stop <-chan struct{}) (int64, error) {
+// closed. copied, when not nil, follows the bytes copied (CopyFileCounted).
+func kernelCopy(dst, src *os.File, n int64, stop <-chan struct{}, copied *atomic.Int64) (int64, error) {
 	if noKernelCopy.Load() {
 		return 0, nil
 	}
@@ -32,6 +32,10 @@ func kernelCopy(dst, src *os.File, n int64, stop <-chan struct{}) (int64, error)
 	}
 	var done int64
 	var cerr error
+	chunk := int64(copyChunk)
+	if copied != nil {
+		chunk = countedChunk
+	}
 	rerr := sc.Control(func(sfd uintptr) {
 		cerr = dc.Control(func(dfd uintptr) {
 			roff, woff := int64(0), int64(0)
@@ -40,7 +44,7 @@ func kernelCopy(dst, src *os.File, n int64, stop <-chan struct{}) (int64, error)
 					cerr = ErrStopped
 					return
 				}
-				m, err := unix.CopyFileRange(int(sfd), &roff, int(dfd), &woff, int(min(n-done, copyChunk)), 0)
+				m, err := unix.CopyFileRange(int(sfd), &roff, int(dfd), &woff, int(min(n-done, chunk)), 0)
 				if err == unix.EINTR {
 					continue
 				}
@@ -63,6 +67,9 @@ func kernelCopy(dst, src *os.File, n int64, stop <-chan struct{}) (int64, error)
 				kernelCopyCalls.Add(1)
 				kernelCopyBytes.Add(int64(m))
 				done += int64(m)
+				if copied != nil {
+					copied.Store(done)
+				}
 			}
 		})
 	})

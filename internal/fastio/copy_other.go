@@ -2,8 +2,13 @@
 
 package fastio
 
-import "os"
+import (
+	"os"
+	"sync/atomic"
+)
 
 // kernelCopy copies nothing where copy_file_range does not exist; CopyFile
 // reads and writes instead.
-func kernelCopy(dst, src *os.File, n int64, stop <-chan struct{}) (int64, error) { return 0, nil }
+func kernelCopy(dst, src *os.File, n int64, stop <-chan struct{}, copied *atomic.Int64) (int64, error) {
+	return 0, nil
+}

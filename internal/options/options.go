@@ -193,6 +193,16 @@ type Options struct {
 	// the session decides.
 	NoIncRecursive bool
 
+	// Progress is rsync's INFO_PROGRESS level: 0 none, 1 per file
+	// (--progress, -P), 2 the whole transfer (--info=progress2).
+	// ProgressNames is rsync's do_progress: --progress or -P was given,
+	// which also prints each file's name (INFO_NAME) and the file-list
+	// counts (INFO_FLIST2). Partial is --partial (or -P): an interrupted
+	// file is kept as the next run's basis.
+	Progress      int
+	ProgressNames bool
+	Partial       bool
+
 	// Help asks the caller to print the usage text and exit 0.
 	Help bool
 	// Version counts -V; the caller prints the version and exits 0.
@@ -268,11 +278,20 @@ func Parse(args []string, env func(string) string) (*Options, error) {
 	if env == nil {
 		env = func(string) string { return "" }
 	}
-	p := parser{args: args, o: &Options{HumanReadable: 1, RsyncPath: "rsync"}}
+	p := parser{args: args, o: &Options{HumanReadable: 1, RsyncPath: "rsync"}, infoProgress: -1}
 	if err := p.run(); err != nil {
 		return nil, err
 	}
 	o := p.o
+	// --progress sets INFO_PROGRESS at rsync's default priority: an
+	// explicit --info=progressN wins whatever the order.
+	// rsync: options.c parse_arguments (do_progress)
+	if o.ProgressNames && !o.Server {
+		o.Progress = 1
+	}
+	if p.infoProgress >= 0 {
+		o.Progress = p.infoProgress
+	}
 	if o.Help {
 		return o, nil
 	}
@@ -375,7 +394,9 @@ type parser struct {
 	relative  TriState
 	rExplicit bool
 	noImplied bool // --no-implied-dirs
-	o         *Options
+	// infoProgress is --info=progressN's level, -1 when not given.
+	infoProgress int
+	o            *Options
 }
 
 func (p *parser) run() error {
@@ -640,6 +661,14 @@ func (p *parser) apply(s *optSpec, val string) error {
 			p.next = 0
 			p.rest = false
 		}
+	case optProgressPartial:
+		o.ProgressNames, o.Partial = true, true
+	case optProgress, optNoProgress:
+		o.ProgressNames = s.id == optProgress
+	case optPartial, optNoPartial:
+		o.Partial = s.id == optPartial
+	case optInfo:
+		return p.info(val)
 	case optSender:
 		if !o.Server {
 			return &UsageError{Option: "--sender", Reason: "only valid with --server", ShowUsage: true}
@@ -725,3 +754,21 @@ func digitVal(c byte) int {
 }
 
 func isHex(c byte) bool { return digitVal(c) < 16 }
+
+// info takes --info=progressN (or "progress" for level 1), the only
+// --info word implemented so far; any other is refused by name.
+// rsync: options.c parse_output_words
+func (p *parser) info(val string) error {
+	for _, w := range strings.Split(val, ",") {
+		lvl := 1
+		name := strings.ToLower(w)
+		if n := len(name); n > 0 && name[n-1] >= '0' && name[n-1] <= '9' {
+			lvl, name = int(name[n-1]-'0'), name[:n-1]
+		}
+		if name != "progress" {
+			return p.unsupported("--info=" + w)
+		}
+		p.infoProgress = lvl
+	}
+	return nil
+}

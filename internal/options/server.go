@@ -99,6 +99,9 @@ func (o *Options) ServerArgs(localSender bool, clientInfo string) []string {
 	}
 	args = o.missingArgsArgs(args, localSender)
 	args = o.modifyWindowArg(args, localSender)
+	if o.Partial && localSender {
+		args = append(args, "--partial")
+	}
 	args = o.ignoreErrorsArg(args)
 	if o.NumericIDs {
 		args = append(args, "--numeric-ids")

@@ -108,6 +108,13 @@ const (
 	optIgnoreErrors
 	optNoIgnoreErrors
 	optMaxDelete
+	// Progress and partial files: -P, --progress, --partial.
+	optProgressPartial // -P
+	optProgress
+	optNoProgress
+	optPartial
+	optNoPartial
+	optInfo // --info, only its progress word so far
 )
 
 // argKind says whether an option takes a value, and how popt converts it.
@@ -137,7 +144,7 @@ var table = []optSpec{
 	{"verbose", 'v', argNone, optVerbose},
 	{"no-verbose", 0, argNone, optNoVerbose},
 	{"no-v", 0, argNone, optNoVerbose},
-	{"info", 0, argString, optUnsupported},
+	{"info", 0, argString, optInfo},
 	{"debug", 0, argString, optUnsupported},
 	{"stderr", 0, argString, optUnsupported},
 	{"msgs2stderr", 0, argNone, optUnsupported},
@@ -306,11 +313,11 @@ var table = []optSpec{
 	{"zl", 0, argInt, optCompressLevel},
 	{"compress-threads", 0, argInt, optUnsupported},
 	{"zt", 0, argInt, optUnsupported},
-	{"", 'P', argNone, optUnsupported},
-	{"progress", 0, argNone, optUnsupported},
-	{"no-progress", 0, argNone, optUnsupported},
-	{"partial", 0, argNone, optUnsupported},
-	{"no-partial", 0, argNone, optUnsupported},
+	{"", 'P', argNone, optProgressPartial},
+	{"progress", 0, argNone, optProgress},
+	{"no-progress", 0, argNone, optNoProgress},
+	{"partial", 0, argNone, optPartial},
+	{"no-partial", 0, argNone, optNoPartial},
 	{"partial-dir", 0, argString, optUnsupported},
 	{"delay-updates", 0, argNone, optUnsupported},
 	{"no-delay-updates", 0, argNone, optUnsupported},

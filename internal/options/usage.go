@@ -10,6 +10,7 @@ The ':' usages connect via remote shell.
 
 Options
 --verbose, -v            increase verbosity
+--info=FLAGS             fine-grained informational verbosity
 --quiet, -q              suppress non-error messages
 --checksum, -c           skip based on checksum, not mod-time & size
 --archive, -a            archive mode is -rlptgoD (no -A,-X,-U,-N,-H)
@@ -32,6 +33,7 @@ Options
 --times, -t              preserve modification times
 --dry-run, -n            perform a trial run with no changes made
 --one-file-system, -x    don't cross filesystem boundaries
+--partial                keep partially transferred files
 --prune-empty-dirs, -m   prune empty directory chains from file-list
 --whole-file, -W         copy files whole (w/o delta-xfer algorithm)
 --no-whole-file, --no-W  use the delta-xfer algorithm
@@ -83,6 +85,8 @@ Options
 --stats                  give some file-transfer stats
 --8-bit-output, -8       leave high-bit chars unescaped in output
 --human-readable, -h     output numbers in a human-readable format
+--progress               show progress during transfer
+-P                       same as --partial --progress
 --protocol=NUM           force an older protocol version to be used
 --version, -V            print the version + other info and exit
 --help, -h (*)           show this help (* -h is help only on its own)

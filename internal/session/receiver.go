@@ -20,7 +20,7 @@ func receiveSide(c *engine.Conn, eo *engine.Options, dst string, server bool, ff
 	rs := &engine.Receiving{Conn: c, Opts: eo}
 	fo := flistOptions(c.Session, eo)
 	inc := c.Session.IncRecurse()
-	progress := !server && eo.Verbose > 0 && !eo.Quiet
+	progress := !server && (eo.Verbose > 0 || eo.ProgressNames) && !eo.Quiet
 	if progress {
 		// With incremental recursion rsync announces the lists to come
 		// instead of a whole one. rsync: flist.c recv_file_list
@@ -48,7 +48,7 @@ func receiveSide(c *engine.Conn, eo *engine.Options, dst string, server bool, ff
 	}
 	finishList(rs, eo)
 	if progress && !inc {
-		c.Log.Info("done\n")
+		listDone(c, eo, len(rs.List.Entries), 1)
 	}
 	if err := rs.RecvAdditionalFileList(); err != nil {
 		return nil, err
@@ -80,7 +80,7 @@ func receiveSide(c *engine.Conn, eo *engine.Options, dst string, server bool, ff
 	if err != nil {
 		return nil, idle(err, server)
 	}
-	if created && eo.Verbose > 0 {
+	if created && (eo.Verbose > 0 || eo.ProgressNames) {
 		c.Log.Info(fmt.Sprintf("created directory %s\n", strings.TrimSuffix(dst, "/")))
 	}
 	rs.RootCreated = created

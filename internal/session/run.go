@@ -203,6 +203,7 @@ func serveReceiver(c *engine.Conn, cfg *Config, eo *engine.Options) error {
 // summary prints -v and --stats output on the client.
 func summary(cfg *Config, c *engine.Conn, st *Stats, start time.Time) {
 	o := cfg.Opts
+	engine.EndProgressLine(c.Log)
 	level := 0
 	if o.Verbose > 0 {
 		level = 1

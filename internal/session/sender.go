@@ -44,7 +44,7 @@ func sendSide(c *engine.Conn, eo *engine.Options, srcs []string, server bool, wf
 		}
 	}
 	inc := c.Session.IncRecurse()
-	progress := !server && eo.Verbose > 0 && !eo.Quiet
+	progress := !server && (eo.Verbose > 0 || eo.ProgressNames) && !eo.Quiet
 	switch {
 	case progress && inc:
 		// rsync: flist.c send_file_list
@@ -116,7 +116,7 @@ func sendSide(c *engine.Conn, eo *engine.Options, srcs []string, server bool, wf
 		return nil, err
 	}
 	if progress && !inc {
-		c.Log.Info("done\n")
+		listDone(c, eo, len(list.Entries), 0)
 	}
 	list.SortAndClean(proto, false)
 	engine.CountList(list, &s.Stats)
@@ -187,4 +187,32 @@ func strerror(err error) string {
 		return fmt.Sprintf("%s (%d)", s, int(en))
 	}
 	return err.Error()
+}
+
+// listDone ends the "building file list ... " line (or "receiving"):
+// "done", or with --progress (rsync's INFO_FLIST2) a count every 100 of
+// the n entries, counted from first (0 for the sender, which counts before
+// each entry, 1 for the receiver), then the total. The counts come once the
+// list is whole, the same text rsync prints as it goes. rsync: flist.c
+// emit_filelist_progress, finish_filelist_progress
+func listDone(c *engine.Conn, eo *engine.Options, n, first int) {
+	if !eo.ProgressNames {
+		c.Log.Info("done\n")
+		return
+	}
+	var b strings.Builder
+	for i := first; i < n+first; i++ {
+		if i%100 == 0 {
+			if b.Len() == 0 {
+				b.WriteByte('\n') // after "... ", left open
+			}
+			fmt.Fprintf(&b, " %d files...\r", i)
+		}
+	}
+	s := "s "
+	if n == 1 {
+		s = " "
+	}
+	fmt.Fprintf(&b, "%d file%sto consider\n", n, s)
+	c.Log.Info(b.String())
 }
