@@ -256,7 +256,7 @@ func engineOptions(o *options.Options, local bool) *engine.Options {
 		IgnoreTimes: o.IgnoreTimes, SizeOnly: o.SizeOnly, NumericIDs: o.NumericIDs,
 		Verbose: o.Verbose, Quiet: o.Quiet > 0,
 		Progress: o.Progress, Human: o.HumanReadable, ProgressNames: o.ProgressNames && !o.Server,
-		Partial: o.Partial,
+		Partial:       o.Partial,
 		CompressLevel: compressLevel(o),
 		Relative:      o.Relative, ImpliedDirs: o.ImpliedDirs, PruneEmptyDirs: o.PruneEmptyDirs,
 		OneFileSystem: o.OneFileSystem,
