@@ -209,3 +209,76 @@ func TestProgressIncrementalCounts(t *testing.T) {
 		t.Errorf("final lines differ:\nupstream: %q\ngorsync:  %q", up.ends[:min(20, len(up.ends))], got.ends[:min(20, len(got.ends))])
 	}
 }
+
+// pacedRsh is a stand-in for ssh whose server sends at 300 kB/s
+// (--bwlimit, given to upstream's server only) and is killed with SIGTERM
+// a second after it starts: a transfer cut short in the middle of a file.
+const pacedRsh = `#!/bin/sh
+shift
+cmd=$(echo "$*" | sed 's/--server /--server --bwlimit=300 /')
+exec 3<&0
+sh -c "exec $cmd" <&3 &
+pid=$!
+sleep 1
+kill $pid
+wait $pid
+`
+
+// TestPartialKeepsWhatCame pulls a file from upstream's server, slowed
+// down and killed mid-file: with --partial the data that came is left in
+// the file's place, a prefix of the source, as upstream leaves it (its
+// mode, not its time); without it nothing is left.
+func TestPartialKeepsWhatCame(t *testing.T) {
+	trees(t)
+	rsync := rsynctest.RequireRsync(t)
+	gorsync := rsynctest.BuildGorsync(t)
+	rsh := filepath.Join(t.TempDir(), "pacedrsh")
+	if err := os.WriteFile(rsh, []byte(pacedRsh), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	src := make([]byte, 1<<20)
+	rand.New(rand.NewSource(optSeed)).Read(src)
+	type left struct {
+		names []string
+		size  int64
+		mode  os.FileMode
+	}
+	run := func(client string, args ...string) left {
+		root := t.TempDir()
+		if err := os.MkdirAll(filepath.Join(root, "src"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(root, "src/big"), src, 0o640); err != nil {
+			t.Fatal(err)
+		}
+		args = append(args, "-rp", "-e", rsh, "--rsync-path="+rsync, "localhost:"+filepath.Join(root, "src")+"/", "dst/")
+		_, stderr, code := rsynctest.Run(t, root, nil, client, args...)
+		if code != 20 && code != 12 {
+			t.Fatalf("%s: exit %d, want an interrupted run's (12 or 20)\n%s", client, code, stderr)
+		}
+		var l left
+		ents, _ := os.ReadDir(filepath.Join(root, "dst"))
+		for _, e := range ents {
+			l.names = append(l.names, e.Name())
+		}
+		if st, err := os.Stat(filepath.Join(root, "dst/big")); err == nil {
+			l.size, l.mode = st.Size(), st.Mode()
+			got, _ := os.ReadFile(filepath.Join(root, "dst/big"))
+			if !slices.Equal(got, src[:len(got)]) {
+				t.Errorf("%s: dst/big is not a prefix of the source", client)
+			}
+		}
+		return l
+	}
+	up, got := run(rsync, "--partial"), run(gorsync, "--partial")
+	if !slices.Equal(up.names, []string{"big"}) || up.size == 0 || up.size >= int64(len(src)) {
+		t.Fatalf("upstream left %v (%d bytes): not a partial file, the pacing did not work", up.names, up.size)
+	}
+	if !slices.Equal(got.names, up.names) || got.mode != up.mode || got.size == 0 || got.size >= int64(len(src)) {
+		t.Errorf("--partial: gorsync left %v (%d bytes, %v), upstream %v (%d bytes, %v)", got.names, got.size, got.mode, up.names, up.size, up.mode)
+	}
+	up, got = run(rsync), run(gorsync)
+	if len(up.names) != 0 || len(got.names) != 0 {
+		t.Errorf("without --partial: gorsync left %v, upstream %v; want nothing", got.names, up.names)
+	}
+}
