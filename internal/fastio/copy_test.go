@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 
 	"golang.org/x/sys/unix"
@@ -149,5 +150,34 @@ func BenchmarkCopyFile(b *testing.B) {
 			after, _ := CopyRangeCounts()
 			b.ReportMetric(float64(after-calls)/float64(b.N), "copy_file_range/op")
 		})
+	}
+}
+
+// TestCopyFileCounted checks that a followed copy, by the kernel or by
+// read and write, ends with its counter at the bytes copied and copies the
+// same bytes, through several chunks.
+func TestCopyFileCounted(t *testing.T) {
+	for _, on := range []bool{true, false} {
+		dir := t.TempDir()
+		name, data := randomFile(t, dir, 2*countedChunk+12345)
+		sf, err := os.Open(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		df, err := os.Create(filepath.Join(dir, "dst"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var copied atomic.Int64
+		n, err := Defaults().With(CopyRange, on).CopyFileCounted(df, sf, int64(len(data)), nil, &copied)
+		sf.Close()
+		df.Close()
+		if err != nil || n != int64(len(data)) || copied.Load() != n {
+			t.Fatalf("CopyRange %v: copied %d (counter %d), %v; want %d", on, n, copied.Load(), err, len(data))
+		}
+		got, _ := os.ReadFile(filepath.Join(dir, "dst"))
+		if !bytes.Equal(got, data) {
+			t.Fatalf("CopyRange %v: the copy differs", on)
+		}
 	}
 }
