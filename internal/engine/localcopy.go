@@ -191,8 +191,12 @@ func (rs *Receiving) copyHanded(j *finishJob, stop func() bool) {
 		err = fmt.Errorf("%w %s: file shrank from %d to %d bytes while copied", fastio.ErrSourceRead, j.e.Name(), src.size, n)
 	}
 	if err != nil {
-		tmp.Close()
-		rs.Root.Remove(tmpName)
+		if errors.Is(err, fastio.ErrStopped) && rs.Opts.Partial && n > 0 {
+			keepPartial(rs.Root, tmp, tmpName, j.name, j.e, rs.Opts, nil)
+		} else {
+			tmp.Close()
+			rs.Root.Remove(tmpName)
+		}
 		switch {
 		case errors.Is(err, fastio.ErrStopped):
 			// The transfer was abandoned.

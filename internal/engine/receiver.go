@@ -715,9 +715,7 @@ func (s *recvSink) discard() {
 	}
 }
 
-// keep puts what was received of entry e in its place (--partial), with
-// its permissions but not its time: the file is not finished. A failure
-// leaves nothing behind.
+// keep puts what was received of entry e in its place (--partial).
 func (s *recvSink) keep(e *flist.Entry, o *Options) {
 	if s.mem != nil {
 		s.create()
@@ -727,22 +725,31 @@ func (s *recvSink) keep(e *flist.Entry, o *Options) {
 		return
 	}
 	err := s.flush()
+	keepPartial(s.rs.Root, s.tmp, s.tmpName, s.name, e, o, err)
+	s.tmp = nil
+}
+
+// keepPartial closes tmp, the partly written temporary file of entry e,
+// and renames it to name, with e's permissions but not its time: the file
+// is not finished. After a failure (err, if not nil, is an earlier one)
+// nothing is left. rsync: cleanup.c _exit_cleanup (keep_partial,
+// finish_transfer with ok_to_set_time 0)
+func keepPartial(root *fsys.Root, tmp *os.File, tmpName, name string, e *flist.Entry, o *Options, err error) {
 	mode := e.Mode & 0o7777
 	if !o.Perms {
 		mode &^= umask()
 	}
 	if err == nil {
-		err = s.tmp.Chmod(os.FileMode(mode))
+		err = tmp.Chmod(os.FileMode(mode))
 	}
-	if cerr := s.tmp.Close(); err == nil {
+	if cerr := tmp.Close(); err == nil {
 		err = cerr
 	}
-	s.tmp = nil
 	if err == nil {
-		err = s.rs.Root.Rename(s.tmpName, s.name)
+		err = root.Rename(tmpName, name)
 	}
 	if err != nil {
-		s.rs.Root.Remove(s.tmpName)
+		root.Remove(tmpName)
 	}
 }
 
