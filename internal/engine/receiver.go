@@ -556,6 +556,11 @@ func (rs *Receiving) receiveFile(rx *delta.Receiver, ndx int32, e *flist.Entry, 
 	}
 	rs.Stats.LiteralData += res.Literal
 	rs.Stats.MatchedData += res.Matched
+	if rerr == nil || errors.Is(rerr, delta.ErrChecksumMismatch) {
+		// Before the verdict on the data, as in rsync.
+		// rsync: receiver.c receive_data (end_progress)
+		rs.pr.end(ndx, e.Size)
+	}
 	switch {
 	case rerr != nil && !errors.Is(rerr, delta.ErrChecksumMismatch) && s.out.err != nil:
 		s.discard()
@@ -581,7 +586,6 @@ func (rs *Receiving) receiveFile(rx *delta.Receiver, ndx int32, e *flist.Entry, 
 		job.out = outRedo
 		return rs.fin.submit(job)
 	}
-	rs.pr.end(ndx, e.Size)
 	rs.received(ndx, e, amServer)
 	if s.mem != nil {
 		job.kind, job.buf, job.n = jobData, s.mem, s.n

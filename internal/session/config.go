@@ -255,7 +255,7 @@ func engineOptions(o *options.Options, local bool) *engine.Options {
 		WholeFile: whole, DryRun: o.DryRun, AlwaysChecksum: o.Checksum,
 		IgnoreTimes: o.IgnoreTimes, SizeOnly: o.SizeOnly, NumericIDs: o.NumericIDs,
 		Verbose: o.Verbose, Quiet: o.Quiet > 0,
-		Progress: o.Progress, Human: o.HumanReadable, ProgressNames: o.ProgressNames && !o.Server,
+		Progress: o.Progress, Human: o.HumanReadable, ProgressNames: o.ProgressNames && !o.Server && o.Quiet == 0,
 		Partial:       o.Partial,
 		CompressLevel: compressLevel(o),
 		Relative:      o.Relative, ImpliedDirs: o.ImpliedDirs, PruneEmptyDirs: o.PruneEmptyDirs,
