@@ -240,7 +240,8 @@ wait $pid
 // TestPartialKeepsWhatCame pulls a file from upstream's server, slowed
 // down and killed mid-file: with --partial the data that came is left in
 // the file's place, a prefix of the source, as upstream leaves it (its
-// mode, not its time); without it nothing is left.
+// mode, not its time), and the next run's basis; without it nothing is
+// left.
 func TestPartialKeepsWhatCame(t *testing.T) {
 	trees(t)
 	rsync := rsynctest.RequireRsync(t)
@@ -255,6 +256,9 @@ func TestPartialKeepsWhatCame(t *testing.T) {
 		names []string
 		size  int64
 		mode  os.FileMode
+		// matched is what the next, whole run took from the partial
+		// file, its basis (--partial runs only).
+		matched int64
 	}
 	run := func(client string, args ...string) left {
 		root := t.TempDir()
@@ -281,6 +285,16 @@ func TestPartialKeepsWhatCame(t *testing.T) {
 				t.Errorf("%s: dst/big is not a prefix of the source", client)
 			}
 		}
+		if slices.Contains(args, "--partial") {
+			out, _ := rsynctest.MustRun(t, root, nil, client, "-rp", "--stats", "-e", localRsh, "--rsync-path="+rsync,
+				"localhost:"+filepath.Join(root, "src")+"/", "dst/")
+			st, err := rsynctest.ParseStats(out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			l.matched = st.MatchedData
+			rsynctest.CompareTrees(t, filepath.Join(root, "src"), filepath.Join(root, "dst"), rsynctest.CompareOptions{})
+		}
 		return l
 	}
 	up, got := run(rsync, "--partial"), run(gorsync, "--partial")
@@ -289,6 +303,10 @@ func TestPartialKeepsWhatCame(t *testing.T) {
 	}
 	if !slices.Equal(got.names, up.names) || got.mode != up.mode || got.size == 0 || got.size >= int64(len(src)) {
 		t.Errorf("--partial: gorsync left %v (%d bytes, %v), upstream %v (%d bytes, %v)", got.names, got.size, got.mode, up.names, up.size, up.mode)
+	}
+	// The next run's basis is the partial file: most of it matches.
+	if up.matched < up.size/2 || got.matched < got.size/2 {
+		t.Errorf("the run after: matched %d of a %d-byte partial file (upstream %d of %d)", got.matched, got.size, up.matched, up.size)
 	}
 	up, got = run(rsync), run(gorsync)
 	if len(up.names) != 0 || len(got.names) != 0 {
