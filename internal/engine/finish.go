@@ -485,6 +485,9 @@ func (rs *Receiving) discard(j *finishJob) {
 	if j.hf.f != nil {
 		j.hf.f.Close()
 		j.hf.f = nil
+		if j.hf.prog != nil {
+			close(j.hf.prog.done) // the sender follows it no more
+		}
 	}
 	if j.tmp != nil {
 		j.tmp.Close()
