@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gorsync/gorsync/internal/rsynctest"
 )
@@ -240,7 +241,7 @@ wait $pid
 // TestPartialKeepsWhatCame pulls a file from upstream's server, slowed
 // down and killed mid-file: with --partial the data that came is left in
 // the file's place, a prefix of the source, as upstream leaves it (its
-// mode, not its time), and the next run's basis; without it nothing is
+// mode, and with -t the time 0), and the next run's basis; without it nothing is
 // left.
 func TestPartialKeepsWhatCame(t *testing.T) {
 	trees(t)
@@ -256,6 +257,7 @@ func TestPartialKeepsWhatCame(t *testing.T) {
 		names []string
 		size  int64
 		mode  os.FileMode
+		mtime time.Time
 		// matched is what the next, whole run took from the partial
 		// file, its basis (--partial runs only).
 		matched int64
@@ -268,7 +270,7 @@ func TestPartialKeepsWhatCame(t *testing.T) {
 		if err := os.WriteFile(filepath.Join(root, "src/big"), src, 0o640); err != nil {
 			t.Fatal(err)
 		}
-		args = append(args, "-rp", "-e", rsh, "--rsync-path="+rsync, "localhost:"+filepath.Join(root, "src")+"/", "dst/")
+		args = append(args, "-rpt", "-e", rsh, "--rsync-path="+rsync, "localhost:"+filepath.Join(root, "src")+"/", "dst/")
 		_, stderr, code := rsynctest.Run(t, root, nil, client, args...)
 		if code != 20 && code != 12 {
 			t.Fatalf("%s: exit %d, want an interrupted run's (12 or 20)\n%s", client, code, stderr)
@@ -279,14 +281,19 @@ func TestPartialKeepsWhatCame(t *testing.T) {
 			l.names = append(l.names, e.Name())
 		}
 		if st, err := os.Stat(filepath.Join(root, "dst/big")); err == nil {
-			l.size, l.mode = st.Size(), st.Mode()
+			l.size, l.mode, l.mtime = st.Size(), st.Mode(), st.ModTime()
+			// Time 0 with the source's nanoseconds, as rsync leaves it:
+			// compared as the offset from that.
+			if sst, err := os.Stat(filepath.Join(root, "src/big")); err == nil {
+				l.mtime = l.mtime.Add(-time.Duration(sst.ModTime().Nanosecond()))
+			}
 			got, _ := os.ReadFile(filepath.Join(root, "dst/big"))
 			if !slices.Equal(got, src[:len(got)]) {
 				t.Errorf("%s: dst/big is not a prefix of the source", client)
 			}
 		}
 		if slices.Contains(args, "--partial") {
-			out, _ := rsynctest.MustRun(t, root, nil, client, "-rp", "--stats", "-e", localRsh, "--rsync-path="+rsync,
+			out, _ := rsynctest.MustRun(t, root, nil, client, "-rpt", "--stats", "-e", localRsh, "--rsync-path="+rsync,
 				"localhost:"+filepath.Join(root, "src")+"/", "dst/")
 			st, err := rsynctest.ParseStats(out)
 			if err != nil {
@@ -301,8 +308,8 @@ func TestPartialKeepsWhatCame(t *testing.T) {
 	if !slices.Equal(up.names, []string{"big"}) || up.size == 0 || up.size >= int64(len(src)) {
 		t.Fatalf("upstream left %v (%d bytes): not a partial file, the pacing did not work", up.names, up.size)
 	}
-	if !slices.Equal(got.names, up.names) || got.mode != up.mode || got.size == 0 || got.size >= int64(len(src)) {
-		t.Errorf("--partial: gorsync left %v (%d bytes, %v), upstream %v (%d bytes, %v)", got.names, got.size, got.mode, up.names, up.size, up.mode)
+	if !slices.Equal(got.names, up.names) || got.mode != up.mode || !got.mtime.Equal(up.mtime) || got.size == 0 || got.size >= int64(len(src)) {
+		t.Errorf("--partial: gorsync left %v (%d bytes, %v, %v), upstream %v (%d bytes, %v, %v)", got.names, got.size, got.mode, got.mtime, up.names, up.size, up.mode, up.mtime)
 	}
 	// The next run's basis is the partial file: most of it matches.
 	if up.matched < up.size/2 || got.matched < got.size/2 {

@@ -570,7 +570,7 @@ func (rs *Receiving) receiveFile(rx *delta.Receiver, ndx int32, e *flist.Entry, 
 		// The transfer stops; with --partial what came is kept in the
 		// file's place, the next run's basis. rsync: cleanup.c
 		// _exit_cleanup (keep_partial, finish_transfer)
-		if rs.Opts.Partial && s.got > 0 {
+		if rs.Opts.Partial {
 			s.keep(e, rs.Opts)
 		} else {
 			s.discard()
@@ -734,10 +734,10 @@ func (s *recvSink) keep(e *flist.Entry, o *Options) {
 }
 
 // keepPartial closes tmp, the partly written temporary file of entry e,
-// and renames it to name, with e's permissions but not its time: the file
-// is not finished. After a failure (err, if not nil, is an earlier one)
-// nothing is left. rsync: cleanup.c _exit_cleanup (keep_partial,
-// finish_transfer with ok_to_set_time 0)
+// and renames it to name, with e's permissions and, with -t, the time 0:
+// an unfinished file that --update must not skip and ls shows as such.
+// After a failure (err, if not nil, is an earlier one) nothing is left.
+// rsync: cleanup.c _exit_cleanup (keep_partial, tweak_modtime)
 func keepPartial(root *fsys.Root, tmp *os.File, tmpName, name string, e *flist.Entry, o *Options, err error) {
 	mode := e.Mode & 0o7777
 	if !o.Perms {
@@ -745,6 +745,11 @@ func keepPartial(root *fsys.Root, tmp *os.File, tmpName, name string, e *flist.E
 	}
 	if err == nil {
 		err = tmp.Chmod(os.FileMode(mode))
+	}
+	if err == nil && o.Times {
+		// rsync zeroes the seconds only: the nanoseconds stay.
+		ts := []unix.Timespec{unix.NsecToTimespec(time.Now().UnixNano()), {Nsec: int64(e.MtimeNsec)}}
+		err = unix.UtimesNanoAt(int(tmp.Fd()), "", ts, unix.AT_EMPTY_PATH)
 	}
 	if cerr := tmp.Close(); err == nil {
 		err = cerr

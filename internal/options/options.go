@@ -292,6 +292,12 @@ func Parse(args []string, env func(string) string) (*Options, error) {
 	if p.infoProgress >= 0 {
 		o.Progress = p.infoProgress
 	}
+	// rsync takes --partial's directory from the environment, and
+	// --partial-dir is not implemented: refused, not ignored.
+	// rsync: options.c parse_arguments (RSYNC_PARTIAL_DIR)
+	if o.Partial && !o.Server && env("RSYNC_PARTIAL_DIR") != "" {
+		return nil, p.unsupported("--partial-dir")
+	}
 	if o.Help {
 		return o, nil
 	}

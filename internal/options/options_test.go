@@ -34,6 +34,12 @@ func TestParse(t *testing.T) {
 		{"no-v resets", []string{"-vv", "--no-v", "-v", "src", "dst"}, nil, func(o *Options) { o.Verbose = 1 }},
 		{"no-verbose resets", []string{"-vv", "--no-verbose", "src", "dst"}, nil, func(o *Options) {}},
 		{"counted q", []string{"-qq", "src", "dst"}, nil, func(o *Options) { o.Quiet = 2 }},
+		{"P is partial progress", []string{"-P", "src", "dst"}, nil, func(o *Options) { o.Progress, o.ProgressNames, o.Partial = 1, true, true }},
+		{"no-progress after P", []string{"-P", "--no-progress", "src", "dst"}, nil, func(o *Options) { o.Partial = true }},
+		{"no-partial after P", []string{"-P", "--no-partial", "src", "dst"}, nil, func(o *Options) { o.Progress, o.ProgressNames = 1, true }},
+		{"info progress2 beats progress", []string{"--info=progress2", "--progress", "src", "dst"}, nil, func(o *Options) { o.Progress, o.ProgressNames = 2, true }},
+		{"info progress0 silences progress", []string{"--progress", "--info=PROGRESS0", "src", "dst"}, nil, func(o *Options) { o.ProgressNames = true }},
+		{"info progress2 alone", []string{"--info=progress2", "src", "dst"}, nil, func(o *Options) { o.Progress = 2 }},
 		{"counted h", []string{"-hh", "src", "dst"}, nil, func(o *Options) { o.HumanReadable = 3 }},
 		{"no-h", []string{"-h", "--no-h", "src", "dst"}, nil, func(o *Options) { o.HumanReadable = 0 }},
 		{"h with other args is not help", []string{"-h", "src", "dst"}, nil, func(o *Options) { o.HumanReadable = 2 }},
@@ -225,6 +231,7 @@ func TestParseRejectsUnsupported(t *testing.T) {
 		{[]string{"-T/tmp", "a", "b"}, "-T"},
 		{[]string{"--inplace", "a", "b"}, "--inplace"},
 		{[]string{"--partial-dir=.p", "a", "b"}, "--partial-dir"},
+		{[]string{"--info=progress2,name", "a", "b"}, "--info=name"},
 		{[]string{"--info=name", "a", "b"}, "--info=name"},
 		{[]string{"--out-format=%n", "a", "b"}, "--out-format"},
 		{[]string{"--bwlimit=1m", "a", "b"}, "--bwlimit"},
@@ -384,5 +391,25 @@ func TestTableHasNoDuplicates(t *testing.T) {
 			t.Errorf("duplicate -%c", s.short)
 		}
 		longs[s.long], shorts[s.short] = true, true
+	}
+}
+
+// TestPartialDirFromEnvironmentRefused: rsync's --partial takes its
+// directory from RSYNC_PARTIAL_DIR, which gorsync does not implement, so
+// it refuses instead of keeping the file elsewhere than asked.
+func TestPartialDirFromEnvironmentRefused(t *testing.T) {
+	env := func(k string) string {
+		if k == "RSYNC_PARTIAL_DIR" {
+			return ".rsync-partial"
+		}
+		return ""
+	}
+	_, err := Parse([]string{"-P", "a", "b"}, env)
+	var ue *UsageError
+	if !errors.As(err, &ue) || !ue.Unsupported || ue.Option != "--partial-dir" {
+		t.Errorf("Parse(-P) with RSYNC_PARTIAL_DIR = %v, want --partial-dir refused", err)
+	}
+	if _, err := Parse([]string{"--progress", "a", "b"}, env); err != nil {
+		t.Errorf("Parse(--progress) with RSYNC_PARTIAL_DIR: %v", err)
 	}
 }
