@@ -18,8 +18,8 @@ import (
 // rsync: the same transfer, run by upstream and by gorsync, must leave the
 // same screen (each line as its last carriage return left it, rates and
 // times aside) and the same final lines with their counts, locally and over
-// a remote shell, with gorsync on both ends and as the client of
-// upstream's server.
+// a remote shell, with gorsync on both ends, as the client of upstream's
+// server and as the server of upstream's client.
 
 // progressRate and progressTime are the parts of a progress line that
 // depend on the clock.
@@ -130,15 +130,17 @@ func TestProgressMatchesUpstream(t *testing.T) {
 	// Each mode names the client and, over the remote shell, the server
 	// of the gorsync run; upstream's runs use upstream on both ends.
 	modes := []struct {
-		name         string
-		remote, push bool
-		server       string
+		name           string
+		remote, push   bool
+		client, server string
 	}{
-		{"local", false, false, ""},
-		{"push", true, true, gorsync},
-		{"pull", true, false, gorsync},
-		{"push to upstream", true, true, rsync},
-		{"pull from upstream", true, false, rsync},
+		{"local", false, false, gorsync, ""},
+		{"push", true, true, gorsync, gorsync},
+		{"pull", true, false, gorsync, gorsync},
+		{"push to upstream", true, true, gorsync, rsync},
+		{"pull from upstream", true, false, gorsync, rsync},
+		{"upstream push", true, true, rsync, gorsync},
+		{"upstream pull", true, false, rsync, gorsync},
 	}
 	for _, c := range cases {
 		for _, m := range modes {
@@ -173,7 +175,7 @@ func TestProgressMatchesUpstream(t *testing.T) {
 					return parseProgress(out, root)
 				}
 				up := run(rsync, rsync)
-				got := run(gorsync, m.server)
+				got := run(m.client, m.server)
 				if !slices.Equal(up.screen, got.screen) {
 					t.Errorf("screen differs:\nupstream:\n%s\ngorsync:\n%s", strings.Join(up.screen, "\n"), strings.Join(got.screen, "\n"))
 				}

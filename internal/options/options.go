@@ -675,6 +675,15 @@ func (p *parser) apply(s *optSpec, val string) error {
 		o.Partial = s.id == optPartial
 	case optInfo:
 		return p.info(val)
+	case optLogFormat:
+		// A client sending files tells its server, in --log-format,
+		// only what kind of lines it prints ("X": names, from
+		// --progress); the server prints nothing of it. As a client's
+		// option (--out-format) it is not implemented yet.
+		// rsync: options.c server_options
+		if !o.Server {
+			return p.unsupported(optName(s))
+		}
 	case optSender:
 		if !o.Server {
 			return &UsageError{Option: "--sender", Reason: "only valid with --server", ShowUsage: true}

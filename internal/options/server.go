@@ -73,6 +73,12 @@ func (o *Options) ServerArgs(localSender bool, clientInfo string) []string {
 	if compress && o.CompressLevelSet {
 		args = append(args, "--compress-level="+strconv.Itoa(o.CompressLevel))
 	}
+	// --progress turns on the client's "%n%L" lines, which a sender
+	// tells its server of unless -v says as much. rsync: options.c
+	// server_options (stdout_format && am_sender)
+	if localSender && o.ProgressNames && o.Verbose == 0 {
+		args = append(args, "--log-format=X")
+	}
 	if o.ChecksumChoice != "" {
 		args = append(args, safeArg("--checksum-choice", o.ChecksumChoice))
 	}

@@ -114,7 +114,8 @@ const (
 	optNoProgress
 	optPartial
 	optNoPartial
-	optInfo // --info, only its progress word so far
+	optInfo      // --info, only its progress word so far
+	optLogFormat // --log-format, only as a server is told it
 )
 
 // argKind says whether an option takes a value, and how popt converts it.
@@ -327,7 +328,7 @@ var table = []optSpec{
 	{"log-file", 0, argString, optUnsupported},
 	{"log-file-format", 0, argString, optUnsupported},
 	{"out-format", 0, argString, optUnsupported},
-	{"log-format", 0, argString, optUnsupported},
+	{"log-format", 0, argString, optLogFormat},
 	{"itemize-changes", 'i', argNone, optUnsupported},
 	{"no-itemize-changes", 0, argNone, optUnsupported},
 	{"no-i", 0, argNone, optUnsupported},

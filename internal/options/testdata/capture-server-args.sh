@@ -97,3 +97,8 @@ done
 for p in "/a b" "~/x" "~" "-x" "x*"; do
 	capture push "-a" "$p"
 done
+# Progress and partial files.
+for o in "-P" "--partial" "--progress" "-qP" "-a -P --no-partial" "-r --info=progress2" "-avP --stats"; do
+	capture push "$o" /dst
+	capture pull "$o" /src/
+done
