@@ -72,13 +72,23 @@ func (pr *progress) end(ndx int32, size int64) {
 	if pr == nil {
 		return
 	}
+	pr.p.End(size, pr.counts(pr.at(ndx)))
+}
+
+// at records that the file at index ndx is the one in transfer (in a dry
+// run too), and returns its place. rsync: progress.c
+// set_current_file_index
+func (pr *progress) at(ndx int32) int {
+	if pr == nil {
+		return 0
+	}
 	pos := int(ndx)
 	pr.curLast = pos
 	if l, _, err := pr.segs.find(ndx); err == nil {
 		pos = pr.segs.position(l, ndx)
 		pr.curLast = pr.segs.position(l, l.NdxStart+int32(len(l.Entries))-1)
 	}
-	pr.p.End(size, pr.counts(pos))
+	return pos
 }
 
 // listDone prints, at level 2, the transfer's line as counted at the end

@@ -375,6 +375,7 @@ func (rs *Receiving) recvFiles(events *eventQueue, amServer bool) (err error) {
 			rs.Stats.TotalTransferredSize += e.Size
 		}
 		if rs.Opts.DryRun {
+			rs.pr.at(ndx)
 			if !amServer && rs.Opts.names() {
 				c.Log.Info(itemName(e, "") + "\n") // the list's name, as rsync logs it
 			}

@@ -594,6 +594,7 @@ func (s *Sender) Run(amServer bool) error {
 		s.Stats.XferredFiles++
 		s.Stats.TotalTransferredSize += e.Size
 		if s.Opts.DryRun {
+			pr.at(ndx)
 			if !amServer && s.Opts.names() {
 				c.Log.Info(itemName(e, "") + "\n")
 			}
