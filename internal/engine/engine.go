@@ -40,8 +40,10 @@ type Options struct {
 	NumericIDs     bool
 	Verbose        int
 	Quiet          bool
-	// Out is what a client prints per entry (-v, -i, --out-format).
-	Out OutFormat
+	// Out is what a client prints per entry (-v, -i, --out-format);
+	// LogFormat what it records in its --log-file (On without one false).
+	Out       OutFormat
+	LogFormat OutFormat
 	// CompressLevel is --compress-level, or delta.LevelUnspecified.
 	CompressLevel int
 	// SentRules are the filter rules a receiving client sent to the
@@ -374,7 +376,9 @@ type StderrLogger struct {
 	// Esc, when set, escapes what the terminal should not show
 	// (rsync's rwrite); nil writes messages as they are.
 	Esc *report.Escaper
-	mu  sync.Mutex
+	// File, when set, records every message too (--log-file).
+	File *LogFile
+	mu   sync.Mutex
 }
 
 // NewTerminalLogger returns a Logger writing to stdout and stderr.
@@ -405,16 +409,34 @@ func (l *StderrLogger) lines(msg string) string {
 }
 
 // Info prints to standard output: one message, as rsync's rwrite gets it.
-func (l *StderrLogger) Info(msg string) { l.write(l.Out, l.Esc.Escape(msg)) }
+func (l *StderrLogger) Info(msg string) {
+	l.File.Log(msg)
+	l.write(l.Out, l.Esc.Escape(msg))
+}
+
+// Client prints to standard output only (rsync's FCLIENT).
+func (l *StderrLogger) Client(msg string) { l.write(l.Out, l.Esc.Escape(msg)) }
+
+// LogOnly records in the log file only (rsync's FLOG).
+func (l *StderrLogger) LogOnly(msg string) { l.File.Log(msg) }
 
 // Error prints to standard error.
-func (l *StderrLogger) Error(msg string) { l.write(l.Err, l.lines(msg)) }
+func (l *StderrLogger) Error(msg string) {
+	l.File.logLines(msg)
+	l.write(l.Err, l.lines(msg))
+}
 
 // Warning prints to standard error.
-func (l *StderrLogger) Warning(msg string) { l.write(l.Err, l.lines(msg)) }
+func (l *StderrLogger) Warning(msg string) {
+	l.File.logLines(msg)
+	l.write(l.Err, l.lines(msg))
+}
 
 // XferError prints to standard error.
-func (l *StderrLogger) XferError(msg string) { l.write(l.Err, l.lines(msg)) }
+func (l *StderrLogger) XferError(msg string) {
+	l.File.logLines(msg)
+	l.write(l.Err, l.lines(msg))
+}
 
 // ServerLogger routes a server's messages as rsync's default
 // (msgs2stderr=2) does: information travels to the client as MSG_INFO,

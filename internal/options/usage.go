@@ -85,6 +85,8 @@ Options
 --human-readable, -h     output numbers in a human-readable format
 --itemize-changes, -i    output a change-summary for all updates
 --out-format=FORMAT      output updates using the specified FORMAT
+--log-file=FILE          log what we're doing to the specified FILE
+--log-file-format=FMT    log updates using the specified FMT
 --protocol=NUM           force an older protocol version to be used
 --version, -V            print the version + other info and exit
 --help, -h (*)           show this help (* -h is help only on its own)

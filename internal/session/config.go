@@ -88,6 +88,8 @@ func (e Env) filled() Env {
 type Config struct {
 	// Role is what this side does.
 	Role Role
+	// logFile is the open --log-file (nil for none).
+	logFile *os.File
 	// Opts is the parsed command line. The session reads it only through
 	// the derivations below and for what it passes on unchanged (the
 	// server's argv, the summary's verbosity).
@@ -256,6 +258,7 @@ func engineOptions(o *options.Options, local bool) *engine.Options {
 		IgnoreTimes: o.IgnoreTimes, SizeOnly: o.SizeOnly, NumericIDs: o.NumericIDs,
 		Verbose: o.Verbose, Quiet: o.Quiet > 0,
 		Out:           outFormat(o, local),
+		LogFormat:     logFormat(o, local),
 		CompressLevel: compressLevel(o),
 		Relative:      o.Relative, ImpliedDirs: o.ImpliedDirs, PruneEmptyDirs: o.PruneEmptyDirs,
 		OneFileSystem: o.OneFileSystem,
@@ -268,11 +271,11 @@ func engineOptions(o *options.Options, local bool) *engine.Options {
 	return eo
 }
 
-// logDeleted returns the options a client prints the server's deletions
-// (MSG_DELETED) with: nil without an out-format (-v, -i, --out-format)
-// or with -q. rsync: log.c log_delete
+// logDeleted returns the options a client prints (and logs) the server's
+// deletions (MSG_DELETED) with: nil without an out-format (-v, -i,
+// --out-format) or a --log-file. rsync: log.c log_delete
 func (cfg *Config) logDeleted() *engine.Options {
-	if !cfg.engine.Out.On || cfg.Opts.Quiet > 0 {
+	if !cfg.engine.Out.On && !cfg.engine.LogFormat.On {
 		return nil
 	}
 	return cfg.engine
@@ -479,4 +482,17 @@ func outFormat(o *options.Options, local bool) engine.OutFormat {
 	format, on, hasI, hasOorI := o.StdoutFormat()
 	before := on && !options.FormatHas(format, 'b') && !options.FormatHas(format, 'c') && !options.FormatHas(format, 'C')
 	return engine.OutFormat{On: on, Format: format, HasI: hasI, HasOorI: hasOorI, Before: before, LocalCopy: local}
+}
+
+// logFormat derives what a client records per entry in its --log-file.
+func logFormat(o *options.Options, local bool) engine.OutFormat {
+	format, on, hasI, hasOorI := o.LogFormat()
+	if o.Server {
+		on = false
+	}
+	n := 0
+	if hasI {
+		n = 1
+	}
+	return engine.OutFormat{On: on, Format: format, HasI: n, HasOorI: hasOorI, LocalCopy: local}
 }
