@@ -148,15 +148,8 @@ func itemCases() []optCase {
 		},
 		{
 			// Before protocol 29 a pulling client's generator prints the
-			// entries itself. (A retargeted symlink is left out: upstream
-			// then shows cLc.T, a time it reports failed but set.)
-			name: "itemize/protocol-28", setup: itemEdit(func(t *testing.T, dst string) {
-				then := time.Unix(1_400_000_000, 0)
-				os.Chtimes(filepath.Join(dst, "z"), then, then)
-				os.Chmod(filepath.Join(dst, "a.b"), 0o600)
-				os.WriteFile(filepath.Join(dst, "gone"), []byte("g"), 0o644)
-				os.Chtimes(dst, then, then)
-			}),
+			// entries itself.
+			name: "itemize/protocol-28", setup: extra,
 			args: []string{"-ai", "--delete", "--protocol=28"}, srcs: []string{"src/"}, dst: "dst/", cmp: archive,
 		},
 		{
@@ -185,4 +178,45 @@ func itemCases() []optCase {
 // TestItemize compares -i, --out-format and name escaping with upstream's.
 func TestItemize(t *testing.T) {
 	runOptCases(t, withNoIncRecursive(itemCases()))
+}
+
+// TestLogFile compares --log-file and --log-file-format with upstream's.
+func TestLogFile(t *testing.T) {
+	archive := rsynctest.Archive(false)
+	extra := delSetup(nil)
+	cases := []optCase{
+		{
+			name: "log-file/default-format", setup: extra, logFile: true,
+			args: []string{"-a", "--delete"}, srcs: []string{"src/"}, dst: "dst/", cmp: archive,
+		},
+		{
+			name: "log-file/with-i-and-v", setup: optSrcDst, logFile: true,
+			args: []string{"-aiv"}, srcs: []string{"src/"}, dst: "dst/", cmp: archive,
+		},
+		{
+			name: "log-file/format-o-n-l-deletions", setup: extra, logFile: true,
+			args: []string{"-a", "--delete", "--log-file-format=%o %n %l %i"}, srcs: []string{"src/"}, dst: "dst/", cmp: archive,
+		},
+		{
+			name: "log-file/format-without-i", setup: extra, logFile: true,
+			args: []string{"-a", "--delete", "--log-file-format=[%f]"}, srcs: []string{"src/"}, dst: "dst/", cmp: archive,
+		},
+		{
+			name: "log-file/dry-run", setup: extra, logFile: true,
+			args: []string{"-ain", "--delete"}, srcs: []string{"src/"}, dst: "dst/", cmp: archive,
+		},
+		{
+			name: "log-file/escaped-names", setup: itemNames, logFile: true,
+			args: []string{"-a8"}, srcs: []string{"src/"}, dst: "dst/", cmp: archive, dstTimeFree: true,
+		},
+		{
+			name: "log-file/new-dir-created", setup: optSrc(""), logFile: true,
+			args: []string{"-a", "--stats"}, srcs: []string{"src/"}, dst: "dst/", cmp: archive, dstTimeFree: true,
+		},
+		{
+			name: "log-file/cannot-open", setup: optSrc(""), stderrKeys: regexp.MustCompile(`log-file`),
+			args: []string{"-a", "--log-file=/nonexistent-gorsync-dir/log"}, srcs: []string{"src/"}, dst: "dst/", cmp: archive, dstTimeFree: true,
+		},
+	}
+	runOptCases(t, withNoIncRecursive(cases))
 }

@@ -82,6 +82,9 @@ type optCase struct {
 	// volatile, if set, matches what differs from run to run in stdout
 	// (an --out-format's %t or %p), replaced by "X" before comparing.
 	volatile *regexp.Regexp
+	// logFile runs the client with a --log-file outside the root, whose
+	// lines are compared too (without their time, pid and byte counts).
+	logFile bool
 	// sanity checks the upstream run, so that the case exercises what it is
 	// named for; a failure here is a broken fixture, not a gorsync bug.
 	sanity func(t *testing.T, up optResult, template string)
@@ -92,6 +95,7 @@ type optResult struct {
 	root           string
 	stdout, stderr string
 	code           int
+	log            string // the --log-file's lines (logFile cases)
 }
 
 // optMode is one way of running a case: locally, or over the remote shell in
@@ -183,6 +187,11 @@ func (m optMode) run(t *testing.T, c optCase, r optRoots, template string) optRe
 	rsync := rsynctest.RequireRsync(t)
 	root := filepath.Join(t.TempDir(), "root")
 	optCopy(t, template, root)
+	logPath := ""
+	if c.logFile {
+		logPath = filepath.Join(t.TempDir(), "log")
+		c.args = append(slices.Clone(c.args), "--log-file="+logPath)
+	}
 	name, args := m.command(c, r, gorsync, rsync)
 	if c.stdin != "" {
 		in := filepath.Join(t.TempDir(), "stdin")
@@ -196,8 +205,33 @@ func (m optMode) run(t *testing.T, c optCase, r optRoots, template string) optRe
 	}
 	out, errOut, code := rsynctest.Run(t, root, c.env, name, args...)
 	optResetTimes(t, c, root)
-	return optResult{root: root, stdout: out, stderr: errOut, code: code}
+	res := optResult{root: root, stdout: out, stderr: errOut, code: code}
+	if logPath != "" {
+		b, err := os.ReadFile(logPath)
+		if err != nil {
+			t.Fatalf("read the log file: %v", err)
+		}
+		// The --stats lines (always asked for) and the closing byte
+		// counts vary; deletions and entries interleave by timing.
+		var lines []string
+		for _, l := range strings.Split(optLogLines.ReplaceAllString(string(b), ""), "\n") {
+			if !optSummary.MatchString(l) {
+				lines = append(lines, optLogBytes.ReplaceAllString(l, "${1}N"))
+			}
+		}
+		slices.Sort(lines)
+		res.log = strings.Join(lines, "\n")
+	}
+	return res
 }
+
+// optLogLines matches a --log-file line's time and pid; optLogBytes the
+// byte counts and rates of its closing lines, which the local-copy counts
+// make differ.
+var (
+	optLogLines = regexp.MustCompile(`(?m)^\d{4}/\d\d/\d\d \d\d:\d\d:\d\d \[\d+\] `)
+	optLogBytes = regexp.MustCompile(`^(sent |total size ).*$`)
+)
 
 // optResetTimes gives a run's root, and its dst where the case says the
 // run made it, optEpoch as their mtime.
@@ -352,6 +386,9 @@ func compareOptRuns(t *testing.T, c optCase, m optMode, want, got optResult) {
 	}
 	if !slices.Equal(wm, gm) {
 		t.Errorf("stdout messages differ from upstream's\ngot:\n%s\nupstream:\n%s", strings.Join(gm, "\n"), strings.Join(wm, "\n"))
+	}
+	if w, g := strings.ReplaceAll(want.log, want.root, "ROOT"), strings.ReplaceAll(got.log, got.root, "ROOT"); c.logFile && w != g {
+		t.Errorf("log file differs from upstream's\ngot:\n%s\nupstream:\n%s", g, w)
 	}
 	if c.stderrKeys != nil {
 		if w, g := optPicked(want.stderr, want.root, c.stderrKeys), optPicked(got.stderr, got.root, c.stderrKeys); !slices.Equal(w, g) {

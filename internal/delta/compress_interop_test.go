@@ -77,18 +77,6 @@ type batchTransfer struct {
 	rebuilds []byte
 }
 
-// countingReader counts what the wire reader above it has taken.
-type countingReader struct {
-	r io.Reader
-	n int64
-}
-
-func (c *countingReader) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	c.n += int64(n)
-	return n, err
-}
-
 // recordingReader records a file's tokens as the Receiver reads them,
 // regrouped into WriteToken calls.
 type recordingReader struct {
@@ -144,9 +132,8 @@ func writeZlibBatch(t *testing.T, rsync, dir string, proto int, extra ...string)
 // zlib reader, rebuilding each file from dir/dst/.
 func parseBatch(t *testing.T, dir string, data []byte) *batchFile {
 	t.Helper()
-	cr := &countingReader{r: bytes.NewReader(data)}
-	r := wire.NewReader(cr)
-	off := func() int64 { return cr.n - int64(r.Buffered()) }
+	r := wire.NewReader(bytes.NewReader(data))
+	off := r.Consumed
 	must := func(err error) {
 		t.Helper()
 		if err != nil {

@@ -44,8 +44,10 @@ type Options struct {
 	// print (rsync's info_levels, which -v implies); -q (Quiet) still
 	// silences them all.
 	Info InfoLevels
-	// Out is what a client prints per entry (-v, -i, --out-format).
-	Out OutFormat
+	// Out is what a client prints per entry (-v, -i, --out-format);
+	// LogFormat what it records in its --log-file (On without one false).
+	Out       OutFormat
+	LogFormat OutFormat
 	// CompressLevel is --compress-level, or delta.LevelUnspecified.
 	CompressLevel int
 	// SentRules are the filter rules a receiving client sent to the
@@ -396,7 +398,9 @@ type StderrLogger struct {
 	// Esc, when set, escapes what the terminal should not show
 	// (rsync's rwrite); nil writes messages as they are.
 	Esc *report.Escaper
-	mu  sync.Mutex
+	// File, when set, records every message too (--log-file).
+	File *LogFile
+	mu   sync.Mutex
 }
 
 // NewTerminalLogger returns a Logger writing to stdout and stderr.
@@ -426,22 +430,43 @@ func (l *StderrLogger) lines(msg string) string {
 	return b.String()
 }
 
-// Info prints to standard output, unless Quiet: one message, as rsync's
-// rwrite gets it.
+// Info prints to standard output, unless Quiet, and records it in the
+// log file: one message, as rsync's rwrite gets it (which logs before it
+// looks at quiet).
 func (l *StderrLogger) Info(msg string) {
+	l.File.Log(msg)
 	if !l.Quiet {
 		l.write(l.Out, l.Esc.Escape(msg))
 	}
 }
 
+// Client prints to standard output only (rsync's FCLIENT), unless Quiet.
+func (l *StderrLogger) Client(msg string) {
+	if !l.Quiet {
+		l.write(l.Out, l.Esc.Escape(msg))
+	}
+}
+
+// LogOnly records in the log file only (rsync's FLOG).
+func (l *StderrLogger) LogOnly(msg string) { l.File.Log(msg) }
+
 // Error prints to standard error.
-func (l *StderrLogger) Error(msg string) { l.write(l.Err, l.lines(msg)) }
+func (l *StderrLogger) Error(msg string) {
+	l.File.logLines(msg)
+	l.write(l.Err, l.lines(msg))
+}
 
 // Warning prints to standard error.
-func (l *StderrLogger) Warning(msg string) { l.write(l.Err, l.lines(msg)) }
+func (l *StderrLogger) Warning(msg string) {
+	l.File.logLines(msg)
+	l.write(l.Err, l.lines(msg))
+}
 
 // XferError prints to standard error.
-func (l *StderrLogger) XferError(msg string) { l.write(l.Err, l.lines(msg)) }
+func (l *StderrLogger) XferError(msg string) {
+	l.File.logLines(msg)
+	l.write(l.Err, l.lines(msg))
+}
 
 // ServerLogger routes a server's messages as rsync's default
 // (msgs2stderr=2) does: information travels to the client as MSG_INFO,

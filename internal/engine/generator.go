@@ -542,7 +542,11 @@ func (g *generator) itemize(ndx int32, e *flist.Entry, st *fsys.Stat, exists boo
 			// Before protocol 29 the flags stay here: a client's
 			// generator prints the entry itself. rsync: generator.c
 			// itemize, generate_files (itemizing)
-			g.c.logItem(g.opts, logged{e: e, iflags: iflags})
+			code := logClient
+			if g.opts.LogFormat.HasI > 0 {
+				code = logBoth
+			}
+			g.c.logItem(g.opts, logged{e: e, iflags: iflags}, code)
 		}
 	}
 	return iflags

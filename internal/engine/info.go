@@ -11,3 +11,10 @@ type InfoLevels struct {
 	Misc   int // miscellaneous notes
 	Flist  int // the client's file-list lines ("sending incremental file list")
 }
+
+// LogDeletions says whether a client prints its deletions: with
+// --info=del, or with any out-format (which --info=name, -v, implies),
+// unless -q. rsync: log.c log_delete
+func (o *Options) LogDeletions() bool {
+	return (o.Info.Del > 0 || o.Out.On) && !o.Quiet
+}

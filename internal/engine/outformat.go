@@ -293,7 +293,10 @@ func (c *Conn) itemString(o *Options, it *logged) string {
 	if e.IsSymlink() {
 		s[1], s[3] = 'L', '.'
 		s[4] = flag(itemReportTime, 't')
-		if s[4] == 't' && (!o.Times || !c.Session.ReceiverSymlinkTimes || fl&itemReportTimeFail != 0) {
+		// Before protocol 29 rsync's receiver never claims symlink
+		// times (compat.c setup_protocol leaves receiver_symlink_times).
+		symTimes := c.Session.ReceiverSymlinkTimes && c.Session.Protocol >= 29
+		if s[4] == 't' && (!o.Times || !symTimes || fl&itemReportTimeFail != 0) {
 			s[4] = 'T'
 		}
 	} else {

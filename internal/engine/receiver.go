@@ -413,7 +413,7 @@ func (rs *Receiving) recvFiles(events *eventQueue, amServer bool) (err error) {
 		}
 		if rs.Opts.DryRun {
 			if !amServer {
-				c.logItem(rs.Opts, logged{e: e, iflags: iflags})
+				c.logItem(rs.Opts, logged{e: e, iflags: iflags}, logClient)
 			}
 			// Data comes all the same when applying a batch, and to
 			// a pulling client writing only a batch, whose sender
@@ -557,7 +557,7 @@ func (rs *Receiving) receiveFile(rx *delta.Receiver, ndx int32, e *flist.Entry, 
 	c := rs.Conn
 	item := logged{e: e, iflags: iflags, read: c.R.Consumed()}
 	if rs.Opts.Out.Before && !amServer {
-		c.logItem(rs.Opts, item)
+		c.logItem(rs.Opts, item, logClient)
 	}
 	proto := c.Session.Protocol
 	name := e.Name()
@@ -636,10 +636,10 @@ func (rs *Receiving) received(ndx int32, item logged, amServer bool) {
 	rs.redoMu.Lock()
 	delete(rs.redo, ndx)
 	rs.redoMu.Unlock()
-	if !rs.Opts.Out.Before && !amServer {
+	if !amServer {
 		c := rs.Conn
 		item.read = c.R.Consumed() - item.read
-		c.logItem(rs.Opts, item)
+		c.logItem(rs.Opts, item, rs.Opts.afterCode())
 	}
 }
 

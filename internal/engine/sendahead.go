@@ -241,7 +241,7 @@ func (a *sendAhead) emitFirst() error {
 	a.queue = a.queue[1:]
 	s, c := a.s, a.s.Conn
 	if s.Opts.Out.Before && !a.amServer {
-		c.logItem(s.Opts, j.item)
+		c.logItem(s.Opts, j.item, logClient)
 	}
 	j.item.written = c.W.Written()
 	writeNdxAndAttrs(c, s.outNdx, j.ndx, j.iflags)

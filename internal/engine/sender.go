@@ -595,7 +595,7 @@ func (s *Sender) Run(amServer bool) error {
 		s.Stats.TotalTransferredSize += e.Size
 		if s.Opts.DryRun {
 			if !amServer {
-				c.logItem(s.Opts, sentItem(l, e, iflags))
+				c.logItem(s.Opts, sentItem(l, e, iflags), logClient)
 			}
 			writeNdxAndAttrs(c, s.outNdx, ndx, iflags)
 			continue
@@ -654,7 +654,7 @@ func (s *Sender) Run(amServer bool) error {
 			continue
 		}
 		if s.Opts.Out.Before && !amServer {
-			c.logItem(s.Opts, item)
+			c.logItem(s.Opts, item, logClient)
 		}
 		item.written = c.W.Written()
 		handed := s.handOff(ndx, head, comp, f, params.DigestLen())
@@ -667,9 +667,9 @@ func (s *Sender) Run(amServer bool) error {
 			// The receiver copies the file from f (localcopy.go).
 			s.markSent(l, ndx)
 			s.Opts.fileDone(e, amServer)
-			if !s.Opts.Out.Before && !amServer {
+			if !amServer {
 				item.written = c.W.Written() - item.written
-				c.logItem(s.Opts, item)
+				c.logItem(s.Opts, item, s.Opts.afterCode())
 			}
 			continue
 		}
@@ -719,9 +719,9 @@ func (s *Sender) sentFile(l *flist.List, ndx int32, item logged, res delta.Match
 		return err
 	}
 	s.Opts.fileDone(e, amServer)
-	if !s.Opts.Out.Before && !amServer {
+	if !amServer {
 		item.sum, item.written = res.Sum, c.W.Written()-item.written
-		c.logItem(s.Opts, item)
+		c.logItem(s.Opts, item, s.Opts.afterCode())
 	}
 	s.markSent(l, ndx)
 	return c.W.Err()

@@ -83,6 +83,11 @@ type Options struct {
 	Itemize      int
 	OutFormat    string
 	OutFormatSet bool
+	// LogFile is --log-file ("" for none); LogFileFormat its
+	// --log-file-format, LogFileFormatSet whether one was given.
+	LogFile          string
+	LogFileFormat    string
+	LogFileFormatSet bool
 
 	// Rsh is the remote shell command: -e's value, else $RSYNC_RSH, else
 	// "ssh". Client side only.
@@ -628,6 +633,10 @@ func (p *parser) apply(s *optSpec, val string) error {
 		o.Itemize = 0
 	case optOutFormat:
 		o.OutFormat, o.OutFormatSet = val, true
+	case optLogFile:
+		o.LogFile = val
+	case optLogFileFormat:
+		o.LogFileFormat, o.LogFileFormatSet = val, true
 	case optQuiet:
 		o.Quiet++
 	case optStats:

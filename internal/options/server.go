@@ -278,3 +278,19 @@ func (o *Options) logFormatArg(args []string) []string {
 	}
 	return args
 }
+
+// LogFormat returns what --log-file records per entry: its format
+// (--log-file-format, else "%i %n%L"; on is false without --log-file),
+// whether it has %i, and whether it has %i or %o.
+// rsync: options.c parse_arguments (logfile_format)
+func (o *Options) LogFormat() (format string, on, hasI, hasOorI bool) {
+	if o.LogFile == "" {
+		return "", false, false, false
+	}
+	format = "%i %n%L"
+	if o.LogFileFormatSet {
+		format = o.LogFileFormat
+	}
+	hasI = FormatHas(format, 'i')
+	return format, true, hasI, hasI || FormatHas(format, 'o')
+}

@@ -141,6 +141,8 @@ const (
 	optReadBatch
 	optWriteBatch
 	optOnlyWriteBatch
+	optLogFile
+	optLogFileFormat
 )
 
 // argKind says whether an option takes a value, and how popt converts it.
@@ -350,8 +352,8 @@ var table = []optSpec{
 	{"prune-empty-dirs", 'm', argNone, optPruneEmptyDirs},
 	{"no-prune-empty-dirs", 0, argNone, optNoPruneEmptyDirs},
 	{"no-m", 0, argNone, optNoPruneEmptyDirs},
-	{"log-file", 0, argString, optUnsupported},
-	{"log-file-format", 0, argString, optUnsupported},
+	{"log-file", 0, argString, optLogFile},
+	{"log-file-format", 0, argString, optLogFileFormat},
 	{"out-format", 0, argString, optOutFormat},
 	{"log-format", 0, argString, optOutFormat},
 	{"itemize-changes", 'i', argNone, optItemize},

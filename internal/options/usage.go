@@ -100,6 +100,8 @@ Options
 --human-readable, -h     output numbers in a human-readable format
 --itemize-changes, -i    output a change-summary for all updates
 --out-format=FORMAT      output updates using the specified FORMAT
+--log-file=FILE          log what we're doing to the specified FILE
+--log-file-format=FMT    log updates using the specified FMT
 --write-batch=FILE       write a batched update to FILE
 --only-write-batch=FILE  like --write-batch but w/o updating dest
 --read-batch=FILE        read a batched update from FILE

@@ -18,7 +18,14 @@ type Escaper struct {
 	// escaped. rsync checks output through iconv from the locale's
 	// charset to itself.
 	UTF8 bool
+	// C1 escapes the bytes 0x80 to 0x9f even with EightBit, as rsync's
+	// log file does (its lines are escaped alike whatever the options).
+	C1 bool
 }
+
+// LogFileEscaper is how rsync escapes --log-file lines.
+// rsync: log.c logit (filtered_fwrite with escape_c1)
+var LogFileEscaper = &Escaper{EightBit: true, C1: true}
 
 // NewEscaper returns the Escaper for the locale getenv describes
 // (LC_ALL, LC_CTYPE, LANG), as rsync's setlocale(LC_CTYPE, "") finds it:
@@ -77,6 +84,8 @@ func (x *Escaper) Escape(msg string) string {
 			esc = true
 		case c < ' ' && c != '\t':
 			esc = true
+		case x.C1 && c >= 0x80 && c <= 0x9f:
+			esc = true
 		case c >= 0x80 && !x.EightBit:
 			if !x.UTF8 {
 				esc = true
@@ -108,7 +117,7 @@ func (x *Escaper) Escape(msg string) string {
 func (x *Escaper) needs(msg string) bool {
 	for i := 0; i < len(msg); i++ {
 		c := msg[i]
-		if c < ' ' && c != '\t' && c != '\n' && c != '\r' || c == '\\' || c >= 0x80 && !x.EightBit {
+		if c < ' ' && c != '\t' && c != '\n' && c != '\r' || c == '\\' || c >= 0x80 && (!x.EightBit || x.C1) {
 			return true
 		}
 		if (c == '\n' || c == '\r') && i != len(msg)-1 && !(c == '\r' && i == 0) {

@@ -20,9 +20,13 @@ func TestEscape(t *testing.T) {
 		{"two\nlines\n", false, true, `two\#012lines` + "\n"},
 		{"\rprogress\r", false, true, "\rprogress\r"},
 		{"a\x01\x01\n", true, true, `a\#001\#001` + "\n"},
+		{"log\x85\xff\n", true, false, `log\#205` + "\xff\n"}, // LogFileEscaper
 	}
 	for _, tt := range tests {
 		x := &Escaper{EightBit: tt.eightBit, UTF8: tt.utf8}
+		if tt.eightBit && !tt.utf8 && tt.msg == "log\x85\xff\n" {
+			x = LogFileEscaper
+		}
 		if got := x.Escape(tt.msg); got != tt.want {
 			t.Errorf("Escape(%q, 8bit=%v, utf8=%v) = %q, want %q", tt.msg, tt.eightBit, tt.utf8, got, tt.want)
 		}

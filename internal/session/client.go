@@ -18,6 +18,10 @@ import (
 // local copy in this process, or a push or pull over the remote shell it
 // starts for cfg.Remote. rsync: main.c start_client, do_cmd
 func RunClient(ctx context.Context, cfg *Config) (*Stats, error) {
+	cfg.openLogFile()
+	if cfg.logFile != nil {
+		defer cfg.logFile.Close()
+	}
 	if cfg.Role == Local {
 		return Run(ctx, cfg, nil)
 	}

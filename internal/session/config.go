@@ -88,6 +88,8 @@ func (e Env) filled() Env {
 type Config struct {
 	// Role is what this side does.
 	Role Role
+	// logFile is the open --log-file (nil for none).
+	logFile *os.File
 	// Opts is the parsed command line. The session reads it only through
 	// the derivations below and for what it passes on unchanged (the
 	// server's argv, the summary's verbosity).
@@ -273,6 +275,7 @@ func engineOptions(o *options.Options, local bool) *engine.Options {
 		IgnoreTimes: o.IgnoreTimes, SizeOnly: o.SizeOnly, NumericIDs: o.NumericIDs,
 		Verbose: o.Verbose, Quiet: o.Quiet > 0, Info: infoLevels(o),
 		Out:           outFormat(o, local),
+		LogFormat:     logFormat(o, local),
 		CompressLevel: compressLevel(o),
 		Relative:      o.Relative, ImpliedDirs: o.ImpliedDirs, PruneEmptyDirs: o.PruneEmptyDirs,
 		OneFileSystem: o.OneFileSystem,
@@ -297,11 +300,12 @@ func infoLevels(o *options.Options) engine.InfoLevels {
 	}
 }
 
-// logDeleted returns the options a client prints the server's deletions
-// (MSG_DELETED) with: nil without --info=del (-v) or an out-format (file
-// names shown, -i, --out-format), or with -q. rsync: log.c log_delete
+// logDeleted returns the options a client prints (and logs) the server's
+// deletions (MSG_DELETED) with: nil without --info=del or an out-format
+// (-v, -i, --out-format) to print them, unless -q, and without a
+// --log-file. rsync: log.c log_delete
 func (cfg *Config) logDeleted() *engine.Options {
-	if !cfg.engine.Out.On && cfg.engine.Info.Del == 0 || cfg.Opts.Quiet > 0 {
+	if !cfg.engine.LogDeletions() && !cfg.engine.LogFormat.On {
 		return nil
 	}
 	return cfg.engine
@@ -517,4 +521,17 @@ func outFormat(o *options.Options, local bool) engine.OutFormat {
 	format, on, hasI, hasOorI := o.StdoutFormat()
 	before := on && !options.FormatHas(format, 'b') && !options.FormatHas(format, 'c') && !options.FormatHas(format, 'C')
 	return engine.OutFormat{On: on, Format: format, HasI: hasI, HasOorI: hasOorI, Before: before, LocalCopy: local}
+}
+
+// logFormat derives what a client records per entry in its --log-file.
+func logFormat(o *options.Options, local bool) engine.OutFormat {
+	format, on, hasI, hasOorI := o.LogFormat()
+	if o.Server {
+		on = false
+	}
+	n := 0
+	if hasI {
+		n = 1
+	}
+	return engine.OutFormat{On: on, Format: format, HasI: n, HasOorI: hasOorI, LocalCopy: local}
 }

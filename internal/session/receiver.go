@@ -26,10 +26,13 @@ func receiveSide(c *engine.Conn, eo *engine.Options, dst string, server bool, ff
 		// With incremental recursion rsync announces the lists to come
 		// instead of a whole one. rsync: flist.c recv_file_list
 		if inc {
-			c.Log.Info("receiving incremental file list\n")
+			clientOnly(c, "receiving incremental file list\n")
 		} else {
-			c.Log.Info("receiving file list ... ")
+			clientOnly(c, "receiving file list ... ")
 		}
+	}
+	if !server {
+		logOnly(c, "receiving file list\n")
 	}
 	if !server {
 		// Every list that follows the first is vetted as it comes.

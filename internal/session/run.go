@@ -2,9 +2,13 @@ package session
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"io"
+	"os"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/gorsync/gorsync/internal/engine"
@@ -100,11 +104,34 @@ func onCancel(ctx context.Context, fn func()) (stop func() bool) {
 }
 
 // clientLogger prints a client's messages to its standard streams,
-// escaped for the terminal unless -8 says otherwise; -q drops the
-// informational ones.
+// escaped for the terminal unless -8 says otherwise (-q drops the
+// informational ones), and records them in the --log-file.
 func clientLogger(cfg *Config) *engine.StderrLogger {
 	env := cfg.Env
-	return &engine.StderrLogger{Out: env.Stdout, Err: env.Stderr, Esc: report.NewEscaper(cfg.Opts.EightBit, env.Getenv), Quiet: cfg.Opts.Quiet > 0}
+	l := &engine.StderrLogger{Out: env.Stdout, Err: env.Stderr, Esc: report.NewEscaper(cfg.Opts.EightBit, env.Getenv),
+		Quiet: cfg.Opts.Quiet > 0}
+	if cfg.logFile != nil {
+		l.File = engine.NewLogFile(cfg.logFile)
+	}
+	return l
+}
+
+// openLogFile opens the --log-file for appending; rsync goes on without
+// it when it cannot. rsync: log.c logfile_open
+func (cfg *Config) openLogFile() {
+	name := cfg.Opts.LogFile
+	if name == "" || cfg.Role.server() {
+		return
+	}
+	f, err := os.OpenFile(name, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	if err != nil {
+		var en syscall.Errno
+		errors.As(err, &en)
+		fmt.Fprintf(cfg.Env.Stderr, "rsync: [client] failed to open log-file %s: %s\n", name, strerror(en))
+		fmt.Fprintf(cfg.Env.Stdout, "Ignoring \"log file\" setting.\n")
+		return
+	}
+	cfg.logFile = f
 }
 
 // connect sets up the connection on in and out and gives the roles their
@@ -273,13 +300,43 @@ func summary(cfg *Config, c *engine.Conn, st *Stats, start time.Time) {
 	// rsync: main.c output_summary. Level 3 adds heap statistics, which
 	// a Go program does not have in that form.
 	level := min(int(o.Info[options.InfoStats]), 2)
-	if level == 0 || o.Quiet > 0 {
+	lf := logFileOf(c)
+	if level == 0 {
+		// Without the summary's own lines the log gets this one.
+		// rsync: cleanup.c _exit_cleanup, log.c log_exit
+		lf.Log(fmt.Sprintf("sent %s bytes  received %s bytes  total size %s\n",
+			report.BigNum(st.TotalWritten), report.BigNum(st.TotalRead), report.BigNum(st.TotalSize)))
+	}
+	if level == 0 || o.Quiet > 0 && lf == nil {
 		return
 	}
-	report.WriteSummary(cfg.Env.Stdout, st, report.SummaryOptions{
+	var w io.Writer = cfg.Env.Stdout
+	if o.Quiet > 0 {
+		// -q silences the terminal, not the log, as rsync's rwrite
+		// logs a message before it looks at quiet.
+		w = io.Discard
+	}
+	var text strings.Builder
+	if lf != nil {
+		w = io.MultiWriter(w, &text)
+	}
+	report.WriteSummary(w, st, report.SummaryOptions{
 		Level: level, Protocol: c.Session.Protocol, Human: o.HumanReadable,
 		DryRun: o.DryRun, BatchOnly: o.WriteBatch < 0, Start: start, End: time.Now(),
 	})
+	for _, l := range strings.SplitAfter(text.String(), "\n") {
+		if strings.TrimSpace(l) != "" {
+			lf.Log(l)
+		}
+	}
+}
+
+// logFileOf is the --log-file c's messages are recorded in (nil for none).
+func logFileOf(c *engine.Conn) *engine.LogFile {
+	if l, ok := c.Log.(*engine.StderrLogger); ok {
+		return l.File
+	}
+	return nil
 }
 
 // stdin is what this side reads for a "-" (--files-from=-,
@@ -290,4 +347,21 @@ func (cfg *Config) stdin() io.Reader {
 		return strings.NewReader("")
 	}
 	return cfg.Env.Stdin
+}
+
+// clientOnly prints msg on the terminal but not in the --log-file (rsync's
+// FCLIENT).
+func clientOnly(c *engine.Conn, msg string) {
+	if l, ok := c.Log.(*engine.StderrLogger); ok {
+		l.Client(msg)
+		return
+	}
+	c.Log.Info(msg)
+}
+
+// logOnly records msg in the --log-file only (rsync's FLOG).
+func logOnly(c *engine.Conn, msg string) {
+	if l, ok := c.Log.(*engine.StderrLogger); ok {
+		l.LogOnly(msg)
+	}
 }

@@ -44,14 +44,17 @@ func sendSide(c *engine.Conn, eo *engine.Options, srcs []string, server bool, wf
 		}
 	}
 	inc := c.Session.IncRecurse()
+	if !server {
+		logOnly(c, "building file list\n") // rsync: flist.c send_file_list
+	}
 	progress := !server && eo.Info.Flist > 0 && !eo.Quiet
 	switch {
 	case progress && inc:
 		// rsync: flist.c send_file_list
-		c.Log.Info("sending incremental file list\n")
+		clientOnly(c, "sending incremental file list\n")
 	case progress:
 		// Without incremental recursion rsync announces the whole list.
-		c.Log.Info("building file list ... ")
+		clientOnly(c, "building file list ... ")
 	}
 	s := &engine.Sender{Conn: c, Opts: eo}
 	ls, err := s.StartFileList(&fo)
