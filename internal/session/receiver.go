@@ -51,7 +51,9 @@ func receiveSide(c *engine.Conn, eo *engine.Options, dst string, server bool, ff
 		}
 	}
 	finishList(rs, eo)
-	if progress && !inc {
+	// -q drops "done" from the terminal only: the log file has it.
+	// rsync: log.c rwrite
+	if !server && eo.Info.Flist > 0 && !inc {
 		c.Log.Info("done\n")
 	}
 	if err := rs.RecvAdditionalFileList(); err != nil {

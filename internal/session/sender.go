@@ -118,7 +118,9 @@ func sendSide(c *engine.Conn, eo *engine.Options, srcs []string, server bool, wf
 	if err := ls.End(ioErr); err != nil {
 		return nil, err
 	}
-	if progress && !inc {
+	// -q drops "done" from the terminal only: the log file has it.
+	// rsync: log.c rwrite
+	if !server && eo.Info.Flist > 0 && !inc {
 		c.Log.Info("done\n")
 	}
 	list.SortAndClean(proto, false)
