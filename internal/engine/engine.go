@@ -38,7 +38,6 @@ type Options struct {
 	IgnoreTimes    bool
 	SizeOnly       bool
 	NumericIDs     bool
-	Verbose        int
 	Quiet          bool
 	// Info holds the levels of rsync's --info flags for what the roles
 	// print (rsync's info_levels, which -v implies); -q (Quiet) still

@@ -273,7 +273,7 @@ func engineOptions(o *options.Options, local bool) *engine.Options {
 		Devices: o.Devices, Specials: o.Specials,
 		WholeFile: whole, DryRun: o.DryRun, AlwaysChecksum: o.Checksum,
 		IgnoreTimes: o.IgnoreTimes, SizeOnly: o.SizeOnly, NumericIDs: o.NumericIDs,
-		Verbose: o.Verbose, Quiet: o.Quiet > 0, Info: infoLevels(o),
+		Quiet: o.Quiet > 0, Info: infoLevels(o),
 		Out:           outFormat(o, local),
 		LogFormat:     logFormat(o, local),
 		CompressLevel: compressLevel(o),
